@@ -1,0 +1,35 @@
+# The project's commands. `make demo` and `make test` set up everything they need.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup test lint demo crawl clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+## setup: create the virtualenv with pinned dependencies
+setup: $(STAMP)
+
+## lint: ruff and mypy
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+## test: lint, type checks and the whole test suite (unit and end-to-end against the replica)
+test: lint
+	$(PY) -m pytest
+
+## demo: crawl a local replica of about 60 articles in three languages into output/
+demo: setup
+	$(PY) -m tests.replica.demo
+
+## crawl: crawl the live site politely into output/ (needs network access to caliber.az)
+crawl: setup
+	$(VENV)/bin/scrapy crawl analytics
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
