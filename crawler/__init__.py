@@ -1,0 +1,1 @@
+"""Scrapy project: the Analytics section of Caliber.az as exact JSON Lines records."""

@@ -1,0 +1,91 @@
+"""The article record (the public contract of ``items.md``) and its raw form.
+
+Every field is documented where it is declared, in ``doc`` metadata; the published JSON
+Schema (``crawler/schema/article.schema.json``) carries the same descriptions, and a
+test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+def documented(doc: str, **kwargs: Any) -> Any:
+    """A dataclass field that carries its documentation."""
+    return field(metadata={"doc": doc}, **kwargs)
+
+
+@dataclass
+class RawArticle:
+    """An article page's fields exactly as the page shows them, before any rule is applied."""
+
+    fetched_url: str = documented("URL the page was fetched at (on the crawl's base URL).")
+    base_url: str = documented("Base URL of the crawl, to tell the site's hosts from others.")
+    scraped_at: str = documented("When the page was fetched, ISO 8601 UTC.")
+    canonical_href: str | None = documented("href of link[rel=canonical], as written.")
+    og_url: str | None = documented("content of meta og:url, as written.")
+    title: str | None = documented("Text of .post_title (else h1), entities decoded.")
+    subtitle: str | None = documented("Text of the subtitle block.")
+    category: str | None = documented("Text of the section label (.post_categoty).")
+    date_text: str | None = documented("Text of .post_time, e.g. '25 Июня 2026 17:24'.")
+    views_text: str | None = documented("Text of .post_hits, label included: 'Views: 1 207'.")
+    author: str | None = documented("Text of .post_author (older template).")
+    image_href: str | None = documented("URL in the cover's background-image, as written.")
+    body_paragraphs: list[str] = documented(
+        "Text of each paragraph block of .post_body, in order, non-article blocks removed.",
+        default_factory=list,
+    )
+
+    def found(self) -> dict[str, Any]:
+        """The fields the page did have (for a reject line): non-empty values only."""
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+@dataclass
+class Article:
+    """One article of the Analytics section: a line of the run's JSON Lines file."""
+
+    url: str = documented(
+        "Canonical absolute URL of the article (slug form, no query or fragment), on "
+        "https://caliber.az: the page's canonical link, else the URL it was fetched at."
+    )
+    id: str = documented(
+        "Stable id: a digest of the canonical URL; the same for the numeric and slug URL of "
+        "one article, unique across languages."
+    )
+    lang: str = documented("Language, ISO 639-1 (en, ru, hy), from the URL's path prefix.")
+    title: str = documented("Title text: entities decoded, whitespace collapsed, trimmed.")
+    subtitle: str | None = documented("Subtitle text, likewise; null where the page has none.")
+    date: str = documented(
+        "Publication time, ISO 8601 with the Asia/Baku offset at that instant, seconds "
+        "included: 2023-03-01T16:15:00+04:00."
+    )
+    category: str | None = documented("Section label as the page shows it, trimmed (ANALYTICS).")
+    views: int | None = documented(
+        "Views counter on the page at scraped_at; null where the page shows none."
+    )
+    body: str = documented(
+        "Article text: one paragraph per block, whitespace collapsed, paragraphs joined by a "
+        "blank line; no ads, scripts, images, signature or counters."
+    )
+    author: str | None = documented("Author, where the page names one.")
+    image: str | None = documented("Absolute URL of the cover image; null where none.")
+    scraped_at: str = documented("When the page was fetched, ISO 8601 in UTC: 2026-11-28T06:00:00Z.")
+
+    def to_record(self) -> dict[str, Any]:
+        """The record as a plain dict, fields in their declared order."""
+        return asdict(self)
+
+
+def field_docs(item_class: type) -> dict[str, str]:
+    """Field name -> documentation, in declaration order."""
+    return {f.name: f.metadata["doc"] for f in fields(item_class)}
+
+
+#: Fields without which an article is not a record (items.md).
+REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body")
+#: Optional fields whose coverage the run summary reports.
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(
+    name for name in field_docs(Article) if name not in REQUIRED_FIELDS and name != "scraped_at"
+)

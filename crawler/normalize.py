@@ -1,0 +1,152 @@
+"""Pure rules that turn strings as the site shows them into the record's typed values.
+
+No Scrapy here: every function is a plain function of its input, tested on its own
+(including property-based tests).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from urllib.parse import urljoin, urlsplit
+
+from crawler.items import Article, RawArticle
+from crawler.site import MONTHS_BY_NAME, TIMEZONE, language_of_path
+from crawler.urls import article_id, canonical_url
+
+
+class FieldError(ValueError):
+    """A field's text that the rules cannot read; ``reason`` names it for stats and rejects."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse every run of whitespace (any Unicode space, newlines) to one space; trim."""
+    return " ".join(text.split())
+
+
+def clean_text(text: str | None) -> str | None:
+    """Collapsed text, or ``None`` for a missing or blank value."""
+    if text is None:
+        return None
+    return collapse_whitespace(text) or None
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    """The body: each paragraph collapsed, empty ones dropped, joined by a blank line."""
+    return "\n\n".join(p for p in map(collapse_whitespace, paragraphs) if p)
+
+
+# "25 Июня 2026 17:24", "25 November 2022 - 16:39", with anything around it.
+_DATE = re.compile(
+    r"(?<!\d)(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})(?:\s*[-–—,|]\s*|\s+)(\d{1,2}):(\d{2})(?!\d)"
+)
+
+
+@lru_cache(maxsize=1)
+def _site_zone() -> ZoneInfo:
+    return ZoneInfo(TIMEZONE)
+
+
+def parse_site_date(text: str) -> datetime:
+    """Read a date as the site shows it into an aware datetime in ``Asia/Baku``.
+
+    The offset comes from the zone at that instant (Baku kept summer time until 2016).
+    A time that never existed locally (the spring-forward hour) is an error, never a guess.
+    """
+    match = _DATE.search(text)
+    if match is None:
+        raise FieldError("date_unreadable", f"no date in {text!r}")
+    day, month_name, year, hour, minute = match.groups()
+    month = MONTHS_BY_NAME.get(month_name.casefold())
+    if month is None:
+        raise FieldError("date_unreadable", f"unknown month {month_name!r} in {text!r}")
+    try:
+        naive = datetime(int(year), month, int(day), int(hour), int(minute))
+    except ValueError as exc:
+        raise FieldError("date_unreadable", f"impossible date {text!r}: {exc}") from None
+    local = naive.replace(tzinfo=_site_zone())
+    round_trip = local.astimezone(UTC).astimezone(_site_zone())
+    if round_trip.replace(tzinfo=None) != naive:
+        raise FieldError("date_nonexistent", f"{text!r} never happened in {TIMEZONE}")
+    return local
+
+
+def format_date(moment: datetime) -> str:
+    """ISO 8601 with seconds and the moment's own offset: ``2023-03-01T16:15:00+04:00``."""
+    return moment.isoformat(timespec="seconds")
+
+
+def format_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: ``2026-11-28T06:00:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Digits grouped by one kind of thousands separator, or plain digits.
+_SEPARATORS = " \u00a0\u202f\u2009,.'’"
+_GROUPED = re.compile(r"\d{1,3}(?:([" + _SEPARATORS + r"])\d{3})(?:\1\d{3})*|\d+")
+
+
+def parse_views(text: str | None) -> int | None:
+    """The views counter as a whole number, whatever the thousands separator.
+
+    ``None`` where the page shows no counter; a counter that is not a number raises.
+    """
+    if text is None:
+        return None
+    number = text.strip()
+    start = next((i for i, char in enumerate(number) if char.isdigit()), None)
+    if start is None:
+        raise FieldError("views_unreadable", f"no number in views {text!r}")
+    number = number[start:]
+    if _GROUPED.fullmatch(number) is None:
+        raise FieldError("views_unreadable", f"views {text!r} is not a whole number")
+    return int("".join(char for char in number if char.isdigit()))
+
+
+def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
+    """The typed record of a raw article, and the problems of its optional fields.
+
+    A missing or unreadable required field raises ``FieldError`` (the article is no
+    record); an unreadable optional one (views) becomes null and is returned as a problem.
+    """
+    href = raw.canonical_href or raw.og_url or raw.fetched_url
+    url = canonical_url(href, raw.fetched_url, raw.base_url)
+    title = clean_text(raw.title)
+    if title is None:
+        raise FieldError("missing_title", "the page has no title")
+    if not raw.date_text or not raw.date_text.strip():
+        raise FieldError("missing_date", "the page has no date")
+    date = format_date(parse_site_date(raw.date_text))
+    body = join_paragraphs(raw.body_paragraphs)
+    if not body:
+        raise FieldError("missing_body", "the page has no article text")
+    image = clean_text(raw.image_href)
+    problems: list[FieldError] = []
+    try:
+        views = parse_views(raw.views_text)
+    except FieldError as problem:
+        views = None
+        problems.append(problem)
+    article = Article(
+        url=url,
+        id=article_id(url),
+        lang=language_of_path(urlsplit(url).path),
+        title=title,
+        subtitle=clean_text(raw.subtitle),
+        date=date,
+        category=clean_text(raw.category),
+        views=views,
+        body=body,
+        author=clean_text(raw.author),
+        image=urljoin(url, image) if image else None,
+        scraped_at=raw.scraped_at,
+    )
+    return article, problems

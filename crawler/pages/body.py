@@ -1,0 +1,58 @@
+"""The article body's paragraph rules (items.md), on an lxml tree.
+
+The body is flattened to a stream of text runs and breaks: a block element's start and
+end, a ``<br>`` and a removed (non-article) element each break the stream; inline
+elements do not. The runs between breaks are the paragraphs, so the innermost block is
+the paragraph, text standing directly in the body is a paragraph, and an ad between two
+runs of text separates them.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from crawler.site import BLOCK_TAGS, NON_ARTICLE_CLASS_FRAGMENTS, NON_ARTICLE_TAGS
+
+
+def is_non_article(element: HtmlElement) -> bool:
+    """True for blocks that are not article text: scripts, frames, images, ad blocks."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag.lower() in NON_ARTICLE_TAGS:
+        return True
+    classes = (element.get("class") or "").lower()
+    return any(fragment in classes for fragment in NON_ARTICLE_CLASS_FRAGMENTS)
+
+
+def body_paragraphs(body: HtmlElement) -> list[str]:
+    """Raw text of each paragraph of ``body``, in document order (not yet collapsed)."""
+    paragraphs: list[str] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            paragraphs.append("".join(run))
+            run.clear()
+
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if event == "start":
+            if not tag:  # a comment or processing instruction: no text of its own
+                continue
+            if is_non_article(element):
+                walker.skip_subtree()
+                if tag != "img":  # an inline image does not split a sentence
+                    close_run()
+                continue
+            if tag == "br" or tag in BLOCK_TAGS:
+                close_run()
+            if element.text and tag != "br":
+                run.append(element.text)
+        else:
+            if tag in BLOCK_TAGS:
+                close_run()
+            if element.tail and element is not body:
+                run.append(element.tail)
+    close_run()
+    return paragraphs

@@ -1,0 +1,136 @@
+"""Everything the crawler knows about caliber.az, in one place.
+
+Facts come from ``site-spec.md``. Those marked *assumed* there are defaults of
+``ANALYTICS_*`` settings (see ``SiteProfile.from_settings``) so that a user who can
+see the live site can correct them without touching the parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+#: Languages of the section, in crawl order (ISO 639-1, as in the record's ``lang``).
+LANGUAGES: tuple[str, ...] = ("en", "ru", "hy")
+
+#: Path prefix of each language (seen). Russian lives at the root.
+LANGUAGE_PREFIXES: Mapping[str, str] = {"en": "/en/", "ru": "/", "hy": "/arm/"}
+
+#: Origin that every record's ``url`` is written with, whatever host served the page.
+CANONICAL_ORIGIN = "https://caliber.az"
+
+#: Hosts that are the site itself (seen); links to them are mapped onto ``base_url``.
+SITE_HOSTS: frozenset[str] = frozenset({"caliber.az", "www.caliber.az"})
+
+#: Time zone of every date the site shows (pages carry no offset).
+TIMEZONE = "Asia/Baku"
+
+#: Article path segment after the language prefix (seen): ``/en/post/<slug>``.
+ARTICLE_PATH_SEGMENT = "post"
+
+# --- assumed facts: defaults of settings --------------------------------------------
+
+#: Analytics section listing path per language (assumed; ``ANALYTICS_SECTION_PATHS``).
+SECTION_PATHS: Mapping[str, str] = {
+    "en": "/en/category/analytics",
+    "ru": "/category/analitika",
+    "hy": "/arm/category/analytics",
+}
+
+#: Query parameter of listing page N >= 2 (assumed; ``ANALYTICS_PAGE_PARAM``).
+PAGE_PARAM = "page"
+
+#: Label before the views counter (en, ru seen; hy assumed; ``ANALYTICS_VIEWS_LABELS``).
+VIEWS_LABELS: Mapping[str, str] = {"en": "Views", "ru": "Просмотров", "hy": "Դիտումներ"}
+
+#: CSS selectors of the listing and article markup (``ANALYTICS_SELECTORS`` overrides
+#: any of them). All seen, except ``subtitle`` and ``author`` (assumed class names).
+SELECTORS: Mapping[str, str] = {
+    "card": "div.float_block",
+    "card_link": "a[href]",
+    "card_title": ".float_block_title",
+    "card_time": ".float_block_time",
+    "canonical": "link[rel=canonical]::attr(href)",
+    "og_url": "meta[property='og:url']::attr(content)",
+    "title": ".post_title",
+    "title_fallback": "h1",
+    "subtitle": ".post_subtitle",
+    "category": ".post_categoty, .post_category",
+    "date": ".post_time",
+    "author": ".post_author",
+    "cover": ".post_cover::attr(style)",
+    "views": ".post_hits",
+    "body": ".post_body",
+}
+
+#: Elements inside ``.post_body`` that are not article text (seen).
+NON_ARTICLE_TAGS: frozenset[str] = frozenset(
+    {"script", "style", "iframe", "ins", "noscript", "img", "svg", "video", "audio", "object",
+     "embed", "picture", "source"}
+)
+#: Class-name fragments of ad blocks inside the body (seen: ``banner``, ``advert``, ``reklam``).
+NON_ARTICLE_CLASS_FRAGMENTS: tuple[str, ...] = ("banner", "advert", "reklam")
+
+#: Tags that make a paragraph of the body (items.md); everything else is inline.
+BLOCK_TAGS: frozenset[str] = frozenset(
+    {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
+     "section", "article", "table", "tr", "td", "th", "pre", "dl", "dt", "dd", "hr",
+     "header", "footer", "aside", "center"}
+)
+
+#: Month names as the site writes them (en nominative, ru/hy genitive), by month number.
+MONTH_NAMES: Mapping[str, tuple[str, ...]] = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "ru": ("Января", "Февраля", "Марта", "Апреля", "Мая", "Июня", "Июля", "Августа",
+           "Сентября", "Октября", "Ноября", "Декабря"),
+    "hy": ("Հունվարի", "Փետրվարի", "Մարտի", "Ապրիլի", "Մայիսի", "Հունիսի", "Հուլիսի",
+           "Օգոստոսի", "Սեպտեմբերի", "Հոկտեմբերի", "Նոյեմբերի", "Դեկտեմբերի"),
+}
+
+#: Every month name of every language, case-folded, to its number (the tables are disjoint).
+MONTHS_BY_NAME: Mapping[str, int] = {
+    name.casefold(): number
+    for names in MONTH_NAMES.values()
+    for number, name in enumerate(names, start=1)
+}
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """The site facts a run works with: the defaults above, corrected by settings."""
+
+    section_paths: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_PATHS))
+    page_param: str = PAGE_PARAM
+    views_labels: Mapping[str, str] = field(default_factory=lambda: dict(VIEWS_LABELS))
+    selectors: Mapping[str, str] = field(default_factory=lambda: dict(SELECTORS))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SiteProfile:
+        """Build the profile from Scrapy settings (``ANALYTICS_*``), defaults where unset."""
+        profile = cls()
+        return replace(
+            profile,
+            section_paths={**profile.section_paths,
+                           **settings.getdict("ANALYTICS_SECTION_PATHS")},
+            page_param=settings.get("ANALYTICS_PAGE_PARAM") or profile.page_param,
+            views_labels={**profile.views_labels, **settings.getdict("ANALYTICS_VIEWS_LABELS")},
+            selectors={**profile.selectors, **settings.getdict("ANALYTICS_SELECTORS")},
+        )
+
+
+def language_of_path(path: str) -> str:
+    """The record's ``lang`` for a URL path, from its prefix (``/en/``, ``/arm/``, else ru)."""
+    for lang, prefix in LANGUAGE_PREFIXES.items():
+        if prefix != "/" and path.startswith(prefix):
+            return lang
+    return "ru"
+
+
+def is_article_path(path: str) -> bool:
+    """True for ``[/<prefix>]/post/<slug-or-number>[/]``: the only pages that are articles."""
+    prefix = LANGUAGE_PREFIXES[language_of_path(path)]
+    rest = path[len(prefix):]
+    head, _, tail = rest.partition("/")
+    return head == ARTICLE_PATH_SEGMENT and bool(tail.strip("/")) and "/" not in tail.strip("/")
