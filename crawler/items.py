@@ -71,7 +71,9 @@ class Article:
     )
     author: str | None = documented("Author, where the page names one.")
     image: str | None = documented("Absolute URL of the cover image; null where none.")
-    scraped_at: str = documented("When the page was fetched, ISO 8601 in UTC: 2026-11-28T06:00:00Z.")
+    scraped_at: str = documented(
+        "When the page was fetched, ISO 8601 in UTC: 2026-11-28T06:00:00Z."
+    )
 
     def to_record(self) -> dict[str, Any]:
         """The record as a plain dict, fields in their declared order."""
@@ -89,3 +91,12 @@ REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body"
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(
     name for name in field_docs(Article) if name not in REQUIRED_FIELDS and name != "scraped_at"
 )
+
+
+@dataclass
+class FetchFailure:
+    """An article page that could not be fetched (after retries): it becomes a reject."""
+
+    url: str = documented("URL of the article page that failed.")
+    reason: str = documented("Short kind of failure: http_404, timeout, connection_lost...")
+    detail: str = documented("The error as Scrapy reported it.")

@@ -10,9 +10,8 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
-
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from crawler.items import Article, RawArticle
 from crawler.site import MONTHS_BY_NAME, TIMEZONE, language_of_path
@@ -46,7 +45,7 @@ def join_paragraphs(paragraphs: Iterable[str]) -> str:
 
 # "25 Июня 2026 17:24", "25 November 2022 - 16:39", with anything around it.
 _DATE = re.compile(
-    r"(?<!\d)(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})(?:\s*[-–—,|]\s*|\s+)(\d{1,2}):(\d{2})(?!\d)"
+    r"(?<!\d)(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})(?:\s*[-\u2013\u2014,|]\s*|\s+)(\d{1,2}):(\d{2})(?!\d)"
 )
 
 
@@ -90,7 +89,7 @@ def format_utc(moment: datetime) -> str:
 
 
 # Digits grouped by one kind of thousands separator, or plain digits.
-_SEPARATORS = " \u00a0\u202f\u2009,.'’"
+_SEPARATORS = " \u00a0\u202f\u2009,.'\u2019"
 _GROUPED = re.compile(r"\d{1,3}(?:([" + _SEPARATORS + r"])\d{3})(?:\1\d{3})*|\d+")
 
 

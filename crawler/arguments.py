@@ -1,0 +1,113 @@
+"""The spider's arguments (``-a name=value``), validated before any request is made."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.site import LANGUAGES
+
+MODES = ("incremental", "full")
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be used; the message says which and why."""
+
+
+def parse_languages(value: str) -> tuple[str, ...]:
+    """``en,ru`` -> ('en', 'ru'), in the site's order; unknown codes are an error."""
+    wanted = [code.strip().lower() for code in value.split(",") if code.strip()]
+    unknown = sorted(set(wanted) - set(LANGUAGES))
+    if unknown or not wanted:
+        raise ArgumentError(
+            f"lang: unknown language {', '.join(unknown) or repr(value)}; "
+            f"use a comma list of {', '.join(LANGUAGES)}"
+        )
+    return tuple(code for code in LANGUAGES if code in wanted)
+
+
+def parse_base_url(value: str) -> str:
+    """An http(s) origin such as ``https://caliber.az`` (no path, query or credentials)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"base_url: {value!r} is not an http(s) URL with a host")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ArgumentError(f"base_url: {value!r} must not carry credentials, query or fragment")
+    if parts.path not in ("", "/"):
+        raise ArgumentError(f"base_url: {value!r} must be an origin, without a path")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ArgumentError(f"base_url: {value!r} has an invalid port") from None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def parse_day(name: str, value: str) -> date:
+    """A calendar day ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ArgumentError(f"{name}: {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def is_loopback(base_url: str) -> bool:
+    """True when ``base_url`` points at this machine (the replica), never at a real site."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class CrawlArguments:
+    """What one run of ``scrapy crawl analytics`` was asked to do."""
+
+    languages: tuple[str, ...]
+    base_url: str
+    mode: str
+    since: date | None
+    until: date | None
+
+    @classmethod
+    def parse(cls, given: Mapping[str, Any], default_base_url: str) -> CrawlArguments:
+        """Validate the ``-a`` arguments; unknown names are an error (a typo must not pass).
+
+        Names starting with ``_`` (scrapyd's ``_job``) are the scheduler's and ignored.
+        """
+        known = {"lang", "base_url", "mode", "since", "until"}
+        unknown = sorted(name for name in given if name not in known and not name.startswith("_"))
+        if unknown:
+            raise ArgumentError(
+                f"unknown argument {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        mode = str(given.get("mode", "incremental")).strip().lower()
+        if mode not in MODES:
+            raise ArgumentError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        since = parse_day("since", given["since"]) if given.get("since") else None
+        until = parse_day("until", given["until"]) if given.get("until") else None
+        if since and until and since > until:
+            raise ArgumentError(f"since ({since}) is after until ({until})")
+        return cls(
+            languages=parse_languages(str(given.get("lang", ",".join(LANGUAGES)))),
+            base_url=parse_base_url(str(given.get("base_url") or default_base_url)),
+            mode=mode,
+            since=since,
+            until=until,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The arguments as the run summary shows them."""
+        return {
+            "lang": list(self.languages),
+            "base_url": self.base_url,
+            "mode": self.mode,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }

@@ -1,0 +1,34 @@
+"""``scrapy crawl``, made strict: bad arguments stop it before any request, and a run whose
+monitors failed exits non-zero (plain Scrapy exits 0 even when a spider fails)."""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from crawler.arguments import ArgumentError, CrawlArguments
+from crawler.spiders.analytics import AnalyticsSpider
+
+#: Exit code of a run that finished but whose monitors failed (or that wrote no summary).
+EXIT_RUN_FAILED = 3
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1 or args[0] != AnalyticsSpider.name:
+            super().run(args, opts)
+            return
+        assert self.settings is not None and self.crawler_process is not None
+        try:
+            CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"])
+        except ArgumentError as error:
+            raise UsageError(str(error), print_help=False) from None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        elif crawler.stats is None or crawler.stats.get_value("analytics/status") != "ok":
+            self.exitcode = EXIT_RUN_FAILED

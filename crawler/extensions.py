@@ -1,0 +1,162 @@
+"""Run-level extensions: the rejects file, the progress line and the run summary."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.asyncio import create_looping_call
+
+from crawler.export import LineFile, RunPaths, write_json_atomic
+from crawler.items import OPTIONAL_FIELDS
+from crawler.monitors import RunFacts, failed_checks
+from crawler.pipelines import Rejected
+
+logger = logging.getLogger(__name__)
+
+
+def run_paths(crawler: Crawler) -> RunPaths:
+    """The files of the crawler's run (its id is fixed when the spider starts)."""
+    settings = crawler.settings
+    return RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
+
+
+class RejectsLog:
+    """Writes every rejected article (URL, reason, fields found) to ``rejects/<run>.jsonl``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.file = LineFile(run_paths(crawler).rejects)
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RejectsLog:
+        return cls(crawler)
+
+    def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
+        if not isinstance(exception, Rejected):
+            return
+        self.file.write(
+            {"url": exception.url, "reason": exception.reason, "detail": exception.detail,
+             "found": exception.found}
+        )
+        self.stats.inc_value("analytics/rejected")
+        self.stats.inc_value(f"analytics/rejected/{exception.reason}")
+
+    def spider_closed(self) -> None:
+        self.file.close()
+
+
+class ProgressLog:
+    """Logs pages, records, rejects and the page rate every ``ANALYTICS_PROGRESS_INTERVAL`` s."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.interval = crawler.settings.getfloat("ANALYTICS_PROGRESS_INTERVAL")
+        self.started = time.monotonic()
+        self.task: Any = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressLog:
+        return cls(crawler)
+
+    def spider_opened(self) -> None:
+        if self.interval > 0:
+            self.started = time.monotonic()
+            self.task = create_looping_call(self.log_progress)
+            self.task.start(self.interval, now=False)
+
+    def log_progress(self) -> None:
+        pages = self.stats.get_value("response_received_count", 0)
+        minutes = max(time.monotonic() - self.started, 1e-9) / 60
+        logger.info(
+            "Progress: %d pages (%.1f/min), %d records, %d rejects, %d retries",
+            pages, pages / minutes, self.stats.get_value("analytics/records", 0),
+            self.stats.get_value("analytics/rejected", 0),
+            self.stats.get_value("retry/count", 0),
+        )
+
+    def spider_closed(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+
+def _by_suffix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {key[len(prefix):]: int(value) for key, value in sorted(stats.items())
+            if key.startswith(prefix)}
+
+
+def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
+    """The run summary: what ran, what came out, what went wrong, and the verdict."""
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    paths = run_paths(crawler)
+    records = int(stats.get("analytics/records", 0))
+    failures = failed_checks(RunFacts(stats, crawler.settings, reason))
+    started = stats.get("start_time")
+    return {
+        "run_id": paths.run_id,
+        "spider": spider.name,
+        "status": "failed" if failures else "ok",
+        "failed_checks": failures,
+        "started_at": started.isoformat() if started else None,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "finish_reason": reason,
+        "arguments": getattr(spider, "arguments_summary", dict)(),
+        "records": {"total": records, "by_lang": _by_suffix(stats, "analytics/records/")},
+        "rejects": {"total": int(stats.get("analytics/rejected", 0)),
+                    "by_reason": _by_suffix(stats, "analytics/rejected/")},
+        "duplicates": int(stats.get("analytics/duplicates", 0)),
+        "requests": {
+            "total": int(stats.get("downloader/request_count", 0)),
+            "by_status": _by_suffix(stats, "downloader/response_status_count/"),
+            "retries": int(stats.get("retry/count", 0)),
+            "exceptions": _by_suffix(stats, "downloader/exception_type_count/"),
+            "pauses": int(stats.get("analytics/pauses", 0)),
+            "paused_seconds": round(float(stats.get("analytics/paused_seconds", 0)), 3),
+        },
+        "field_coverage": {
+            name: round(int(stats.get(f"analytics/field/{name}", 0)) / records, 4)
+            if records else None
+            for name in OPTIONAL_FIELDS
+        },
+        "field_problems": _by_suffix(stats, "analytics/field_problems/"),
+        "files": {"articles": str(paths.articles), "rejects": str(paths.rejects)},
+    }
+
+
+class RunSummary:
+    """At the close of a run: runs the monitors and writes ``runs/<run>.json``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        summary = build_summary(self.crawler, spider, reason)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("analytics/status", summary["status"])
+        write_json_atomic(run_paths(self.crawler).summary, summary)
+        log = logger.error if summary["status"] == "failed" else logger.info
+        log(
+            "Run %s %s: %d records %s, %d rejects %s, %d requests%s. Summary: %s",
+            summary["run_id"], summary["status"].upper(), summary["records"]["total"],
+            summary["records"]["by_lang"], summary["rejects"]["total"],
+            summary["rejects"]["by_reason"], summary["requests"]["total"],
+            "".join(f"; FAILED {name}: {why}" for name, why in summary["failed_checks"].items()),
+            run_paths(self.crawler).summary,
+        )

@@ -1,0 +1,137 @@
+"""Item pipelines, in order: normalise -> validate -> deduplicate -> export.
+
+Each step is small and does one thing. A step that refuses an article raises
+``Rejected`` (a ``DropItem``): the ``RejectsLog`` extension writes it to the run's
+rejects with its reason and counts it, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.export import LineFile, RunPaths
+from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
+from crawler.normalize import FieldError, normalize_article
+
+logger = logging.getLogger(__name__)
+
+
+class Rejected(DropItem):
+    """An article that is not a record: its URL, the reason, and what the page did have."""
+
+    def __init__(self, reason: str, message: str, url: str, found: dict[str, Any]) -> None:
+        super().__init__(f"rejected ({reason}): {message} <{url}>", log_level="WARNING")
+        self.reason = reason
+        self.detail = message
+        self.url = url
+        self.found = found
+
+
+class Duplicate(DropItem):
+    """An article already delivered in this run (the same id reached twice)."""
+
+
+@lru_cache(maxsize=1)
+def article_schema() -> dict[str, Any]:
+    """The published JSON Schema of the record (loads from a zipped egg too)."""
+    text = resources.files("crawler").joinpath("schema/article.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+class _CrawlerComponent:
+    """A component that keeps its crawler (Scrapy passes it to ``from_crawler``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+
+class NormalizePipeline(_CrawlerComponent):
+    """Raw page strings -> typed ``Article`` (dates, views, text, body, URL, id)."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, FetchFailure):
+            raise Rejected(f"fetch_{item.reason}", item.detail, item.url, {})
+        if not isinstance(item, RawArticle):
+            return item
+        try:
+            article, problems = normalize_article(item)
+        except FieldError as error:
+            raise Rejected(error.reason, str(error), item.fetched_url, item.found()) from None
+        for problem in problems:
+            self.stats.inc_value(f"analytics/field_problems/{problem.reason}")
+            logger.warning("%s <%s>: field left null", problem, item.fetched_url)
+        return article
+
+
+class ValidatePipeline(_CrawlerComponent):
+    """Checks each record against the published JSON Schema."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.validator = Draft202012Validator(article_schema())
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        record = item.to_record()
+        error = next(iter(self.validator.iter_errors(record)), None)
+        if error is not None:
+            where = ".".join(str(part) for part in error.absolute_path) or "record"
+            raise Rejected(f"schema_{where}", error.message, item.url, record)
+        return item
+
+
+class DeduplicatePipeline(_CrawlerComponent):
+    """Lets each article id through once per run (two URL forms, a card seen twice)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.seen: set[str] = set()
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            if item.id in self.seen:
+                self.stats.inc_value("analytics/duplicates")
+                raise Duplicate(f"already delivered in this run: {item.url}", log_level="DEBUG")
+            self.seen.add(item.id)
+        return item
+
+
+class ExportPipeline(_CrawlerComponent):
+    """Appends each record as one whole line to ``articles/<run>.jsonl`` and counts it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
+        self.file = LineFile(paths.articles, fsync=settings.getbool("ANALYTICS_FSYNC"))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            record = item.to_record()
+            self.file.write(record)
+            self.stats.inc_value("analytics/records")
+            self.stats.inc_value(f"analytics/records/{item.lang}")
+            for name in OPTIONAL_FIELDS:
+                if record[name] is not None:
+                    self.stats.inc_value(f"analytics/field/{name}")
+        return item
+
+    def close_spider(self) -> None:
+        self.file.close()

@@ -1,0 +1,80 @@
+"""Scrapy settings of the project: polite defaults for the live site.
+
+Every ``ANALYTICS_*`` setting is described in the README. Settings can be overridden
+with ``-s NAME=VALUE`` or, on a server, the environment (``SCRAPY_NAME=VALUE``).
+"""
+
+from crawler import site
+
+BOT_NAME = "caliber_analytics"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- the project's own settings -----------------------------------------------------
+ANALYTICS_BASE_URL = "https://caliber.az"  # default of -a base_url
+ANALYTICS_OUTPUT_DIR = "output"  # articles/, rejects/, runs/ are written under it
+ANALYTICS_STATE_PATH = "output/state.sqlite3"  # the incremental state (issue 4)
+ANALYTICS_RUN_ID = None  # set at start: the run's UTC start, names its files
+ANALYTICS_FSYNC = True  # fsync each record line before it counts as delivered
+ANALYTICS_BOT_NAME = "CaliberAnalyticsCrawler"
+ANALYTICS_BOT_VERSION = "0.1"
+ANALYTICS_CONTACT_URL = "https://github.com/caliber-analytics-crawler"  # in the User-Agent
+ANALYTICS_LOOPBACK_UNTHROTTLED = False  # True: no delays/throttle, but only for 127.0.0.0/8
+ANALYTICS_MAX_LISTING_PAGES = 2000  # per language: bounds an endless pagination
+ANALYTICS_PROGRESS_INTERVAL = 60.0  # seconds between progress lines in the log
+ANALYTICS_BACKOFF_BASE = 2.0  # seconds; the site pause after a failure doubles per retry
+ANALYTICS_BACKOFF_MAX = 120.0  # seconds; cap of that pause
+ANALYTICS_RETRY_AFTER_MAX = 600.0  # seconds; cap of a Retry-After pause
+ANALYTICS_MONITOR_MAX_ERRORS = 0  # errors in the log before the run counts as failed
+ANALYTICS_MONITOR_MAX_REJECTS_RATIO = 0.05  # rejects / articles before the run fails
+
+# Assumed facts of the site (site-spec.md), correctable without touching the parser.
+ANALYTICS_SECTION_PATHS = dict(site.SECTION_PATHS)
+ANALYTICS_PAGE_PARAM = site.PAGE_PARAM
+ANALYTICS_VIEWS_LABELS = dict(site.VIEWS_LABELS)
+ANALYTICS_SELECTORS: dict[str, str] = {}  # overrides of site.SELECTORS by key
+
+# --- politeness (live site) ---------------------------------------------------------
+ROBOTSTXT_OBEY = True
+# Composed again at start from ANALYTICS_CONTACT_URL (crawler.runconfig.user_agent).
+USER_AGENT = f"{ANALYTICS_BOT_NAME}/{ANALYTICS_BOT_VERSION} (+{ANALYTICS_CONTACT_URL})"
+CONCURRENT_REQUESTS = 1
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0  # average seconds between requests; jittered 0.5x-1.5x
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True  # slows down further when the site answers slowly
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a page is ~100 KB; anything past 8 MB is dropped
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+HTTPCACHE_ENABLED = False  # -s HTTPCACHE_ENABLED=1 for development: replays pages offline
+HTTPCACHE_DIR = "httpcache"
+REDIRECT_MAX_TIMES = 5
+
+DOWNLOADER_MIDDLEWARES = {
+    # After RetryMiddleware (550) in the response path: sees 429/503 before the retry.
+    "crawler.middlewares.SitePauseMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.NormalizePipeline": 100,
+    "crawler.pipelines.ValidatePipeline": 200,
+    "crawler.pipelines.DeduplicatePipeline": 300,
+    "crawler.pipelines.ExportPipeline": 400,
+}
+EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,  # replaced by ProgressLog
+    "crawler.extensions.ProgressLog": 100,
+    "crawler.extensions.RejectsLog": 200,
+    "crawler.extensions.RunSummary": 900,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"  # -O file.jsonl writes UTF-8 like the run files
+LOG_LEVEL = "INFO"
