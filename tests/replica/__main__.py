@@ -1,0 +1,66 @@
+"""`python -m tests.replica`: serve a replica of caliber.az's Analytics section on 127.0.0.1.
+
+The first line of stdout is the base URL (`http://127.0.0.1:PORT`), so a parent process can
+start it on an OS-chosen port and read where it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from .faults import parse_faults
+from .generator import build_site
+from .server import Options, Replica, serve
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (see tests/replica/README.md)."""
+    p = argparse.ArgumentParser(prog="python -m tests.replica", description=__doc__)
+    p.add_argument("--articles", type=int, default=30, help="Analytics articles (all languages)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--port", type=int, default=0, help="0: chosen by the OS")
+    p.add_argument("--faults", default=None, help="e.g. '503:0.1,reset@/robots.txt#1'")
+    p.add_argument("--log", default=None, help="request log, one JSON line per request")
+    p.add_argument("--publish-every", type=int, default=None,
+                   help="publish one article after every N-th listing request")  # fmt: skip
+    p.add_argument("--retry-after", type=int, default=2, help="seconds, for 503ra/429ra")
+    p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of the slow fault")
+    p.add_argument("--hang-seconds", type=float, default=60.0, help="hang of the timeout fault")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build the site, apply faults, listen, print the base URL, serve until SIGTERM/SIGINT."""
+    args = parse_args(argv)
+    site = build_site(args.seed, args.articles)
+    plan = parse_faults(args.faults, args.seed)
+    site.set_broken(plan.broken_rate, plan.broken_paths)
+    options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds)
+    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
+    replica = Replica(site, plan, options, log)
+
+    def ready(port: int) -> None:
+        print(f"http://127.0.0.1:{port}", flush=True)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(serve(replica, args.port, ready))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(run())
+    finally:
+        if log is not None:
+            log.close()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

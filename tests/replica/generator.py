@@ -1,0 +1,359 @@
+"""Deterministic generator of the replica site: `build_site(seed, articles) -> Site`.
+
+The Site holds the articles as data (the ground truth) plus the mutable state a test drives
+(publishing, views, broken pages); rendering lives in render.py, serving in server.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from .body import Block, BodyWriter, body_html, body_text
+from .lang import AUTHORS, LANG, LANGS, RU_TRANSLIT, SITE, SUBTITLES, TITLE_HEADS, TITLE_TAILS
+from .markup import messy
+
+BAKU = ZoneInfo("Asia/Baku")
+PAGE_SIZE = 18
+FIRST_DATE = datetime(2014, 1, 1)
+LAST_DATE = datetime(2026, 11, 20)
+LEGACY_BEFORE = datetime(2023, 1, 1)  # the older template (`.post_author`, "date - time")
+VIEWS_STYLES = ("plain", "space", "nbsp", "nbsp_entity", "comma", "dot")
+CARD_LINKS = ("abs", "www", "rel", "raw")  # plus "numeric", for articles that have a number
+PREVIEW_POSITIONS = (2, 9)  # where the robots-disallowed preview cards sit on en page 1
+
+
+def baku_iso(local: datetime) -> str:
+    """ISO 8601 of a Baku wall-clock time, with the zone's offset at that instant."""
+    return local.replace(tzinfo=BAKU).isoformat()
+
+
+def unambiguous(local: datetime) -> bool:
+    """True when the Baku offset is the same two hours either side (no DST transition near)."""
+    offsets = {
+        (local + timedelta(hours=h)).replace(tzinfo=BAKU, fold=fold).utcoffset()
+        for h in (-2, 0, 2)
+        for fold in (0, 1)
+    }
+    return len(offsets) == 1
+
+
+def slugify(title: str, lang: str) -> str:
+    """URL slug of a title: transliterated Latin for ru, lowercase Latin for en, Armenian for hy."""
+    text = title.lower()
+    if lang == "en":
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if lang == "ru":
+        text = "".join(RU_TRANSLIT.get(ch, ch) for ch in text)
+    pattern = r"[^\w]+" if lang == "hy" else r"[^a-z0-9]+"
+    return re.sub(pattern, "-", text).strip("-")
+
+
+@dataclass
+class Article:
+    """One article as data; every random choice of its markup is fixed here, at generation."""
+
+    key: int
+    lang: str
+    slug: str
+    title: str
+    subtitle: str | None
+    author: str | None
+    category: str
+    published: datetime  # naive Baku wall-clock time
+    views: int | None
+    views_style: str
+    image: str | None
+    thumb: str
+    blocks: tuple[Block, ...]
+    legacy: bool
+    canonical: bool
+    card_link: str
+    month_case: str
+    title_html: str
+    subtitle_html: str | None
+    card_title_html: str
+    kind: str = "analytics"  # "analytics", "preview" (robots-disallowed) or "offsection"
+    numeric_id: int | None = None
+
+    @property
+    def path(self) -> str:
+        """Slug path as served on the wire (percent-encoded)."""
+        return f"/{LANG[self.lang].prefix}post/{quote(self.slug, safe='-')}"
+
+    @property
+    def url(self) -> str:
+        """Canonical slug URL, `https://caliber.az/...`."""
+        return SITE + self.path
+
+    @property
+    def numeric_path(self) -> str | None:
+        """`/<prefix>post/<number>/` for older articles that have a number."""
+        if self.numeric_id is None:
+            return None
+        return f"/{LANG[self.lang].prefix}post/{self.numeric_id}/"
+
+    @property
+    def body_html(self) -> str:
+        """Inside of `.post_body`."""
+        return body_html(self.blocks)
+
+    def record(self) -> dict[str, Any]:
+        """The record the crawler must produce for this page (items.md, minus id/scraped_at)."""
+        return {
+            "url": self.url,
+            "lang": self.lang,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "date": baku_iso(self.published),
+            "category": self.category,
+            "views": self.views,
+            "body": body_text(self.blocks),
+            "author": self.author,
+            "image": self.image,
+        }
+
+
+def _md5(*parts: object) -> str:
+    return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _draw_date(rng: random.Random, summer_time: bool) -> datetime:
+    """A Baku wall-clock minute away from DST transitions; in a pre-2016 summer if asked."""
+    while True:
+        if summer_time:
+            day = datetime(rng.choice((2014, 2015)), rng.randint(4, 9), rng.randint(1, 28))
+            local = day + timedelta(minutes=rng.randrange(24 * 60))
+        else:
+            span = int((LAST_DATE - FIRST_DATE).total_seconds() // 60)
+            local = FIRST_DATE + timedelta(minutes=rng.randrange(span))
+        if unambiguous(local):
+            return local
+
+
+class ArticleFactory:
+    """Makes articles with unique slugs per language; shared by the build and by publishing."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.slugs: set[tuple[str, str]] = set()
+
+    def unique_slug(self, lang: str, base: str) -> str:
+        """`base`, or `base-2`, `base-3`... if the language already has it."""
+        slug, n = base, 1
+        while (lang, slug) in self.slugs:
+            n += 1
+            slug = f"{base}-{n}"
+        self.slugs.add((lang, slug))
+        return slug
+
+    def make(
+        self, key: int, lang: str, published: datetime, rng: random.Random, kind: str = "analytics"
+    ) -> Article:
+        """One article of `lang` published at `published`, its variants drawn from `rng`."""
+        title = rng.choice(TITLE_HEADS[lang])
+        if rng.random() < 0.45:
+            title = f"{title}: {rng.choice(TITLE_TAILS[lang])}"
+        base = slugify(title, lang)
+        slug = self.unique_slug(lang, f"preview-{base}" if kind == "preview" else base)
+        legacy = published < LEGACY_BEFORE and rng.random() < 0.55
+        subtitle = rng.choice(SUBTITLES[lang]) if rng.random() < 0.6 else None
+        author = rng.choice(AUTHORS[lang]) if legacy and rng.random() < 0.8 else None
+        style = rng.choice(VIEWS_STYLES)
+        views: int | None = rng.randint(1000, 250_000) if style != "plain" else rng.randint(0, 9999)
+        if key % 7 == 1 or rng.random() < (0.5 if legacy else 0.08):
+            views = None
+        md5 = _md5(self.seed, kind, key)
+        image = None
+        if not legacy and rng.random() > 0.1:
+            host = "https://cdn.caliber.az" if rng.random() < 0.2 else SITE
+            image = f"{host}/media/photos/original/{md5}.webp"
+        canonical = key % 11 != 7
+        card_link = rng.choices(CARD_LINKS, (75, 10, 10, 5 if lang == "hy" else 0))[0]
+        case_draw = rng.random()
+        month_case = "lower" if case_draw < 0.05 else "upper" if case_draw < 0.08 else "title"
+        labels = LANG[lang]
+        return Article(
+            key=key,
+            lang=lang,
+            slug=slug,
+            title=title,
+            subtitle=subtitle,
+            author=author,
+            category=labels.offsection_label if kind == "offsection" else labels.analytics_label,
+            published=published,
+            views=views,
+            views_style=style,
+            image=image,
+            thumb=f"{SITE}/media/photos/normal/{md5}.webp",
+            blocks=BodyWriter(lang, rng).write(),
+            legacy=legacy,
+            canonical=canonical,
+            card_link=card_link,
+            month_case=month_case,
+            title_html=messy(title, rng, 0.2),
+            subtitle_html=messy(subtitle, rng, 0.1) if subtitle else None,
+            card_title_html=messy(title, rng, 0.1),
+            kind=kind,
+        )
+
+
+@dataclass
+class Site:
+    """The replica's content and state: articles, listings, publishing, views, broken pages."""
+
+    seed: int
+    articles: list[Article]
+    previews: list[Article]
+    offsection: dict[str, list[Article]]
+    factory: ArticleFactory
+    broken_rate: float = 0.0
+    broken_keys: set[int] = field(default_factory=set)
+    version: int = 0  # bumped by every change, so cached pages can be dropped
+    _published: int = 0
+    _by_path: dict[str, Article] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for article in [*self.articles, *self.previews, *self.all_offsection()]:
+            self._index(article)
+
+    def _index(self, article: Article) -> None:
+        self._by_path[unquote(article.path)] = article
+        if article.numeric_path:
+            self._by_path[article.numeric_path] = article
+            self._by_path[article.numeric_path.rstrip("/")] = article
+
+    def all_offsection(self) -> list[Article]:
+        """Articles of other sections (linked from the 'most read' sidebar)."""
+        return [a for lang in LANGS for a in self.offsection[lang]]
+
+    # --- lookups --------------------------------------------------------------------------
+    def article_at(self, path: str) -> Article | None:
+        """The article served at a path (slug or numeric form, encoded or not)."""
+        return self._by_path.get(unquote(path))
+
+    def listing(self, lang: str) -> list[Article]:
+        """The Analytics listing of a language, newest first."""
+        items = [a for a in self.articles if a.lang == lang]
+        return sorted(items, key=lambda a: (a.published, a.key), reverse=True)
+
+    def listing_page(self, lang: str, page: int) -> list[Article]:
+        """The cards of page `page` (1-based): empty past the end."""
+        return self.listing(lang)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+    def is_broken(self, article: Article) -> bool:
+        """Whether the page of this article is served broken (a permanent fault)."""
+        if article.kind != "analytics":
+            return False
+        if article.key in self.broken_keys:
+            return True
+        draw = random.Random(f"{self.seed}:broken:{unquote(article.path)}").random()
+        return draw < self.broken_rate
+
+    # --- ground truth ---------------------------------------------------------------------
+    def truth(self) -> list[dict[str, Any]]:
+        """Records the crawler must produce: every healthy Analytics article, current views."""
+        return [
+            a.record()
+            for lang in LANGS
+            for a in self.listing(lang)
+            if not self.is_broken(a)
+        ]
+
+    def broken_urls(self) -> list[str]:
+        """Canonical URLs of articles served broken: rejects, not records."""
+        return [a.url for a in self.articles if self.is_broken(a)]
+
+    def disallowed_urls(self) -> list[str]:
+        """URLs linked from the site that robots.txt forbids: the crawler must never ask them."""
+        return [*(a.url for a in self.previews), f"{SITE}/search?q="]
+
+    def offsection_urls(self) -> list[str]:
+        """Article URLs outside the Analytics section (sidebar links): not records."""
+        return [a.url for a in self.all_offsection()]
+
+    # --- changes --------------------------------------------------------------------------
+    def publish(self, count: int = 1, lang: str | None = None) -> list[Article]:
+        """Publish `count` new articles on top of the listings (languages round-robin)."""
+        if lang is not None and lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}")
+        newest = max((a.published for a in self.articles), default=LAST_DATE)
+        new: list[Article] = []
+        for _ in range(count):
+            rng = random.Random(f"{self.seed}:publish:{self._published}")
+            this_lang = lang or LANGS[self._published % len(LANGS)]
+            newest += timedelta(minutes=rng.randint(3, 90))
+            key = len(self.articles) + len(self.previews) + len(self.all_offsection())
+            article = self.factory.make(key, this_lang, newest, rng)
+            self.articles.append(article)
+            self._index(article)
+            new.append(article)
+            self._published += 1
+        self.version += 1
+        return new
+
+    def raise_views(self, delta: int) -> int:
+        """Add `delta` to the views of every article showing a counter; returns how many."""
+        changed = [a for a in self.articles if a.views is not None]
+        for article in changed:
+            article.views = (article.views or 0) + delta
+        self.version += 1
+        return len(changed)
+
+    def set_broken(self, rate: float, paths: set[str]) -> None:
+        """Serve a fraction of article pages, and the articles at `paths`, broken."""
+        self.broken_rate = rate
+        for path in paths:
+            article = self.article_at(path.split("?", 1)[0])
+            if article is None or article.kind != "analytics":
+                raise ValueError(f"broken@{path}: no Analytics article at that path")
+            self.broken_keys.add(article.key)
+        self.version += 1
+
+
+def build_site(seed: int, articles: int) -> Site:
+    """Generate `articles` Analytics articles (languages round-robin) plus previews/off-section."""
+    date_rng = random.Random(f"{seed}:dates")
+    dates: list[datetime] = []
+    seen: set[datetime] = set()
+    while len(dates) < articles:
+        local = _draw_date(date_rng, summer_time=len(dates) % 9 == 4)
+        if local not in seen:
+            seen.add(local)
+            dates.append(local)
+    factory = ArticleFactory(seed)
+    made = [
+        factory.make(i, LANGS[i % len(LANGS)], dates[i], random.Random(f"{seed}:article:{i}"))
+        for i in range(articles)
+    ]
+    _number_older(made, random.Random(f"{seed}:numbers"))
+    extra = articles
+
+    def extras(lang: str, kind: str, n: int) -> list[Article]:
+        nonlocal extra
+        out = []
+        for _ in range(n):
+            rng = random.Random(f"{seed}:{kind}:{extra}")
+            out.append(factory.make(extra, lang, _draw_date(rng, False), rng, kind))
+            extra += 1
+        return out
+
+    previews = extras("en", "preview", len(PREVIEW_POSITIONS))
+    offsection = {lang: extras(lang, "offsection", 5) for lang in LANGS}
+    return Site(seed, made, previews, offsection, factory)
+
+
+def _number_older(articles: list[Article], rng: random.Random) -> None:
+    """Give about half of the older-template articles a numeric URL; link a few cards to it."""
+    for rank, article in enumerate(sorted(articles, key=lambda a: (a.published, a.key))):
+        if article.legacy and article.canonical and rng.random() < 0.5:
+            article.numeric_id = 100_000 + rank * 17 + rng.randint(0, 16)
+            if rng.random() < 0.5:
+                article.card_link = "numeric"

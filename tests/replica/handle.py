@@ -1,0 +1,151 @@
+"""ReplicaHandle: run `python -m tests.replica` as a subprocess and talk to it.
+
+Used by the pytest fixture and by plain scripts (demo, benchmarks) as a context manager;
+the subprocess is always stopped, even when the caller fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: `tests` is importable from here
+START_TIMEOUT = 30.0
+
+
+class ReplicaHandle:
+    """A running replica: its base URL, request log, truth, and control endpoints."""
+
+    def __init__(
+        self,
+        articles: int = 30,
+        seed: int = 7,
+        faults: str | None = None,
+        publish_every: int | None = None,
+        log_path: str | Path | None = None,
+        port: int = 0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        if log_path is None:
+            log_path = Path(tempfile.mkdtemp(prefix="replica-")) / "requests.jsonl"
+        self.log_path = Path(log_path)
+        self.articles, self.seed, self.faults = articles, seed, faults
+        self.publish_every, self.port, self.extra_args = publish_every, port, extra_args
+        self.base_url = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def command(self) -> list[str]:
+        """The command line of the subprocess."""
+        cmd = [sys.executable, "-m", "tests.replica", "--articles", str(self.articles)]
+        cmd += ["--seed", str(self.seed), "--port", str(self.port), "--log", str(self.log_path)]
+        if self.faults:
+            cmd += ["--faults", self.faults]
+        if self.publish_every:
+            cmd += ["--publish-every", str(self.publish_every)]
+        return cmd + list(self.extra_args)
+
+    def start(self) -> ReplicaHandle:
+        """Start the server and wait for its base URL (first stdout line)."""
+        if self.proc is not None:
+            return self
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.touch()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                   os.environ.get("PYTHONPATH")])))  # fmt: skip
+        stderr = self.log_path.with_suffix(".stderr")
+        with stderr.open("w") as err:
+            self.proc = subprocess.Popen(
+                self.command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+            )
+        line = self._first_line()
+        if not line.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"replica did not start: {stderr.read_text()[-2000:]}")
+        self.base_url = line.strip()
+        return self
+
+    def _first_line(self) -> str:
+        """Read the first stdout line, giving up after START_TIMEOUT seconds."""
+        assert self.proc is not None and self.proc.stdout is not None
+        out: list[str] = []
+        reader = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()),  # type: ignore[union-attr]
+                                  daemon=True)  # fmt: skip
+        reader.start()
+        reader.join(START_TIMEOUT)
+        return out[0] if out else ""
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL); safe to call twice."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def __enter__(self) -> ReplicaHandle:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.stop()
+
+    # --- talking to it --------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        """Absolute URL of a path on the replica."""
+        return self.base_url + path
+
+    def _call(self, method: str, path: str, **params: Any) -> bytes:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        req = urllib.request.Request(self.url(path + (f"?{query}" if query else "")),
+                                     method=method)  # fmt: skip
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body: bytes = resp.read()
+        return body
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log so far, parsed (control requests are not in it)."""
+        text = self.log_path.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def truth(self) -> list[dict[str, Any]]:
+        """Records the crawler must produce now (published articles and current views)."""
+        lines = self._call("GET", "/__replica__/truth").decode().splitlines()
+        return [json.loads(line) for line in lines if line]
+
+    def broken_urls(self) -> list[str]:
+        """Article URLs served broken (rejects, not records)."""
+        urls: list[str] = json.loads(self._call("GET", "/__replica__/broken"))
+        return urls
+
+    def disallowed_urls(self) -> list[str]:
+        """URLs robots.txt forbids that the site links to."""
+        urls: list[str] = json.loads(self._call("GET", "/__replica__/disallowed"))
+        return urls
+
+    def publish(self, count: int = 1, lang: str | None = None) -> list[str]:
+        """Publish `count` new articles; returns their URLs."""
+        urls: list[str] = json.loads(self._call("POST", "/__replica__/publish", count=count,
+                                                lang=lang))["published"]  # fmt: skip
+        return urls
+
+    def raise_views(self, delta: int) -> int:
+        """Raise every shown views counter by `delta`; returns how many articles changed."""
+        raised: int = json.loads(self._call("POST", "/__replica__/views", delta=delta))["raised"]
+        return raised
