@@ -1,0 +1,121 @@
+"""URL rules (fetch on the base host, canonical form, id) and spider argument checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
+from crawler.site import is_article_path, language_of_path
+from crawler.urls import article_id, canonical_url, fetch_url, listing_url
+
+BASE = "http://127.0.0.1:8123"
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("https://caliber.az/en/post/a-b", f"{BASE}/en/post/a-b"),
+        ("https://www.caliber.az/en/post/a-b", f"{BASE}/en/post/a-b"),
+        ("/arm/post/%D5%AB", f"{BASE}/arm/post/%D5%AB"),
+        ("http://127.0.0.1:8123/post/x#comments", f"{BASE}/post/x"),
+        ("https://evil.example/en/post/a-b", None),
+        ("mailto:a@b.c", None),
+        ("javascript:void(0)", None),
+    ],
+)
+def test_fetch_url_stays_on_the_base_host(href: str, expected: str | None) -> None:
+    assert fetch_url(href, f"{BASE}/en/category/analytics", BASE) == expected
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("https://caliber.az/en/post/a-b?utm_source=x#top", "https://caliber.az/en/post/a-b"),
+        ("https://www.caliber.az/en/post/a-b", "https://caliber.az/en/post/a-b"),
+        (f"{BASE}/post/x", "https://caliber.az/post/x"),
+        ("/arm/post/%d5%ab", "https://caliber.az/arm/post/%D5%AB"),
+        ("/arm/post/ի", "https://caliber.az/arm/post/%D5%AB"),
+        ("https://other.example/story", "https://other.example/story"),
+    ],
+)
+def test_canonical_url(href: str, expected: str) -> None:
+    assert canonical_url(href, f"{BASE}/en/post/1/", BASE) == expected
+
+
+def test_article_id_is_stable_and_unique_across_languages() -> None:
+    en = article_id("https://caliber.az/en/post/same-slug")
+    assert en == article_id(canonical_url("https://www.caliber.az/en/post/same-slug?x=1", BASE, BASE))
+    assert en != article_id("https://caliber.az/post/same-slug")
+
+
+def test_listing_url() -> None:
+    assert listing_url(BASE, "/en/category/analytics", 1, "page") == f"{BASE}/en/category/analytics"
+    assert listing_url(BASE, "/category/analitika", 3, "page") == f"{BASE}/category/analitika?page=3"
+
+
+@pytest.mark.parametrize(
+    ("path", "lang", "article"),
+    [
+        ("/en/post/a-b", "en", True),
+        ("/en/post/125546/", "en", True),
+        ("/arm/post/%D5%AB", "hy", True),
+        ("/post/mirnyj", "ru", True),
+        ("/en/category/analytics", "en", False),
+        ("/post/", "ru", False),
+        ("/en/post/a/b", "en", False),
+    ],
+)
+def test_paths(path: str, lang: str, article: bool) -> None:
+    assert language_of_path(path) == lang
+    assert is_article_path(path) is article
+
+
+def test_default_arguments() -> None:
+    arguments = CrawlArguments.parse({"_job": "abc"}, "https://caliber.az")
+    assert arguments == CrawlArguments(("en", "ru", "hy"), "https://caliber.az", "incremental",
+                                       None, None)
+
+
+def test_arguments_are_read() -> None:
+    arguments = CrawlArguments.parse(
+        {"lang": "hy, EN", "base_url": f"{BASE}/", "mode": "full", "since": "2024-01-31",
+         "until": "2024-02-01"},
+        "https://caliber.az",
+    )
+    assert arguments.languages == ("en", "hy")
+    assert arguments.base_url == BASE
+    assert (arguments.mode, arguments.since, arguments.until) == (
+        "full", date(2024, 1, 31), date(2024, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"lang": "en,az"}, "unknown language az"),
+        ({"lang": ""}, "unknown language"),
+        ({"base_url": "ftp://caliber.az"}, "not an http(s) URL"),
+        ({"base_url": "caliber.az"}, "not an http(s) URL"),
+        ({"base_url": "https://caliber.az/en/"}, "without a path"),
+        ({"base_url": "https://user:pw@caliber.az"}, "credentials"),
+        ({"base_url": "http://127.0.0.1:99999"}, "invalid port"),
+        ({"mode": "fast"}, "mode"),
+        ({"since": "2024-02-30"}, "since"),
+        ({"until": "yesterday"}, "until"),
+        ({"since": "2024-02-02", "until": "2024-02-01"}, "after until"),
+        ({"langs": "en"}, "unknown argument langs"),
+    ],
+)
+def test_bad_arguments(given: dict[str, str], message: str) -> None:
+    with pytest.raises(ArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        CrawlArguments.parse(given, "https://caliber.az")
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [(BASE, True), ("http://localhost:8000", True), ("http://127.5.0.1", True),
+     ("http://[::1]:80", True), ("https://caliber.az", False), ("http://10.0.0.1", False)],
+)
+def test_is_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
