@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,24 +34,41 @@ class ReplicaHandle:
         publish_every: int | None = None,
         log_path: str | Path | None = None,
         port: int = 0,
+        retry_after: int | None = None,
+        slow_seconds: float | None = None,
+        hang_seconds: float | None = None,
+        log: bool = True,
         extra_args: tuple[str, ...] = (),
     ) -> None:
+        self._own_dir: Path | None = None  # a temporary directory we made, removed at stop
         if log_path is None:
-            log_path = Path(tempfile.mkdtemp(prefix="replica-")) / "requests.jsonl"
+            self._own_dir = Path(tempfile.mkdtemp(prefix="replica-"))
+            log_path = self._own_dir / "requests.jsonl"
         self.log_path = Path(log_path)
+        self.log = log
         self.articles, self.seed, self.faults = articles, seed, faults
         self.publish_every, self.port, self.extra_args = publish_every, port, extra_args
+        self.options = {
+            "--retry-after": retry_after,
+            "--slow-seconds": slow_seconds,
+            "--hang-seconds": hang_seconds,
+        }
         self.base_url = ""
         self.proc: subprocess.Popen[str] | None = None
 
     def command(self) -> list[str]:
         """The command line of the subprocess."""
         cmd = [sys.executable, "-m", "tests.replica", "--articles", str(self.articles)]
-        cmd += ["--seed", str(self.seed), "--port", str(self.port), "--log", str(self.log_path)]
+        cmd += ["--seed", str(self.seed), "--port", str(self.port)]
+        if self.log:
+            cmd += ["--log", str(self.log_path)]
         if self.faults:
             cmd += ["--faults", self.faults]
         if self.publish_every:
             cmd += ["--publish-every", str(self.publish_every)]
+        for flag, value in self.options.items():
+            if value is not None:
+                cmd += [flag, str(value)]
         return cmd + list(self.extra_args)
 
     def start(self) -> ReplicaHandle:
@@ -84,18 +102,23 @@ class ReplicaHandle:
         return out[0] if out else ""
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL); safe to call twice."""
+        """Stop the server (SIGTERM, then SIGKILL); safe to call twice.
+
+        Without an explicit `log_path` the log lived in a temporary directory: it goes too.
+        """
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
 
     def __enter__(self) -> ReplicaHandle:
         return self.start()
