@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 #: What ``ANALYTICS_LOOPBACK_UNTHROTTLED`` changes, and only for a base URL on loopback.
 LOOPBACK_UNTHROTTLED: dict[str, object] = {
     "DOWNLOAD_DELAY": 0,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "DOWNLOAD_DELAY_JITTER": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,

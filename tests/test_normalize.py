@@ -70,7 +70,7 @@ def test_any_shown_date_reads_back_with_the_zone_offset(
     moment: datetime, lang: str, case: type[str], legacy: bool
 ) -> None:
     instant = moment.replace(second=0, microsecond=0, tzinfo=UTC).astimezone(BAKU)
-    month = case(MONTH_NAMES[lang][instant.month - 1])  # type: ignore[operator]
+    month = case(MONTH_NAMES[lang][instant.month - 1])
     shown = f"{instant.day:02d} {month} {instant.year}{' -' if legacy else ''} {instant:%H:%M}"
     parsed = parse_site_date(shown)
     assert parsed.replace(tzinfo=None) == instant.replace(tzinfo=None)

@@ -46,13 +46,15 @@ def test_canonical_url(href: str, expected: str) -> None:
 
 def test_article_id_is_stable_and_unique_across_languages() -> None:
     en = article_id("https://caliber.az/en/post/same-slug")
-    assert en == article_id(canonical_url("https://www.caliber.az/en/post/same-slug?x=1", BASE, BASE))
+    other_form = canonical_url("https://www.caliber.az/en/post/same-slug?x=1", BASE, BASE)
+    assert en == article_id(other_form)
     assert en != article_id("https://caliber.az/post/same-slug")
 
 
 def test_listing_url() -> None:
-    assert listing_url(BASE, "/en/category/analytics", 1, "page") == f"{BASE}/en/category/analytics"
-    assert listing_url(BASE, "/category/analitika", 3, "page") == f"{BASE}/category/analitika?page=3"
+    assert listing_url(BASE, "/category/analitika", 1, "page") == f"{BASE}/category/analitika"
+    third = listing_url(BASE, "/category/analitika", 3, "page")
+    assert third == f"{BASE}/category/analitika?page=3"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -145,8 +146,16 @@ class AnalyticsSpider(Spider):
                           request.cb_kwargs["lang"], failure.getErrorMessage(), request.url)
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
-        """An article page that failed after its retries: logged and sent to the rejects."""
+        """An article page that failed after its retries: logged and sent to the rejects.
+
+        A request refused on purpose (robots.txt, another host) is no failure: counted only.
+        """
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest):
+            self.crawler.stats.inc_value("analytics/articles_not_allowed")
+            self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
+                             request.url)
+            return
         status = http_status(failure)
         reason = f"http_{status}" if status else type(failure.value).__name__
         self.logger.error("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(),

@@ -1,0 +1,79 @@
+"""Run the real ``scrapy crawl analytics`` as a subprocess and read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Fields the crawler sets itself; the replica's truth has every other field.
+CRAWLER_FIELDS = ("id", "scraped_at")
+
+
+def read_lines(directory: Path) -> list[dict[str, Any]]:
+    """Every JSON line of every file in ``directory`` (each line must parse whole)."""
+    if not directory.exists():
+        return []
+    return [json.loads(line) for path in sorted(directory.glob("*.jsonl"))
+            for line in path.read_text("utf-8").splitlines()]
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl left behind."""
+
+    returncode: int
+    log: str
+    output_dir: Path
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return read_lines(self.output_dir / "articles")
+
+    @property
+    def rejects(self) -> list[dict[str, Any]]:
+        return read_lines(self.output_dir / "rejects")
+
+    @property
+    def summaries(self) -> list[dict[str, Any]]:
+        paths = sorted((self.output_dir / "runs").glob("*.json"))
+        return [json.loads(path.read_text("utf-8")) for path in paths]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.summaries[-1]
+
+
+def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = True,
+              settings: dict[str, Any] | None = None, options: tuple[str, ...] = (),
+              timeout: float = 300) -> CrawlResult:
+    """``scrapy crawl analytics -a base_url=... <arguments>`` writing under ``output_dir``.
+
+    ``relaxed`` turns politeness off for the loopback replica (tests not about politeness);
+    ``options`` are further command-line options such as ``("-O", "file.jsonl")``.
+    """
+    command = [sys.executable, "-m", "scrapy", "crawl", "analytics", *options,
+               "-a", f"base_url={base_url}",
+               "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
+               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}"]
+    for name, value in {"ANALYTICS_LOOPBACK_UNTHROTTLED": relaxed, **(settings or {})}.items():
+        command += ["-s", f"{name}={value}"]
+    for argument in arguments:
+        command += ["-a", argument]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+
+
+def without_crawler_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the truth has it: without the fields the crawler sets."""
+    return {key: value for key, value in record.items() if key not in CRAWLER_FIELDS}
+
+
+def by_url(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {record["url"]: record for record in records}
