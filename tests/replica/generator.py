@@ -26,7 +26,6 @@ FIRST_DATE = datetime(2014, 1, 1)
 LAST_DATE = datetime(2026, 11, 20)
 LEGACY_BEFORE = datetime(2023, 1, 1)  # the older template (`.post_author`, "date - time")
 VIEWS_STYLES = ("plain", "space", "nbsp", "nbsp_entity", "comma", "dot")
-CARD_LINKS = ("abs", "www", "rel", "raw")  # plus "numeric", for articles that have a number
 PREVIEW_POSITIONS = (2, 9)  # where the robots-disallowed preview cards sit on en page 1
 
 
@@ -166,7 +165,7 @@ class ArticleFactory:
         legacy = published < LEGACY_BEFORE and rng.random() < 0.55
         subtitle = rng.choice(SUBTITLES[lang]) if rng.random() < 0.6 else None
         author = rng.choice(AUTHORS[lang]) if legacy and rng.random() < 0.8 else None
-        style = rng.choice(VIEWS_STYLES)
+        style = VIEWS_STYLES[key % len(VIEWS_STYLES)]
         views: int | None = rng.randint(1000, 250_000) if style != "plain" else rng.randint(0, 9999)
         if key % 7 == 1 or rng.random() < (0.5 if legacy else 0.08):
             views = None
@@ -176,9 +175,9 @@ class ArticleFactory:
             host = "https://cdn.caliber.az" if rng.random() < 0.2 else SITE
             image = f"{host}/media/photos/original/{md5}.webp"
         canonical = key % 11 != 7
-        card_link = rng.choices(CARD_LINKS, (75, 10, 10, 5 if lang == "hy" else 0))[0]
-        case_draw = rng.random()
-        month_case = "lower" if case_draw < 0.05 else "upper" if case_draw < 0.08 else "title"
+        # rare variants by index, so that even a small site has each of them
+        card_link = {2: "www", 5: "rel"}.get(key % 10, "raw" if key % 9 == 8 else "abs")
+        month_case = {3: "lower", 8: "upper"}.get(key % 15, "title")
         labels = LANG[lang]
         return Article(
             key=key,
@@ -218,6 +217,7 @@ class Site:
     broken_keys: set[int] = field(default_factory=set)
     version: int = 0  # bumped by every change, so cached pages can be dropped
     _published: int = 0
+    _round_robin: int = 0  # publications without a language: en, ru, hy, en...
     _by_path: dict[str, Article] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -288,7 +288,8 @@ class Site:
         new: list[Article] = []
         for _ in range(count):
             rng = random.Random(f"{self.seed}:publish:{self._published}")
-            this_lang = lang or LANGS[self._published % len(LANGS)]
+            this_lang = lang or LANGS[self._round_robin % len(LANGS)]
+            self._round_robin += lang is None
             newest += timedelta(minutes=rng.randint(3, 90))
             key = len(self.articles) + len(self.previews) + len(self.all_offsection())
             article = self.factory.make(key, this_lang, newest, rng)
