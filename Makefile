@@ -25,7 +25,7 @@ test: lint
 
 ## demo: crawl a local replica of about 60 articles in three languages into output/
 demo: setup
-	$(PY) -m tests.replica.demo
+	$(PY) -m tests.demo
 
 ## crawl: crawl the live site politely into output/ (needs network access to caliber.az)
 crawl: setup

@@ -1,0 +1,51 @@
+"""Run settings: the loopback relaxation never reaches a real site; the run id is checked."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.arguments import CrawlArguments
+from crawler.runconfig import LOOPBACK_UNTHROTTLED, apply_run_settings
+
+
+def settings_with(**overrides: object) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def arguments(base_url: str) -> CrawlArguments:
+    return CrawlArguments.parse({"base_url": base_url}, "https://caliber.az")
+
+
+def test_relaxation_applies_to_loopback_only() -> None:
+    local = settings_with(ANALYTICS_LOOPBACK_UNTHROTTLED=True)
+    apply_run_settings(local, arguments("http://127.0.0.1:8000"))
+    assert {name: local[name] for name in LOOPBACK_UNTHROTTLED} == LOOPBACK_UNTHROTTLED
+
+    live = settings_with(ANALYTICS_LOOPBACK_UNTHROTTLED=True)
+    apply_run_settings(live, arguments("https://caliber.az"))
+    assert live.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert live.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert live.getbool("AUTOTHROTTLE_ENABLED")
+
+
+def test_politeness_stays_without_the_setting() -> None:
+    settings = settings_with()
+    apply_run_settings(settings, arguments("http://127.0.0.1:8000"))
+    assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert settings.getint("CONCURRENT_REQUESTS") == 1
+
+
+def test_user_agent_names_the_crawler_and_contact() -> None:
+    settings = settings_with(ANALYTICS_CONTACT_URL="https://example.org/contact")
+    apply_run_settings(settings, arguments("https://caliber.az"))
+    assert settings["USER_AGENT"] == "CaliberAnalyticsCrawler/0.1 (+https://example.org/contact)"
+
+
+def test_a_run_id_that_could_name_another_path_is_refused() -> None:
+    with pytest.raises(ValueError, match="run id"):
+        apply_run_settings(settings_with(ANALYTICS_RUN_ID="../x"), arguments("https://caliber.az"))
