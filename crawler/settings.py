@@ -14,7 +14,8 @@ COMMANDS_MODULE = "crawler.commands"
 # --- the project's own settings -----------------------------------------------------
 ANALYTICS_BASE_URL = "https://caliber.az"  # default of -a base_url
 ANALYTICS_OUTPUT_DIR = "output"  # articles/, rejects/, runs/ are written under it
-ANALYTICS_STATE_PATH = "output/state.sqlite3"  # the incremental state (issue 4)
+ANALYTICS_STATE_PATH = "output/state.sqlite3"  # the incremental state store (SQLite)
+ANALYTICS_REFRESH_DAYS = 3  # default of -a refresh_days: re-fetch views of recent articles
 ANALYTICS_RUN_ID = None  # set at start: the run's UTC start, names its files
 ANALYTICS_FSYNC = True  # fsync each record line before it counts as delivered
 ANALYTICS_BOT_NAME = "CaliberAnalyticsCrawler"
