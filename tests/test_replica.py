@@ -24,6 +24,8 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 from parsel import Selector
 
@@ -229,6 +231,14 @@ def test_every_article_page_yields_its_truth(seed: int) -> None:
     for article in site.articles:
         page = render_article(site, article)
         assert parse_article(page, article.url) == truth[article.url], article.url
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=10**6), articles=st.integers(1, 24))
+def test_any_seed_yields_its_truth(seed: int, articles: int) -> None:
+    site = build_site(seed, articles)
+    for article in site.articles:
+        assert parse_article(render_article(site, article), article.url) == article.record()
 
 
 def test_languages_are_spread_evenly_and_urls_encoded() -> None:

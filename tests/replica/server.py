@@ -121,6 +121,7 @@ class Exchange:
     keep_alive: bool
     status: int | None = None
     bytes: int = 0
+    done: bool = False
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -332,11 +333,11 @@ class HttpProtocol(asyncio.Protocol):
 
     def finish(self, ex: Exchange) -> None:
         """The exchange is over: log it, once."""
-        if ex.in_flight < 0:
+        if ex.done:
             return
+        ex.done = True
         self.replica.in_flight -= 1
         self.replica.write_log(ex)
-        ex.in_flight = -1
 
     def reset(self) -> None:
         """Close with a TCP RST, no response."""
