@@ -3,6 +3,7 @@ Retry-After kept, retries with backoff. These crawls keep the project's polite s
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from statistics import mean
 
@@ -25,12 +26,12 @@ def test_default_politeness(tmp_path: Path) -> None:
     assert log[0]["path"] == "/robots.txt"
     assert max(entry["in_flight"] for entry in log) == 1
     starts = sorted(entry["t"] for entry in log)
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert mean(gaps) >= 0.8, gaps  # DOWNLOAD_DELAY 1 s, jittered 0.5x-1.5x
     assert min(gaps) >= 0.45, gaps
     user_agents = {entry["ua"] for entry in log}
     assert len(user_agents) == 1
-    assert user_agents.pop().startswith("CaliberAnalyticsCrawler/") 
+    assert user_agents.pop().startswith("CaliberAnalyticsCrawler/")
     assert "Progress: " in result.log
 
 
