@@ -54,6 +54,14 @@ def parse_day(name: str, value: str) -> date:
         raise ArgumentError(f"{name}: {value!r} is not a date of the form YYYY-MM-DD") from None
 
 
+def parse_days(value: str) -> int:
+    """A number of days, 0 to 3650."""
+    text = value.strip()
+    if not text.isdigit() or int(text) > 3650:
+        raise ArgumentError(f"refresh_days: {value!r} is not a number of days from 0 to 3650")
+    return int(text)
+
+
 def is_loopback(base_url: str) -> bool:
     """True when ``base_url`` points at this machine (the replica), never at a real site."""
     host = urlsplit(base_url).hostname or ""
@@ -74,14 +82,16 @@ class CrawlArguments:
     mode: str
     since: date | None
     until: date | None
+    refresh_days: int = 3
 
     @classmethod
-    def parse(cls, given: Mapping[str, Any], default_base_url: str) -> CrawlArguments:
+    def parse(cls, given: Mapping[str, Any], default_base_url: str,
+              default_refresh_days: int = 3) -> CrawlArguments:
         """Validate the ``-a`` arguments; unknown names are an error (a typo must not pass).
 
         Names starting with ``_`` (scrapyd's ``_job``) are the scheduler's and ignored.
         """
-        known = {"lang", "base_url", "mode", "since", "until"}
+        known = {"lang", "base_url", "mode", "since", "until", "refresh_days"}
         unknown = sorted(name for name in given if name not in known and not name.startswith("_"))
         if unknown:
             raise ArgumentError(
@@ -100,7 +110,13 @@ class CrawlArguments:
             mode=mode,
             since=since,
             until=until,
+            refresh_days=parse_days(str(given.get("refresh_days", default_refresh_days))),
         )
+
+    def in_range(self, day: date) -> bool:
+        """True for a Baku calendar day inside ``since``..``until`` (inclusive)."""
+        after_since = self.since is None or day >= self.since
+        return after_since and (self.until is None or day <= self.until)
 
     def summary(self) -> dict[str, Any]:
         """The arguments as the run summary shows them."""
@@ -110,4 +126,5 @@ class CrawlArguments:
             "mode": self.mode,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "refresh_days": self.refresh_days,
         }

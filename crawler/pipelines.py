@@ -12,7 +12,7 @@ import logging
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jsonschema import Draft202012Validator
 from scrapy.crawler import Crawler
@@ -21,6 +21,9 @@ from scrapy.exceptions import DropItem
 from crawler.export import LineFile, RunPaths
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
 from crawler.normalize import FieldError, normalize_article
+
+if TYPE_CHECKING:
+    from crawler.spiders.analytics import AnalyticsSpider
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +138,22 @@ class ExportPipeline(_CrawlerComponent):
 
     def close_spider(self) -> None:
         self.file.close()
+
+
+class StatePipeline(_CrawlerComponent):
+    """After the line is on disk: records the delivery, its views and its URL forms."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            spider = cast("AnalyticsSpider", self.crawler.spider)
+            state = spider.state
+            if state.record_delivery(item.to_record(), self.run_id):
+                self.stats.inc_value("analytics/articles_changed")
+            other_form = spider.url_forms.pop(item.url, None)
+            if other_form:
+                state.remember_url_form(other_form, item.url)
+        return item

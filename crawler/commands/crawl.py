@@ -4,15 +4,19 @@ monitors failed exits non-zero (plain Scrapy exits 0 even when a spider fails)."
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError, CrawlArguments
-from crawler.spiders.analytics import AnalyticsSpider
+from crawler.spiders.analytics import AnalyticsSpider, open_state
+from crawler.state import StateLocked
 
 #: Exit code of a run that finished but whose monitors failed (or that wrote no summary).
 EXIT_RUN_FAILED = 3
+#: Exit code of a run refused because another run holds its state.
+EXIT_STATE_LOCKED = 4
 
 
 class Command(ScrapyCrawlCommand):
@@ -25,6 +29,12 @@ class Command(ScrapyCrawlCommand):
             CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"])
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
+        try:
+            open_state(self.settings).close()  # refuse at once, before Scrapy starts
+        except StateLocked as error:
+            print(f"scrapy crawl: refused: {error}", file=sys.stderr)
+            self.exitcode = EXIT_STATE_LOCKED
+            return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -2,17 +2,21 @@
 
 Per language it walks the section's listing pages in order and follows only the
 listing's cards; each article page becomes a ``RawArticle`` for the pipelines.
+``mode=incremental`` stops a walk at the first page holding an article of an earlier run
+and fetches only unknown articles, plus the recent ones whose views it refreshes.
 Selectors and formats live in ``crawler.site`` and ``crawler.pages``, not here.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -20,11 +24,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
-from crawler.items import FetchFailure
+from crawler.export import RunPaths
+from crawler.items import FetchFailure, RawArticle
 from crawler.normalize import FieldError, format_utc, parse_site_date
 from crawler.pages import ArticlePage, Card, ListingPage
+from crawler.pipelines import Duplicate
 from crawler.runconfig import apply_run_settings
-from crawler.site import SiteProfile
+from crawler.site import TIMEZONE, SiteProfile, language_of_path
+from crawler.state import StateStore
 from crawler.urls import canonical_url, fetch_url, listing_url
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -37,29 +44,48 @@ def http_status(failure: Failure) -> int | None:
     return error.response.status if isinstance(error, HttpError) else None
 
 
+def open_state(settings: Any) -> StateStore:
+    """The run's state store (locked for this run; raises ``StateLocked`` when in use)."""
+    return StateStore(Path(settings["ANALYTICS_STATE_PATH"]))
+
+
 class AnalyticsSpider(Spider):
     """Every article of the Analytics section, in every language asked for."""
 
     name = "analytics"
 
     def __init__(self, arguments: CrawlArguments, site: SiteProfile, max_pages: int,
-                 **kwargs: Any) -> None:
+                 state: StateStore, run: RunPaths, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.arguments = arguments
         self.site = site
         self.max_pages = max_pages
+        self.state = state
+        self.run = run
         self.allowed_domains = [urlsplit(arguments.base_url).hostname or ""]
         self.fetched_canonical: set[str] = set()
+        #: URL forms (numeric) an article was fetched at, by canonical URL, for the state.
+        self.url_forms: dict[str, str] = {}
+        self.walks_ended: set[str] = set()
+        self.languages_with_losses: set[str] = set()
+        self.stop_at_known: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AnalyticsSpider:
         settings = crawler.settings
-        arguments = CrawlArguments.parse(kwargs, settings["ANALYTICS_BASE_URL"])
+        arguments = CrawlArguments.parse(kwargs, settings["ANALYTICS_BASE_URL"],
+                                         settings.getint("ANALYTICS_REFRESH_DAYS"))
         apply_run_settings(settings, arguments)
+        run = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
+        state = open_state(settings)
+        recovered = state.begin_run(run, format_utc(datetime.now(UTC)))
         spider: AnalyticsSpider = super().from_crawler(
             crawler, arguments=arguments, site=SiteProfile.from_settings(settings),
-            max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"),
+            max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"), state=state, run=run,
         )
+        if recovered:
+            spider.logger.warning("Recovered %d records of a run that did not close", recovered)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         return spider
 
     def arguments_summary(self) -> dict[str, Any]:
@@ -67,8 +93,29 @@ class AnalyticsSpider(Spider):
         return self.arguments.summary()
 
     async def start(self) -> AsyncIterator[Request]:
+        incremental = self.arguments.mode == "incremental"
         for lang in self.arguments.languages:
+            self.stop_at_known[lang] = incremental and self.state.walk_completed(lang)
+            if incremental and not self.stop_at_known[lang]:
+                self.logger.info("Walking the whole %s listing: its last walk did not complete",
+                                 lang)
+            self.state.start_walk(lang, self.run.run_id)
             yield self.listing_request(lang, 1)
+        if incremental:
+            for request in self.refresh_requests():
+                yield request
+
+    def refresh_requests(self) -> Iterator[Request]:
+        """Known articles of the last ``refresh_days`` days, fetched again for their views."""
+        if not self.arguments.refresh_days:
+            return
+        today = datetime.now(ZoneInfo(TIMEZONE)).date()
+        first_day = today - timedelta(days=self.arguments.refresh_days)
+        for known in self.state.recent_articles(self.arguments.languages, first_day.isoformat()):
+            url = fetch_url(known.url, known.url, self.arguments.base_url)
+            if url and self.arguments.in_range(date.fromisoformat(known.date[:10])):
+                self.crawler.stats.inc_value("analytics/refresh_requests")
+                yield self.article_request(url, known.lang, refresh=True)
 
     def listing_request(self, lang: str, page: int) -> Request:
         url = listing_url(self.arguments.base_url, self.site.section_paths[lang], page,
@@ -76,28 +123,48 @@ class AnalyticsSpider(Spider):
         return Request(url, callback=self.parse_listing, errback=self.listing_failed,
                        cb_kwargs={"lang": lang, "page": page})
 
+    def article_request(self, url: str, lang: str, refresh: bool = False) -> Request:
+        return Request(url, callback=self.parse_article, errback=self.article_failed,
+                       priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "refresh": refresh})
+
     def parse_listing(self, response: Response, lang: str, page: int) -> Iterator[Request]:
         """Follows the page's cards in range, then the next page unless the walk is over."""
         assert isinstance(response, TextResponse)
         cards = ListingPage(response, self.site).cards()
         self.crawler.stats.inc_value(f"analytics/listing_pages/{lang}")
-        reached_older = False
+        reached_older = reached_known = False
         for card in cards:
             verdict = self.card_verdict(card)
             reached_older = reached_older or verdict == "older"
-            if verdict == "fetch":
-                request = self.article_request(card.href, response.url)
-                if request is not None:
-                    yield request
+            url = fetch_url(card.href, response.url, self.arguments.base_url)
+            if verdict != "fetch" or url is None:
+                self.crawler.stats.inc_value(f"analytics/cards_skipped/{verdict}")
+                continue
+            canonical = canonical_url(url, url, self.arguments.base_url)
+            if canonical in self.fetched_canonical:
+                self.crawler.stats.inc_value("analytics/cards_skipped/fetched_this_run")
+            elif self.state.is_known(canonical):
+                reached_known = True
+                if self.arguments.mode == "full":
+                    yield self.article_request(url, lang)
+                else:
+                    self.crawler.stats.inc_value("analytics/cards_skipped/known")
+            else:
+                yield self.article_request(url, lang)
         if not cards:
-            self.logger.info("Listing %s ends at page %d (no cards)", lang, page)
+            self.end_walk(lang, f"page {page} has no cards")
         elif reached_older:
-            self.logger.info("Listing %s: page %d reaches before since=%s", lang, page,
-                             self.arguments.since)
+            self.end_walk(lang, f"page {page} reaches before since={self.arguments.since}")
+        elif reached_known and self.stop_at_known[lang]:
+            self.end_walk(lang, f"page {page} holds articles of an earlier run")
         elif page >= self.max_pages:
             self.logger.error("Listing %s: stopped at ANALYTICS_MAX_LISTING_PAGES=%d", lang, page)
         else:
             yield self.listing_request(lang, page + 1)
+
+    def end_walk(self, lang: str, why: str) -> None:
+        self.walks_ended.add(lang)
+        self.logger.info("Listing %s ends: %s", lang, why)
 
     def card_verdict(self, card: Card) -> str:
         """'fetch', 'newer' (after ``until``) or 'older' (before ``since``), by the card's date."""
@@ -114,36 +181,32 @@ class AnalyticsSpider(Spider):
             return "newer"
         return "fetch"
 
-    def article_request(self, href: str, page_url: str) -> Request | None:
-        """A request for a card's article on the base URL's host; None if not to be fetched."""
-        url = fetch_url(href, page_url, self.arguments.base_url)
-        if url is None:
-            self.crawler.stats.inc_value("analytics/cards_offsite")
-            return None
-        if canonical_url(url, page_url, self.arguments.base_url) in self.fetched_canonical:
-            self.crawler.stats.inc_value("analytics/cards_already_fetched")
-            return None
-        return Request(url, callback=self.parse_article, errback=self.article_failed,
-                       priority=ARTICLE_PRIORITY)
-
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    def parse_article(self, response: Response, lang: str, refresh: bool) -> Iterator[Any]:
         assert isinstance(response, TextResponse)
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       format_utc(datetime.now(UTC)))
         href = raw.canonical_href or raw.og_url or raw.fetched_url
-        self.fetched_canonical.add(canonical_url(href, raw.fetched_url, self.arguments.base_url))
+        canonical = canonical_url(href, raw.fetched_url, self.arguments.base_url)
+        fetched_form = canonical_url(raw.fetched_url, raw.fetched_url, self.arguments.base_url)
+        self.fetched_canonical.add(canonical)
+        if fetched_form != canonical:
+            self.url_forms[canonical] = fetched_form
+        if self.arguments.mode == "incremental" and not refresh and self.state.is_known(canonical):
+            self.state.remember_url_form(fetched_form, canonical)
+            self.crawler.stats.inc_value("analytics/known_under_another_url")
+            return
         yield raw
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that failed: a 404 past page 1 is the end; anything else is loud."""
         request = failure.request  # type: ignore[attr-defined]
-        page = request.cb_kwargs["page"]
+        lang, page = request.cb_kwargs["lang"], request.cb_kwargs["page"]
         if http_status(failure) == 404 and page > 1:
-            self.logger.info("Listing %s ends at page %d (404)", request.cb_kwargs["lang"], page)
+            self.end_walk(lang, f"page {page} answers 404")
             return
         self.crawler.stats.inc_value("analytics/listing_failed")
         self.logger.error("Listing page failed, the rest of %s is not crawled: %s <%s>",
-                          request.cb_kwargs["lang"], failure.getErrorMessage(), request.url)
+                          lang, failure.getErrorMessage(), request.url)
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """An article page that failed after its retries: logged and sent to the rejects.
@@ -156,8 +219,22 @@ class AnalyticsSpider(Spider):
             self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
                              request.url)
             return
+        self.languages_with_losses.add(request.cb_kwargs["lang"])
         status = http_status(failure)
         reason = f"http_{status}" if status else type(failure.value).__name__
         self.logger.error("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(),
                           request.url)
         yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage())
+
+    def item_dropped(self, item: Any, exception: Exception) -> None:
+        """A page that became a reject: its language's walk is not complete (retried next run)."""
+        if isinstance(item, RawArticle) and not isinstance(exception, Duplicate):
+            self.languages_with_losses.add(language_of_path(urlsplit(item.fetched_url).path))
+
+    def closed(self, reason: str) -> None:
+        """Record which walks completed (so the next incremental run may stop early)."""
+        completed = sorted(self.walks_ended - self.languages_with_losses)
+        if reason != "finished":
+            completed = []
+        self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason, completed)
+        self.state.close()

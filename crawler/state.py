@@ -1,0 +1,246 @@
+"""The crawl state in SQLite: what was delivered, URL forms seen, views history, walks.
+
+One run at a time: the store holds an exclusive lock on ``<state>.lock`` while open.
+The schema is versioned (``PRAGMA user_version``) and migrated in place on open.
+
+Exactly-once delivery: a record counts as delivered once its line is fsynced in the
+run file; the state records it right after. A run killed between the two leaves the
+state behind the file, so on open the store reconciles from the files of every run that
+did not close (cutting a torn last line first): nothing is delivered twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.export import RunPaths, cut_torn_line
+
+#: Fields that describe the article (everything but the counter and the fetch time).
+CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
+                  "image")
+
+#: Migrations by the version they bring the schema to, applied in order.
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        date TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        views INTEGER,
+        content_hash TEXT NOT NULL,
+        delivered_run TEXT NOT NULL
+    );
+    CREATE INDEX articles_by_date ON articles (date);
+    CREATE TABLE url_forms (url TEXT PRIMARY KEY, id TEXT NOT NULL);
+    CREATE TABLE views_history (
+        id TEXT NOT NULL, views INTEGER, observed_at TEXT NOT NULL, run_id TEXT NOT NULL
+    );
+    CREATE INDEX views_history_by_id ON views_history (id, observed_at);
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, output_dir TEXT NOT NULL, started_at TEXT NOT NULL,
+        closed_at TEXT, finish_reason TEXT
+    );
+    CREATE TABLE walks (
+        lang TEXT PRIMARY KEY, run_id TEXT NOT NULL, completed INTEGER NOT NULL
+    );
+    """,
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+class StateLocked(RuntimeError):
+    """Another run holds the state: two runs must never share it."""
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """Digest of the fields that describe the article: changes when its text changes."""
+    content = json.dumps([record.get(name) for name in CONTENT_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """An article of an earlier run, as the state remembers it."""
+
+    id: str
+    url: str
+    lang: str
+    date: str
+
+
+class StateStore:
+    """The SQLite state of the crawler, locked for one run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (path.parent / f"{path.name}.lock").open("a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip() or "another process"
+            self._lock_file.close()
+            raise StateLocked(
+                f"the state {path} is in use by a running crawl ({holder}); "
+                "two runs must not share a state: wait for it, or give this run its own "
+                "ANALYTICS_STATE_PATH"
+            ) from None
+        self._lock_file.truncate(0)
+        self._lock_file.write(f"pid {os.getpid()}\n")
+        self._lock_file.flush()
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # the run files are the durable record
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema to ``SCHEMA_VERSION``, one transaction per step."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"state {self.path} has schema {version}, newer than this crawler")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {target}")
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+
+    # --- runs -------------------------------------------------------------------------
+    def begin_run(self, paths: RunPaths, started_at: str) -> int:
+        """Reconcile runs that never closed, then register this one. Returns lines recovered."""
+        recovered = sum(self.reconcile(RunPaths(Path(output_dir), run_id))
+                        for run_id, output_dir in self.db.execute(
+                            "SELECT run_id, output_dir FROM runs WHERE closed_at IS NULL"))
+        self.db.execute("INSERT OR REPLACE INTO runs (run_id, output_dir, started_at) "
+                        "VALUES (?, ?, ?)", (paths.run_id, str(paths.output_dir), started_at))
+        return recovered
+
+    def reconcile(self, paths: RunPaths) -> int:
+        """Record every whole line of a run that did not close (its torn line is cut)."""
+        recovered = 0
+        if paths.articles.exists():
+            cut_torn_line(paths.articles)
+            with self.transaction():
+                for record in _read_records(paths.articles):
+                    self.record_delivery(record, paths.run_id, commit=False)
+                    recovered += 1
+        self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = 'crashed, reconciled' "
+                        "WHERE run_id = ?", (datetime.now().isoformat(), paths.run_id))
+        return recovered
+
+    def close_run(self, run_id: str, closed_at: str, reason: str,
+                  completed_walks: list[str]) -> None:
+        """Mark the run closed, and the languages whose listing walk it completed."""
+        with self.transaction():
+            self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = ? WHERE run_id = ?",
+                            (closed_at, reason, run_id))
+            for lang in completed_walks:
+                self.db.execute("INSERT OR REPLACE INTO walks VALUES (?, ?, 1)", (lang, run_id))
+
+    def start_walk(self, lang: str, run_id: str) -> None:
+        """A walk of ``lang``'s listing begins: until it completes, the next run walks it all."""
+        self.db.execute("INSERT OR REPLACE INTO walks VALUES (?, ?, 0)", (lang, run_id))
+
+    def walk_completed(self, lang: str) -> bool:
+        """True when the last walk of ``lang`` ended normally (incremental may stop early)."""
+        row = self.db.execute("SELECT completed FROM walks WHERE lang = ?", (lang,)).fetchone()
+        return bool(row and row[0])
+
+    # --- articles ---------------------------------------------------------------------
+    def record_delivery(self, record: dict[str, Any], run_id: str, commit: bool = True) -> bool:
+        """Remember a delivered record and its views; True when its content changed."""
+        digest = content_hash(record)
+        with self.transaction() if commit else _NoTransaction():
+            row = self.db.execute("SELECT content_hash FROM articles WHERE id = ?",
+                                  (record["id"],)).fetchone()
+            self.db.execute(
+                """INSERT INTO articles VALUES (:id, :url, :lang, :date, :seen, :seen, :views,
+                                                :hash, :run)
+                   ON CONFLICT (id) DO UPDATE SET url = :url, date = :date, last_seen = :seen,
+                       views = :views, content_hash = :hash, delivered_run = :run""",
+                {"id": record["id"], "url": record["url"], "lang": record["lang"],
+                 "date": record["date"], "seen": record["scraped_at"], "views": record["views"],
+                 "hash": digest, "run": run_id},
+            )
+            self.db.execute("INSERT OR IGNORE INTO url_forms VALUES (?, ?)",
+                            (record["url"], record["id"]))
+            self.db.execute("INSERT INTO views_history VALUES (?, ?, ?, ?)",
+                            (record["id"], record["views"], record["scraped_at"], run_id))
+        return row is not None and row[0] != digest
+
+    def remember_url_form(self, url: str, canonical: str) -> None:
+        """Another URL of an article (its numeric form) that leads to ``canonical``."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO url_forms SELECT ?, id FROM articles WHERE url = ?",
+            (url, canonical),
+        )
+
+    def is_known(self, url: str) -> bool:
+        """True when ``url`` (canonical form) is an article delivered in an earlier run."""
+        row = self.db.execute("SELECT 1 FROM url_forms WHERE url = ?", (url,)).fetchone()
+        return row is not None
+
+    def recent_articles(self, langs: tuple[str, ...], since: str) -> list[KnownArticle]:
+        """Known articles in ``langs`` published at or after ``since`` (ISO date), newest first."""
+        marks = ",".join("?" * len(langs))
+        rows = self.db.execute(
+            f"SELECT id, url, lang, date FROM articles WHERE lang IN ({marks}) AND date >= ? "
+            "ORDER BY date DESC", (*langs, since))
+        return [KnownArticle(*row) for row in rows]
+
+    def views_history(self, article_id: str) -> list[tuple[int | None, str]]:
+        """Every (views, observed_at) of an article, oldest first."""
+        return list(self.db.execute(
+            "SELECT views, observed_at FROM views_history WHERE id = ? ORDER BY observed_at",
+            (article_id,)))
+
+
+class _Transaction:
+    """``with`` block around one SQLite transaction (autocommit mode otherwise)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+class _NoTransaction:
+    """Stands in for a transaction when the caller already holds one."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        return None
+
+
+def _read_records(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
