@@ -102,7 +102,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     stats = crawler.stats.get_stats()
     paths = run_paths(crawler)
     records = int(stats.get("analytics/records", 0))
-    failures = failed_checks(RunFacts(stats, crawler.settings, reason))
+    arguments = getattr(spider, "arguments_summary", dict)()
+    failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
     return {
         "run_id": paths.run_id,
@@ -112,7 +113,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "started_at": started.isoformat() if started else None,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "finish_reason": reason,
-        "arguments": getattr(spider, "arguments_summary", dict)(),
+        "arguments": arguments,
         "records": {"total": records, "by_lang": _by_suffix(stats, "analytics/records/")},
         "rejects": {"total": int(stats.get("analytics/rejected", 0)),
                     "by_reason": _by_suffix(stats, "analytics/rejected/")},

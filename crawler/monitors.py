@@ -1,24 +1,43 @@
 """End-of-run checks, declared as small classes (in the manner of spidermon's monitors).
 
-Each monitor names what it checks, reads the run's stats and, where a threshold
-applies, one ``ANALYTICS_MONITOR_*`` setting. The run is ``ok`` when all pass; the
-summary lists the failures and ``scrapy crawl`` then exits non-zero.
+Each monitor names what it checks, reads the run's facts (stats, settings, finish reason,
+arguments) and, where a threshold applies, one ``ANALYTICS_MONITOR_*`` setting. The run is
+``ok`` when all pass; the summary (``runs/<run>.json``) lists the failures by name and
+``scrapy crawl`` then exits non-zero (3).
+
+Why not spidermon itself: spidermon (scrapinghub/spidermon) is the ecosystem's standard, and
+its monitors are this same idea (a named check per concern, thresholds as settings). But its
+suites run as ``unittest`` cases from their own ``spider_closed`` handler and report through
+"actions" (mail, Slack, Sentry), while here the verdict must be *data*: the failed checks
+go into the run summary written by ``RunSummary`` in the same ``spider_closed`` and decide
+the exit code of ``scrapy crawl``. Getting a spidermon suite's result into that flow means
+relying on handler order and reading the result back from stats, plus two more runtime
+dependencies (spidermon, python-slugify) on the scraping server, for what is here about a
+hundred lines of pure, unit-tested functions of the stats. So the design is kept small and
+built in; a spidermon suite could wrap ``failed_checks`` later if its actions are wanted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from crawler.items import OPTIONAL_FIELDS
 
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What a monitor may look at: the stats, the settings and the finish reason."""
+    """What a monitor may look at: the stats, the settings, the finish reason, the arguments.
+
+    ``arguments`` is the run's arguments as the summary shows them (``mode``, ``lang``, …);
+    empty when the spider had none (another spider, or a run stopped before it started).
+    """
 
     stats: Mapping[str, Any]
     settings: Any
     finish_reason: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
 
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0) or 0)
@@ -38,6 +57,8 @@ class Monitor:
 
 
 class FinishedNormally(Monitor):
+    """The run ended by itself ('finished'), not shut down, cancelled or out of memory."""
+
     name = "finish_reason"
 
     def failure(self, facts: RunFacts) -> str | None:
@@ -71,7 +92,26 @@ class ListingsReached(Monitor):
         return None
 
 
+class RecordsOnFullRun(Monitor):
+    """A full run that delivered no record means the crawler no longer finds the articles.
+
+    An incremental run may rightly deliver nothing (nothing new since the last run), so
+    it is not checked there.
+    """
+
+    name = "records"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        if facts.arguments.get("mode") != "full":
+            return None
+        if facts.count("analytics/records") == 0:
+            return "a full run delivered no record"
+        return None
+
+
 class RejectsRatio(Monitor):
+    """Articles that could not become records, against all articles the run read."""
+
     name = "rejects_ratio"
 
     def failure(self, facts: RunFacts) -> str | None:
@@ -83,9 +123,81 @@ class RejectsRatio(Monitor):
         return None
 
 
+class HttpErrorRatio(Monitor):
+    """4xx and 5xx answers against all answers: a site that starts refusing or failing.
+
+    Retried answers count too (a run that needed many retries was on the edge of being
+    blocked). A few are normal: the 404 that ends a listing, a missing robots.txt, so the
+    check only fails past ``ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED`` such answers *and*
+    past the ratio ``ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO``.
+    """
+
+    name = "http_errors"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        by_status = {
+            key.rsplit("/", 1)[1]: int(value) for key, value in facts.stats.items()
+            if key.startswith("downloader/response_status_count/")
+        }
+        responses = sum(by_status.values())
+        errors = {code: n for code, n in sorted(by_status.items()) if code[:1] in ("4", "5")}
+        total_errors = sum(errors.values())
+        tolerated = facts.settings.getint("ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED")
+        limit = facts.settings.getfloat("ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO")
+        if total_errors > tolerated and total_errors / responses > limit:
+            shown = ", ".join(f"{code}: {n}" for code, n in errors.items())
+            return (f"{total_errors} of {responses} responses were 4xx/5xx ({shown}; "
+                    f"allowed ratio {limit})")
+        return None
+
+
+def coverage_thresholds(settings: Any) -> dict[str, float]:
+    """``ANALYTICS_MONITOR_MIN_COVERAGE`` (field -> least share of records that have it).
+
+    Each field can also be set alone as ``ANALYTICS_MONITOR_MIN_COVERAGE_<FIELD>`` (e.g.
+    ``ANALYTICS_MONITOR_MIN_COVERAGE_VIEWS=0.5``), which wins over the dict.
+    """
+    thresholds = {str(k): float(v)
+                  for k, v in settings.getdict("ANALYTICS_MONITOR_MIN_COVERAGE").items()}
+    for name in OPTIONAL_FIELDS:
+        single = settings.get(f"ANALYTICS_MONITOR_MIN_COVERAGE_{name.upper()}")
+        if single is not None and single != "":
+            thresholds[name] = float(single)
+    return thresholds
+
+
+class FieldCoverage(Monitor):
+    """Each optional field is filled in at least its threshold's share of the records.
+
+    A selector that stops matching (a renamed class) does not reject anything: the field
+    just becomes null everywhere. This is the check that notices. It needs enough records
+    to mean something (``ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS``); a smaller run is not
+    judged on coverage.
+    """
+
+    name = "field_coverage"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        thresholds = coverage_thresholds(facts.settings)
+        unknown = sorted(set(thresholds) - set(OPTIONAL_FIELDS))
+        if unknown:
+            return (f"ANALYTICS_MONITOR_MIN_COVERAGE names unknown fields {', '.join(unknown)} "
+                    f"(optional fields: {', '.join(OPTIONAL_FIELDS)})")
+        records = facts.count("analytics/records")
+        if records < facts.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS"):
+            return None
+        low = []
+        for name, minimum in sorted(thresholds.items()):
+            share = facts.count(f"analytics/field/{name}") / records
+            if share < minimum:
+                low.append(f"{name} in {share:.0%} of {records} records (minimum {minimum:.0%})")
+        return "; ".join(low) or None
+
+
 #: The monitors run at the end of every run, in this order.
 MONITORS: tuple[Monitor, ...] = (FinishedNormally(), NoErrors(), ListingsReached(),
-                                 RejectsRatio())
+                                 RecordsOnFullRun(), RejectsRatio(), HttpErrorRatio(),
+                                 FieldCoverage())
 
 
 def failed_checks(facts: RunFacts) -> dict[str, str]:

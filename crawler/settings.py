@@ -1,8 +1,10 @@
 """Scrapy settings of the project: polite defaults for the live site.
 
 Every ``ANALYTICS_*`` setting is described in the README. Settings can be overridden
-with ``-s NAME=VALUE`` or, on a server, the environment (``SCRAPY_NAME=VALUE``).
+with ``-s NAME=VALUE``; on a server, four of them also from the environment (below).
 """
+
+import os
 
 from crawler import site
 
@@ -13,14 +15,18 @@ COMMANDS_MODULE = "crawler.commands"
 
 # --- the project's own settings -----------------------------------------------------
 ANALYTICS_BASE_URL = "https://caliber.az"  # default of -a base_url
-ANALYTICS_OUTPUT_DIR = "output"  # articles/, rejects/, runs/ are written under it
-ANALYTICS_STATE_PATH = "output/state.sqlite3"  # the incremental state store (SQLite)
+# The four settings a server sets per node read the environment variable of the same name
+# (Scrapy itself reads no SCRAPY_<SETTING> variables any more); -s still wins over them.
+ANALYTICS_OUTPUT_DIR = os.environ.get("ANALYTICS_OUTPUT_DIR") or "output"  # articles/, runs/, …
+ANALYTICS_STATE_PATH = (  # the incremental state store (SQLite)
+    os.environ.get("ANALYTICS_STATE_PATH") or "output/state.sqlite3")
 ANALYTICS_REFRESH_DAYS = 3  # default of -a refresh_days: re-fetch views of recent articles
 ANALYTICS_RUN_ID = None  # set at start: the run's UTC start, names its files
 ANALYTICS_FSYNC = True  # fsync each record line before it counts as delivered
 ANALYTICS_BOT_NAME = "CaliberAnalyticsCrawler"
 ANALYTICS_BOT_VERSION = "0.1"
-ANALYTICS_CONTACT_URL = "https://github.com/caliber-analytics-crawler"  # in the User-Agent
+ANALYTICS_CONTACT_URL = (  # in the User-Agent
+    os.environ.get("ANALYTICS_CONTACT_URL") or "https://github.com/caliber-analytics-crawler")
 ANALYTICS_LOOPBACK_UNTHROTTLED = False  # True: no delays/throttle, but only for 127.0.0.0/8
 ANALYTICS_MAX_LISTING_PAGES = 2000  # per language: bounds an endless pagination
 ANALYTICS_PROGRESS_INTERVAL = 60.0  # seconds between progress lines in the log
@@ -79,4 +85,13 @@ EXTENSIONS = {
 }
 
 FEED_EXPORT_ENCODING = "utf-8"  # -O file.jsonl writes UTF-8 like the run files
-LOG_LEVEL = "INFO"
+LOG_LEVEL = os.environ.get("ANALYTICS_LOG_LEVEL") or "INFO"
+
+# --- monitors and server (issue 5) --------------------------------------------------
+# Thresholds of crawler/monitors.py (each is described in the README, "Monitors").
+ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO = 0.2  # 4xx+5xx / responses before the run fails
+ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED = 3  # this many 4xx/5xx never fail a run (a listing's end)
+# Least share of records with each optional field: a selector that stopped matching shows
+# here. author is on older articles only, so an incremental run may rightly have none: 0.
+ANALYTICS_MONITOR_MIN_COVERAGE = {"views": 0.2, "category": 0.5, "subtitle": 0.2, "author": 0.0}
+ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS = 20  # fewer records: coverage is not judged
