@@ -1,0 +1,60 @@
+"""``scrapy report``: a static HTML report of the dataset and the runs (one offline file).
+
+Brings the dataset up to date first (``scrapy dataset`` is incremental, so this is cheap),
+then writes ``<ANALYTICS_OUTPUT_DIR>/report.html`` or ``--output PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.dataset import DatasetError, consolidate
+from crawler.report import write_report
+
+#: Exit code when the dataset could not be brought up to date.
+EXIT_FAILED = 1
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[--output PATH]"
+
+    def short_desc(self) -> str:
+        return "Write a static HTML report (plots) of the dataset and the runs"
+
+    def long_desc(self) -> str:
+        return (
+            "Consolidates new run files into the dataset (as scrapy dataset does), then writes "
+            "one self-contained HTML file: articles per month by language, distribution of "
+            "views, records and field coverage per run over time, rejects by reason. It opens "
+            "in any browser without network."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="PATH", default=None,
+                            help="where to write the report (default: "
+                            "ANALYTICS_OUTPUT_DIR/report.html)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("scrapy report takes no arguments", print_help=True)
+        assert self.settings is not None
+        output_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"])
+        try:
+            print(consolidate(output_dir).describe())
+        except DatasetError as error:
+            print(f"scrapy report: {error}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        path = write_report(output_dir, Path(opts.output) if opts.output else None)
+        print(f"Report written: {path.resolve()} (open it in a browser: "
+              f"file://{path.resolve()})")
