@@ -1,0 +1,141 @@
+"""Incremental runs against the replica: the request floor, views refresh, crash safety, lock."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.crawl import ROOT, CrawlResult, by_url, read_lines, run_crawl, without_crawler_fields
+from tests.replica.handle import ReplicaHandle
+
+pytestmark = pytest.mark.e2e
+LANGUAGES = 3
+
+
+def requests_since(replica: ReplicaHandle, started: float) -> list[dict]:
+    return [entry for entry in replica.requests() if entry["t"] >= started]
+
+
+def test_day_two_costs_the_floor_and_refresh_keeps_views_current(tmp_path: Path) -> None:
+    with ReplicaHandle(articles=45, seed=21) as replica:
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        assert day1.returncode == 0, day1.log[-3000:]
+        assert len(day1.records) == 45
+
+        new_urls = replica.publish(5)
+        replica.raise_views(100)
+        started = time.time()
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        assert day2.returncode == 0, day2.log[-3000:]
+        day2_records = run_records(day2)
+        log = requests_since(replica, started)
+        assert len(log) == 1 + LANGUAGES + 5, [e["path"] for e in log]  # the floor
+        assert sorted(r["url"] for r in day2_records) == sorted(new_urls)
+        assert len(day2.records) == 45 + 5  # nothing of day 1 delivered again
+        truth = by_url(replica.truth())
+        for record in day2_records:
+            assert without_crawler_fields(record) == truth[record["url"]]
+
+        # Day 3: nothing new; known articles of the last N days are fetched again for views
+        # (N reaches back to the 10th newest article: the replica's dates are fixed).
+        replica.raise_views(7)
+        today = datetime.now(ZoneInfo("Asia/Baku")).date()
+        dates = sorted((record["date"] for record in replica.truth()), reverse=True)
+        refresh_days = (today - date.fromisoformat(dates[9][:10])).days
+        window = (today - timedelta(days=refresh_days)).isoformat()
+        recent = {url for url, record in replica_truth(replica).items() if record["date"] >= window}
+        assert recent, "the replica has articles inside the refresh window"
+        started = time.time()
+        day3 = run_crawl(replica.base_url, tmp_path, f"refresh_days={refresh_days}")
+        assert day3.returncode == 0, day3.log[-3000:]
+        log = requests_since(replica, started)
+        assert len(log) == 1 + LANGUAGES + len(recent)
+        refreshed = run_records(day3)
+        assert {r["url"] for r in refreshed} == recent
+        truth = replica_truth(replica)
+        assert all(r["views"] == truth[r["url"]]["views"] for r in refreshed)
+
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        some_id = refreshed[0]["id"]
+        history = db.execute("SELECT views FROM views_history WHERE id = ? ORDER BY observed_at",
+                             (some_id,)).fetchall()
+    assert len(history) == 2 if refreshed[0]["url"] in new_urls else 3
+
+
+def run_records(result: CrawlResult) -> list[dict]:
+    """The records of the last run of ``result`` only (its own articles file)."""
+    path = Path(result.summary["files"]["articles"])
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def replica_truth(replica: ReplicaHandle) -> dict[str, dict]:
+    return by_url(replica.truth())
+
+
+def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
+    with ReplicaHandle(articles=6, seed=4) as replica:
+        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
+                   f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
+                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / 'state.sqlite3'}",
+                   "-s", "DOWNLOAD_DELAY=0.3"]
+        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 30
+            while not replica.requests() and time.time() < deadline:
+                time.sleep(0.1)
+            second = run_crawl(replica.base_url, tmp_path, relaxed=False)
+            assert second.returncode == 4
+            assert "in use by a running crawl" in second.log
+        finally:
+            assert first.wait(timeout=120) == 0
+    assert len(read_lines(tmp_path / "articles")) == 6
+
+
+def delivered_lines(output_dir: Path) -> int:
+    return sum(path.read_bytes().count(b"\n") for path in (output_dir / "articles").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("kill_points", [(1, 30, 31), (12, 47, 70)])
+def test_sigkill_at_any_moment_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, kill_points: tuple[int, ...]
+) -> None:
+    """Each crawl is killed (SIGKILL) once that many records are on disk; then a normal run."""
+    with ReplicaHandle(articles=90, seed=8) as replica:
+        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
+                   f"base_url={replica.base_url}", "-a", "refresh_days=0",
+                   "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
+                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / 'state.sqlite3'}",
+                   "-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=0"]
+        for point in kill_points:
+            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while delivered_lines(tmp_path) < point and time.time() < deadline:
+                time.sleep(0.002)
+            process.send_signal(signal.SIGKILL)
+            assert process.wait() == -signal.SIGKILL, "the crawl ended before it was killed"
+        final = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        truth = replica_truth(replica)
+    assert final.returncode == 0, final.log[-3000:]
+    assert "Recovered" in final.log or len(kill_points) == 0
+    lines = [line for path in sorted((tmp_path / "articles").glob("*.jsonl"))
+             for line in path.read_text("utf-8").splitlines()]
+    records = [json.loads(line) for line in lines]  # every line is whole JSON
+    counts = Counter(record["url"] for record in records)
+    assert set(counts) == set(truth)
+    assert max(counts.values()) == 1, counts.most_common(3)
+    for record in records:
+        assert without_crawler_fields(record) == truth[record["url"]]

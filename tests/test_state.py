@@ -1,0 +1,93 @@
+"""The state store on its own: schema migration, lock, reconciliation of an unclosed run."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crawler.export import RunPaths
+from crawler.state import SCHEMA_VERSION, StateLocked, StateStore, content_hash
+from tests.responses import sample_record
+
+
+def record(name: str = "en-article", **changes: object) -> dict:
+    data = {**sample_record(f"{name}.json"), "id": f"id-{name}",
+            "scraped_at": "2026-11-28T06:00:00Z"}
+    return {**data, **changes}
+
+
+def test_schema_is_created_and_versioned(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.close()
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"articles", "url_forms", "views_history", "runs", "walks"} <= tables
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer than this crawler"):
+        StateStore(tmp_path / "state.sqlite3")
+
+
+def test_one_run_at_a_time(tmp_path: Path) -> None:
+    first = StateStore(tmp_path / "state.sqlite3")
+    with pytest.raises(StateLocked, match="in use by a running crawl"):
+        StateStore(tmp_path / "state.sqlite3")
+    first.close()
+    StateStore(tmp_path / "state.sqlite3").close()
+
+
+def test_deliveries_views_and_content_changes(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+    assert store.record_delivery(record(), "run1") is False
+    assert store.is_known(record()["url"])
+    assert store.record_delivery(record(views=2000, scraped_at="2026-11-29T06:00:00Z"),
+                                 "run2") is False
+    assert store.record_delivery(record(title="Changed", scraped_at="2026-11-30T06:00:00Z"),
+                                 "run3") is True
+    assert [views for views, _ in store.views_history("id-en-article")] == [1207, 2000, 1207]
+    store.remember_url_form("https://caliber.az/en/post/125546/", record()["url"])
+    assert store.is_known("https://caliber.az/en/post/125546/")
+    store.close()
+
+
+def test_content_hash_ignores_views_and_fetch_time() -> None:
+    assert content_hash(record()) == content_hash(record(views=1, scraped_at="x"))
+    assert content_hash(record()) != content_hash(record(body="other"))
+
+
+def test_an_unclosed_run_is_reconciled_from_its_file(tmp_path: Path) -> None:
+    """A run killed after writing lines (one torn) but before recording them."""
+    paths = RunPaths(tmp_path, "20261128T060000.000Z")
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.begin_run(paths, "2026-11-28T06:00:00Z")
+    store.close()  # as if killed: the run never closed
+    paths.articles.parent.mkdir(parents=True)
+    whole = json.dumps(record(), ensure_ascii=False)
+    torn = json.dumps(record("ru-article"), ensure_ascii=False)[:50]
+    paths.articles.write_text(f"{whole}\n{torn}", encoding="utf-8")
+
+    store = StateStore(tmp_path / "state.sqlite3")
+    recovered = store.begin_run(RunPaths(tmp_path, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
+    assert recovered == 1
+    assert store.is_known(record()["url"])
+    assert not store.is_known(record("ru-article")["url"])
+    assert paths.articles.read_text(encoding="utf-8") == f"{whole}\n"
+    store.close()
+
+
+def test_walks_complete_only_when_closed_so(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.start_walk("en", "run1")
+    store.start_walk("ru", "run1")
+    assert not store.walk_completed("en")
+    store.close_run("run1", "2026-11-28T06:00:00Z", "finished", ["en"])
+    assert store.walk_completed("en")
+    assert not store.walk_completed("ru")
+    store.close()
