@@ -1,0 +1,129 @@
+"""The end-of-run monitors: each check on its own (from stats), and whole runs whose
+markup broke failing loudly (summary says why, ``scrapy crawl`` exits 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+
+from crawler.monitors import RunFacts, coverage_thresholds, failed_checks
+from tests.crawl import run_crawl
+from tests.replica.handle import ReplicaHandle
+
+#: Stats of a healthy full run of 40 articles.
+HEALTHY: dict[str, Any] = {
+    "analytics/records": 40,
+    "analytics/field/views": 30, "analytics/field/category": 40,
+    "analytics/field/subtitle": 25, "analytics/field/author": 5,
+    "downloader/response_status_count/200": 48, "downloader/response_status_count/404": 1,
+}
+
+
+def project_settings(**overrides: Any) -> Settings:
+    """The project's real settings, with overrides as ``-s`` would give them."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def failures(stats: dict[str, Any], mode: str = "full", reason: str = "finished",
+             **settings: Any) -> dict[str, str]:
+    return failed_checks(RunFacts(stats, project_settings(**settings), reason, {"mode": mode}))
+
+
+def test_a_healthy_run_passes_every_monitor() -> None:
+    assert failures(HEALTHY) == {}
+
+
+def test_a_full_run_without_records_fails_but_an_incremental_one_may_be_empty() -> None:
+    empty = {"downloader/response_status_count/200": 4}
+    assert "a full run delivered no record" in failures(empty, mode="full")["records"]
+    assert "records" not in failures(empty, mode="incremental")
+
+
+def test_unfinished_runs_and_errors_fail() -> None:
+    assert "shutdown" in failures(HEALTHY, reason="shutdown")["finish_reason"]
+    assert "1 errors" in failures({**HEALTHY, "log_count/ERROR": 1})["errors"]
+    assert "errors" not in failures({**HEALTHY, "log_count/ERROR": 1},
+                                    ANALYTICS_MONITOR_MAX_ERRORS=1)
+
+
+def test_rejects_ratio_has_its_threshold() -> None:
+    stats = {**HEALTHY, "analytics/rejected": 3}  # 3 of 43 = 7%
+    assert "3 of 43 articles rejected" in failures(stats)["rejects_ratio"]
+    assert "rejects_ratio" not in failures(stats, ANALYTICS_MONITOR_MAX_REJECTS_RATIO=0.1)
+
+
+def test_http_error_ratio_fails_a_refusing_site_but_tolerates_a_listings_end() -> None:
+    refused = {**HEALTHY, "downloader/response_status_count/403": 20,
+               "downloader/response_status_count/503": 5}
+    message = failures(refused)["http_errors"]
+    assert "26 of 74 responses were 4xx/5xx" in message and "403: 20" in message
+    # A tiny run: 1 of 3 answers is the 404 that ends a listing; tolerated.
+    tiny = {"analytics/records": 1, "downloader/response_status_count/200": 2,
+            "downloader/response_status_count/404": 1}
+    assert "http_errors" not in failures(tiny)
+    assert "http_errors" in failures(tiny, ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED=0)
+
+
+def test_field_coverage_each_field_with_its_own_threshold() -> None:
+    no_subtitles = {**HEALTHY, "analytics/field/subtitle": 0}
+    message = failures(no_subtitles)["field_coverage"]
+    assert "subtitle in 0% of 40 records (minimum 20%)" in message
+    assert "views" not in message
+    # One field set alone wins over the dict; the dict can be given whole on the command line.
+    assert "field_coverage" in failures(HEALTHY, ANALYTICS_MONITOR_MIN_COVERAGE_VIEWS=0.9)
+    assert "field_coverage" in failures(HEALTHY,
+                                        ANALYTICS_MONITOR_MIN_COVERAGE='{"author": 0.5}')
+    # Too few records to judge coverage: not judged.
+    few = {**no_subtitles, "analytics/records": 5}
+    assert "field_coverage" not in failures(few)
+
+
+def test_a_misspelt_coverage_field_is_a_failure_not_silence() -> None:
+    message = failures(HEALTHY, ANALYTICS_MONITOR_MIN_COVERAGE={"autor": 0.1})["field_coverage"]
+    assert "unknown fields autor" in message
+
+
+def test_coverage_thresholds_read_both_forms() -> None:
+    settings = project_settings(ANALYTICS_MONITOR_MIN_COVERAGE_AUTHOR="0.3")
+    assert coverage_thresholds(settings) == {"views": 0.2, "category": 0.5, "subtitle": 0.2,
+                                             "author": 0.3}
+
+
+@pytest.mark.e2e
+def test_broken_markup_fails_the_run_loudly(
+    replica: Callable[..., ReplicaHandle], tmp_path: Path
+) -> None:
+    """A third of the articles broken (no title, no date): rejects; the run is failed."""
+    site = replica(articles=30, seed=7, faults="broken:0.3")
+    broken = site.broken_urls()
+    assert broken
+    result = run_crawl(site.base_url, tmp_path, "mode=full")
+    assert result.returncode == 3, result.log[-3000:]
+    summary = result.summary
+    assert summary["status"] == "failed"
+    assert f"{len(broken)} of 30 articles rejected" in summary["failed_checks"]["rejects_ratio"]
+    assert "FAILED rejects_ratio" in result.log
+    assert len(result.records) == 30 - len(broken)
+
+
+@pytest.mark.e2e
+def test_a_selector_that_stopped_matching_fails_on_coverage(
+    replica: Callable[..., ReplicaHandle], tmp_path: Path
+) -> None:
+    """No record is rejected when the subtitle class changes: only coverage can tell."""
+    site = replica(articles=30, seed=7)
+    result = run_crawl(site.base_url, tmp_path, "mode=full",
+                       settings={"ANALYTICS_SELECTORS": '{"subtitle": ".post_lead"}'})
+    assert result.returncode == 3, result.log[-3000:]
+    assert result.rejects == [] and len(result.records) == 30
+    checks = result.summary["failed_checks"]
+    assert list(checks) == ["field_coverage"]
+    assert checks["field_coverage"].startswith("subtitle in 0% of 30 records")
