@@ -102,7 +102,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     stats = crawler.stats.get_stats()
     paths = run_paths(crawler)
     records = int(stats.get("analytics/records", 0))
-    arguments = getattr(spider, "arguments_summary", dict)()
+    arguments: dict[str, Any] = getattr(spider, "arguments_summary", dict)()
     failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
     return {
