@@ -303,7 +303,7 @@ def test_memory_stays_flat_with_the_number_of_run_files(tmp_path):
 
 def mutations(base: dict[str, Any]) -> list[Any]:
     """Valid and invalid variants of a record: every field given every kind of wrong value."""
-    wrong_values = [None, True, 0, -1, 1.5, "", " x", "x", "de", "https://caliber.az/en/post/a",
+    wrong_values: list[Any] = [None, True, 0, -1, 1.5, "", " x", "x", "de", "https://caliber.az/en/post/a",
                     "2023-03-01T16:15:00+04:00", "2026-11-28T06:00:00Z", "0" * 20, [], {}]
     variants: list[Any] = [base, [], "text", {}]
     for name in base:
