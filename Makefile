@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo crawl clean
+.PHONY: setup test lint demo crawl clean deploy
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,10 @@ crawl: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## deploy: build the egg and deploy it to the scrapyd at $SCRAPYD_URL (basic auth from
+##         $SCRAPYD_USERNAME/$SCRAPYD_PASSWORD); version = timestamp, so the newest runs
+deploy: setup
+	@test -n "$$SCRAPYD_URL" || { echo "make deploy: set SCRAPYD_URL, e.g. http://127.0.0.1:6800" >&2; exit 2; }
+	SCRAPYD_USERNAME="$${SCRAPYD_USERNAME-}" SCRAPYD_PASSWORD="$${SCRAPYD_PASSWORD-}" \
+		$(VENV)/bin/scrapyd-deploy
