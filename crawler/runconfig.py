@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from scrapy.settings import Settings
 
-from crawler.arguments import CrawlArguments, is_loopback
+from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.export import new_run_id, validate_run_id
+from crawler.site import LANGUAGES, SELECTORS, SiteProfile
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +32,49 @@ def user_agent(settings: Settings) -> str:
     )
 
 
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.%]*$")
+_PARAM = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def validate_settings(settings: Settings) -> None:
+    """Refuse settings that cannot be right before any request (``ArgumentError`` says why).
+
+    Site facts may only name paths on the base URL's host; numbers must be in range.
+    """
+    site = SiteProfile.from_settings(settings)
+    for lang, path in site.section_paths.items():
+        if lang not in LANGUAGES or not _SAFE_PATH.match(path) or ".." in path:
+            raise ArgumentError(f"ANALYTICS_SECTION_PATHS: {lang!r}: {path!r} must be a path "
+                                f"such as /en/category/analytics, for one of {LANGUAGES}")
+    if not _PARAM.match(site.page_param):
+        raise ArgumentError(f"ANALYTICS_PAGE_PARAM: {site.page_param!r} is not a parameter name")
+    unknown = sorted(set(site.selectors) - set(SELECTORS))
+    if unknown:
+        raise ArgumentError(
+            f"ANALYTICS_SELECTORS: unknown keys {unknown}; known: {sorted(SELECTORS)}")
+    if settings.getint("ANALYTICS_MAX_LISTING_PAGES") < 1:
+        raise ArgumentError("ANALYTICS_MAX_LISTING_PAGES must be at least 1")
+    for name in ("ANALYTICS_BACKOFF_BASE", "ANALYTICS_BACKOFF_MAX", "ANALYTICS_RETRY_AFTER_MAX",
+                 "ANALYTICS_PROGRESS_INTERVAL"):
+        if settings.getfloat(name) < 0:
+            raise ArgumentError(f"{name} must not be negative")
+    for name in ("ANALYTICS_OUTPUT_DIR", "ANALYTICS_STATE_PATH"):
+        if not str(settings.get(name) or "").strip():
+            raise ArgumentError(f"{name} must name a path")
+    if settings.get("ANALYTICS_RUN_ID"):
+        try:
+            validate_run_id(settings["ANALYTICS_RUN_ID"])
+        except ValueError as error:
+            raise ArgumentError(f"ANALYTICS_RUN_ID: {error}") from None
+
+
 def apply_run_settings(settings: Settings, arguments: CrawlArguments) -> None:
     """Settings a run derives from its arguments, before the settings are frozen.
 
     Explicit ``-s`` settings win over all of these (they are set at spider priority).
     """
-    run_id = validate_run_id(settings.get("ANALYTICS_RUN_ID") or new_run_id())
+    validate_settings(settings)
+    run_id = settings.get("ANALYTICS_RUN_ID") or new_run_id()
     settings.set("ANALYTICS_RUN_ID", run_id, priority="spider")
     settings.set("USER_AGENT", user_agent(settings), priority="spider")
     if not settings.getbool("ANALYTICS_LOOPBACK_UNTHROTTLED"):

@@ -6,8 +6,8 @@ import pytest
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.arguments import CrawlArguments
-from crawler.runconfig import LOOPBACK_UNTHROTTLED, apply_run_settings
+from crawler.arguments import ArgumentError, CrawlArguments
+from crawler.runconfig import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
 
 
 def settings_with(**overrides: object) -> Settings:
@@ -49,3 +49,25 @@ def test_user_agent_names_the_crawler_and_contact() -> None:
 def test_a_run_id_that_could_name_another_path_is_refused() -> None:
     with pytest.raises(ValueError, match="run id"):
         apply_run_settings(settings_with(ANALYTICS_RUN_ID="../x"), arguments("https://caliber.az"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ANALYTICS_SECTION_PATHS", {"en": "https://evil.example/x"}, "must be a path"),
+        ("ANALYTICS_SECTION_PATHS", {"en": "/en/../../etc"}, "must be a path"),
+        ("ANALYTICS_SECTION_PATHS", {"az": "/az/category/analytics"}, "must be a path"),
+        ("ANALYTICS_PAGE_PARAM", "page&x=1", "not a parameter name"),
+        ("ANALYTICS_SELECTORS", {"titel": "h1"}, "unknown keys"),
+        ("ANALYTICS_MAX_LISTING_PAGES", 0, "at least 1"),
+        ("ANALYTICS_BACKOFF_BASE", -1, "negative"),
+        ("ANALYTICS_OUTPUT_DIR", "", "must name a path"),
+    ],
+)
+def test_settings_that_cannot_be_right_are_refused(name: str, value: object, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        validate_settings(settings_with(**{name: value}))
+
+
+def test_project_settings_are_valid() -> None:
+    validate_settings(settings_with())

@@ -10,6 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError, CrawlArguments
+from crawler.runconfig import validate_settings
 from crawler.spiders.analytics import AnalyticsSpider, open_state
 from crawler.state import StateLocked
 
@@ -27,6 +28,7 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None and self.crawler_process is not None
         try:
             CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"])
+            validate_settings(self.settings)
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
         try:

@@ -18,9 +18,16 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
@@ -30,7 +37,7 @@ from crawler.normalize import FieldError, format_utc, parse_site_date
 from crawler.pages import ArticlePage, Card, ListingPage
 from crawler.pipelines import Duplicate
 from crawler.runconfig import apply_run_settings
-from crawler.site import TIMEZONE, SiteProfile, language_of_path
+from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state import StateStore
 from crawler.urls import canonical_url, fetch_url, listing_url
 
@@ -42,6 +49,28 @@ def http_status(failure: Failure) -> int | None:
     """The HTTP status of a failure that is an error response; None for network errors."""
     error = failure.value
     return error.response.status if isinstance(error, HttpError) else None
+
+
+#: Reject reasons of the download failures a run can meet (after their retries).
+FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (DownloadCancelledError, "too_large"),  # over DOWNLOAD_MAXSIZE
+    (DownloadTimeoutError, "timeout"),
+    (ResponseDataLossError, "truncated"),  # fewer bytes than Content-Length
+    (ConnectionLost, "connection_lost"),
+    (ConnectionRefusedError, "connection_refused"),
+    (DownloadConnectionRefusedError, "connection_refused"),
+)
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, stable name for why a request failed: ``http_503``, ``timeout``, ..."""
+    status = http_status(failure)
+    if status is not None:
+        return f"http_{status}"
+    for kind, reason in FAILURE_REASONS:
+        if failure.check(kind):
+            return reason
+    return type(failure.value).__name__
 
 
 def open_state(settings: Any) -> StateStore:
@@ -64,6 +93,8 @@ class AnalyticsSpider(Spider):
         self.run = run
         self.allowed_domains = [urlsplit(arguments.base_url).hostname or ""]
         self.fetched_canonical: set[str] = set()
+        #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
+        self.cards_seen: set[str] = set()
         #: URL forms (numeric) an article was fetched at, by canonical URL, for the state.
         self.url_forms: dict[str, str] = {}
         self.walks_ended: set[str] = set()
@@ -133,11 +164,17 @@ class AnalyticsSpider(Spider):
         cards = ListingPage(response, self.site).cards()
         self.crawler.stats.inc_value(f"analytics/listing_pages/{lang}")
         reached_older = reached_known = False
+        new_cards = 0
         for card in cards:
+            url = fetch_url(card.href, response.url, self.arguments.base_url)
+            if url is None or not is_article_path(urlsplit(url).path):
+                self.crawler.stats.inc_value("analytics/cards_skipped/not_an_article")
+                continue
+            new_cards += url not in self.cards_seen
+            self.cards_seen.add(url)
             verdict = self.card_verdict(card)
             reached_older = reached_older or verdict == "older"
-            url = fetch_url(card.href, response.url, self.arguments.base_url)
-            if verdict != "fetch" or url is None:
+            if verdict != "fetch":
                 self.crawler.stats.inc_value(f"analytics/cards_skipped/{verdict}")
                 continue
             canonical = canonical_url(url, url, self.arguments.base_url)
@@ -153,6 +190,11 @@ class AnalyticsSpider(Spider):
                 yield self.article_request(url, lang)
         if not cards:
             self.end_walk(lang, f"page {page} has no cards")
+        elif not new_cards:
+            self.crawler.stats.inc_value("analytics/listing_loops")
+            self.logger.warning("Listing %s: page %d shows only cards already seen (the site "
+                                "ignores pagination or loops); ending the walk", lang, page)
+            self.end_walk(lang, f"page {page} repeats earlier cards")
         elif reached_older:
             self.end_walk(lang, f"page {page} reaches before since={self.arguments.since}")
         elif reached_known and self.stop_at_known[lang]:
@@ -220,8 +262,7 @@ class AnalyticsSpider(Spider):
                              request.url)
             return
         self.languages_with_losses.add(request.cb_kwargs["lang"])
-        status = http_status(failure)
-        reason = f"http_{status}" if status else type(failure.value).__name__
+        reason = failure_reason(failure)
         self.logger.error("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(),
                           request.url)
         yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage())
