@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo crawl clean deploy
+.PHONY: setup test lint demo crawl clean fuzz faults deploy
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ deploy: setup
 	@test -n "$$SCRAPYD_URL" || { echo "make deploy: set SCRAPYD_URL, e.g. http://127.0.0.1:6800" >&2; exit 2; }
 	SCRAPYD_USERNAME="$${SCRAPYD_USERNAME-}" SCRAPYD_PASSWORD="$${SCRAPYD_PASSWORD-}" \
 		$(VENV)/bin/scrapyd-deploy
+
+## fuzz: the parser fuzzing with many more cases than the suite (FUZZ_EXAMPLES)
+fuzz: setup
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q -p no:randomly tests/test_fuzz.py
