@@ -43,4 +43,8 @@ deploy: setup
 
 ## fuzz: the parser fuzzing with many more cases than the suite (FUZZ_EXAMPLES)
 fuzz: setup
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q -p no:randomly tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q tests/test_fuzz.py
+
+## faults: the long fault-injected crawl (500 articles) and SIGKILL trials of issue 7
+faults: setup
+	$(PY) -m pytest -q -s -m slow tests/test_faults_e2e.py tests/test_incremental_e2e.py

@@ -61,8 +61,10 @@ def test_a_removed_block_separates_two_runs_of_text() -> None:
     assert body_of("run one<script>x()</script>run two") == "run one\n\nrun two"
 
 
-def test_an_inline_image_does_not_split_a_sentence() -> None:
-    assert body_of("<p>half <img src='a.webp'>sentence</p>") == "half sentence"
+def test_an_image_between_two_runs_of_text_separates_them() -> None:
+    """The zoom icon (or a photo) standing between bare text is a removed block too."""
+    zoom = "<img class='zoom' src='/templates/Default/api/zoom.png'>"
+    assert body_of(f"run one<br>run two{zoom}run three") == "run one\n\nrun two\n\nrun three"
 
 
 def test_caliber_attribution_is_article_text() -> None:

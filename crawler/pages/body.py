@@ -40,10 +40,9 @@ def body_paragraphs(body: HtmlElement) -> list[str]:
         if event == "start":
             if not tag:  # a comment or processing instruction: no text of its own
                 continue
-            if is_non_article(element):
+            if is_non_article(element):  # an ad, a script, an image: it separates two runs
                 walker.skip_subtree()
-                if tag != "img":  # an inline image does not split a sentence
-                    close_run()
+                close_run()
                 continue
             if tag == "br" or tag in BLOCK_TAGS:
                 close_run()
