@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import signal
 import sqlite3
 import subprocess
@@ -108,7 +109,16 @@ def delivered_lines(output_dir: Path) -> int:
     return sum(path.read_bytes().count(b"\n") for path in (output_dir / "articles").glob("*.jsonl"))
 
 
-@pytest.mark.parametrize("kill_points", [(1, 30, 31), (12, 47, 70)])
+#: Kill points of the slow trials (``make faults``): random, but the same every time.
+RANDOM_KILL_POINTS = [tuple(sorted(random.Random(trial).sample(range(1, 89), 4)))
+                      for trial in range(5)]
+
+
+@pytest.mark.parametrize(
+    "kill_points",
+    [(1, 30, 31), (12, 47, 70),
+     *(pytest.param(points, marks=pytest.mark.slow) for points in RANDOM_KILL_POINTS)],
+)
 def test_sigkill_at_any_moment_loses_nothing_and_doubles_nothing(
     tmp_path: Path, kill_points: tuple[int, ...]
 ) -> None:
