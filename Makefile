@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo crawl clean fuzz faults deploy
+.PHONY: setup test lint demo crawl clean fuzz faults deploy audit
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,9 @@ fuzz: setup
 ## faults: the long fault-injected crawl (500 articles) and SIGKILL trials of issue 7
 faults: setup
 	$(PY) -m pytest -q -s -m slow tests/test_faults_e2e.py tests/test_incremental_e2e.py
+
+## audit: pip-audit of every pinned dependency (needs PyPI's JSON API; --strict fails on
+## any package it could not audit, so an unreachable database never passes as "clean")
+audit: setup
+	$(PY) -m pip install --quiet -r requirements-audit.txt -c constraints.txt
+	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt
