@@ -18,7 +18,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,8 +145,9 @@ class StateStore:
                 for record in _read_records(paths.articles):
                     self.record_delivery(record, paths.run_id, commit=False)
                     recovered += 1
+        closed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = 'crashed, reconciled' "
-                        "WHERE run_id = ?", (datetime.now().isoformat(), paths.run_id))
+                        "WHERE run_id = ?", (closed_at, paths.run_id))
         return recovered
 
     def close_run(self, run_id: str, closed_at: str, reason: str,
