@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from lxml import etree
+from lxml.html import HtmlElement
 from scrapy.http import TextResponse
 
 from crawler.items import RawArticle
 from crawler.pages.body import body_paragraphs
-from crawler.pages.text import first_text
+from crawler.pages.select import element_text, selector_plan
 from crawler.site import SiteProfile
 
+_SEARCHED = "\0searched"  # a key no selector has: the one pass was made
+#: The selectors of ``SiteProfile.selectors`` an article page reads.
+ARTICLE_KEYS = ("canonical", "og_url", "title", "title_fallback", "subtitle", "category", "date",
+                "author", "cover", "views", "body")
 _STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
 
 
@@ -21,12 +28,24 @@ class ArticlePage:
 
     response: TextResponse
     site: SiteProfile
+    #: The first match of every selector of the profile, found in one pass (lazily).
+    _found: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _match(self, key: str) -> Any:
+        if not self._found:
+            selectors = self.site.selectors
+            plan = selector_plan(tuple((key, selectors[key]) for key in ARTICLE_KEYS))
+            self._found.update(plan.first_matches(self.response.selector.root))
+            self._found[_SEARCHED] = True
+        return self._found.get(key)
 
     def _text(self, key: str) -> str | None:
-        return first_text(self.response.css(self.site.selectors[key]))
+        return element_text(self._match(key))
 
     def _attribute(self, key: str) -> str | None:
-        value = self.response.css(self.site.selectors[key]).get()
+        value = self._match(key)
+        if value is not None and not isinstance(value, str):
+            value = etree.tostring(value, encoding="unicode", method="html", with_tail=False)
         return value.strip() if value else None
 
     def title(self) -> str | None:
@@ -41,8 +60,8 @@ class ArticlePage:
 
     def paragraphs(self) -> list[str]:
         """The body's paragraphs, raw; none where the page has no body block."""
-        body = self.response.css(self.site.selectors["body"])
-        return body_paragraphs(body[0].root) if body else []
+        body = self._match("body")
+        return body_paragraphs(body) if isinstance(body, HtmlElement) else []
 
     def to_raw(self, base_url: str, scraped_at: str) -> RawArticle:
         """All fields of the page, unnormalised."""
