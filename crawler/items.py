@@ -76,14 +76,20 @@ class Article:
     )
 
     def to_record(self) -> dict[str, Any]:
-        """The record as a plain dict, fields in their declared order."""
-        return asdict(self)
+        """The record as a plain dict, fields in their declared order.
+
+        Every field is a scalar, so a shallow copy is the record (``asdict`` deep-copies
+        each value through ``copy.deepcopy``: a tenth of a millisecond per record).
+        """
+        return {name: getattr(self, name) for name in _ARTICLE_FIELDS}
 
 
 def field_docs(item_class: type) -> dict[str, str]:
     """Field name -> documentation, in declaration order."""
     return {f.name: f.metadata["doc"] for f in fields(item_class)}
 
+
+_ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))
 
 #: Fields without which an article is not a record (items.md).
 REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
@@ -10,6 +11,7 @@ from w3lib.url import canonicalize_url, safe_url_string
 from crawler.site import CANONICAL_ORIGIN, SITE_HOSTS
 
 
+@lru_cache(maxsize=64)  # a run has one or two base URLs; asked once per link
 def origin_of(base_url: str) -> tuple[str, str]:
     """(scheme, netloc) of a base URL such as ``http://127.0.0.1:8000``."""
     parts = urlsplit(base_url)
@@ -25,7 +27,12 @@ def listing_url(base_url: str, section_path: str, page: int, page_param: str) ->
 
 def is_site_host(host: str, base_url: str) -> bool:
     """True for the site's own hosts and for the host the crawl runs against."""
-    return host in SITE_HOSTS or host == (urlsplit(base_url).hostname or "")
+    return host in SITE_HOSTS or host == _hostname(base_url)
+
+
+@lru_cache(maxsize=64)
+def _hostname(base_url: str) -> str:
+    return urlsplit(base_url).hostname or ""
 
 
 def fetch_url(href: str, page_url: str, base_url: str) -> str | None:
@@ -41,6 +48,7 @@ def fetch_url(href: str, page_url: str, base_url: str) -> str | None:
     return safe_url_string(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
 
 
+@lru_cache(maxsize=1024)  # pure; the spider and the pipeline ask for the same URL in turn
 def canonical_url(href: str, page_url: str, base_url: str) -> str:
     """The article's public URL: on ``https://caliber.az``, no query, no fragment.
 
