@@ -149,3 +149,19 @@ def test_sigkill_at_any_moment_loses_nothing_and_doubles_nothing(
     assert max(counts.values()) == 1, counts.most_common(3)
     for record in records:
         assert without_crawler_fields(record) == truth[record["url"]]
+
+
+def test_a_run_limited_by_since_leaves_no_gap_behind(tmp_path: Path) -> None:
+    """An incremental run with ``since`` does not see older articles: the next run does."""
+    with ReplicaHandle(articles=120, seed=12) as replica:  # 3 listing pages a language
+        dates = sorted(record["date"][:10] for record in replica.truth())
+        first = run_crawl(replica.base_url, tmp_path, f"since={dates[len(dates) // 2]}",
+                          "refresh_days=0")
+        assert first.returncode == 0, first.log[-3000:]
+        assert 0 < len(first.records) < 120
+        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        assert second.returncode == 0, second.log[-3000:]
+        truth = replica_truth(replica)
+    delivered = Counter(record["url"] for record in second.records)
+    assert set(delivered) == set(truth)
+    assert max(delivered.values()) == 1

@@ -195,8 +195,9 @@ class AnalyticsSpider(Spider):
             self.logger.warning("Listing %s: page %d shows only cards already seen (the site "
                                 "ignores pagination or loops); ending the walk", lang, page)
             self.end_walk(lang, f"page {page} repeats earlier cards")
-        elif reached_older:
-            self.end_walk(lang, f"page {page} reaches before since={self.arguments.since}")
+        elif reached_older:  # older articles were not seen: the walk stays incomplete
+            self.end_walk(lang, f"page {page} reaches before since={self.arguments.since}",
+                          complete=False)
         elif reached_known and self.stop_at_known[lang]:
             self.end_walk(lang, f"page {page} holds articles of an earlier run")
         elif page >= self.max_pages:
@@ -204,8 +205,10 @@ class AnalyticsSpider(Spider):
         else:
             yield self.listing_request(lang, page + 1)
 
-    def end_walk(self, lang: str, why: str) -> None:
-        self.walks_ended.add(lang)
+    def end_walk(self, lang: str, why: str, complete: bool = True) -> None:
+        """The walk of ``lang`` is over; ``complete`` when nothing older was left unseen."""
+        if complete:
+            self.walks_ended.add(lang)
         self.logger.info("Listing %s ends: %s", lang, why)
 
     def card_verdict(self, card: Card) -> str:
