@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.crawl import ROOT, by_url, read_lines, without_crawler_fields
-from tests.replica.handle import ReplicaHandle
+from tests.replica.handle import ReplicaHandle, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -85,12 +85,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert json.loads(deploy.stdout)["status"] == "ok", deploy.stdout
         yield Server(url, output, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, grace=10)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -23,6 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository: `tests` is importa
 START_TIMEOUT = 30.0
 
 
+def stop_process(proc: subprocess.Popen[Any], grace: float) -> None:
+    """SIGTERM, then SIGKILL once ``grace`` seconds have passed; waits for the exit."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class ReplicaHandle:
     """A running replica: its base URL, request log, truth, and control endpoints."""
 
@@ -108,12 +118,7 @@ class ReplicaHandle:
         """
         proc, self.proc = self.proc, None
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc, grace=5)
             if proc.stdout is not None:
                 proc.stdout.close()
         if self._own_dir is not None:
