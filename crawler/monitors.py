@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from crawler.items import OPTIONAL_FIELDS
+from crawler.site import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -183,14 +184,20 @@ class FieldCoverage(Monitor):
         if unknown:
             return (f"ANALYTICS_MONITOR_MIN_COVERAGE names unknown fields {', '.join(unknown)} "
                     f"(optional fields: {', '.join(OPTIONAL_FIELDS)})")
-        records = facts.count("analytics/records")
-        if records < facts.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS"):
-            return None
+        enough = facts.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
+        # The whole run, then each language: a selector broken in one language alone
+        # would lower the run's share by a third at most.
+        scopes = [("", "")] + [(f"{lang}/", f" ({lang})") for lang in LANGUAGES]
         low = []
-        for name, minimum in sorted(thresholds.items()):
-            share = facts.count(f"analytics/field/{name}") / records
-            if share < minimum:
-                low.append(f"{name} in {share:.0%} of {records} records (minimum {minimum:.0%})")
+        for prefix, label in scopes:
+            records = facts.count(f"analytics/records/{prefix}".rstrip("/"))
+            if records < enough:
+                continue
+            for name, minimum in sorted(thresholds.items()):
+                share = facts.count(f"analytics/field/{prefix}{name}") / records
+                if share < minimum:
+                    low.append(f"{name}{label} in {share:.0%} of {records} records "
+                               f"(minimum {minimum:.0%})")
         return "; ".join(low) or None
 
 

@@ -215,6 +215,7 @@ class ExportPipeline(_CrawlerComponent):
             for name in OPTIONAL_FIELDS:
                 if record[name] is not None:
                     self.stats.inc_value(f"analytics/field/{name}")
+                    self.stats.inc_value(f"analytics/field/{item.lang}/{name}")
         return item
 
     def close_spider(self) -> None:

@@ -127,3 +127,18 @@ def test_a_selector_that_stopped_matching_fails_on_coverage(
     checks = result.summary["failed_checks"]
     assert list(checks) == ["field_coverage"]
     assert checks["field_coverage"].startswith("subtitle in 0% of 30 records")
+
+
+def test_field_coverage_is_judged_per_language_too() -> None:
+    """Views gone in Armenian only: the run's share stays above the threshold, the language's
+    does not."""
+    per_language = {"analytics/records/en": 20, "analytics/records/ru": 20,
+                    "analytics/records/hy": 20, "analytics/records": 60,
+                    "analytics/field/views": 40, "analytics/field/category": 60,
+                    "analytics/field/subtitle": 30}
+    for lang, views in (("en", 20), ("ru", 20), ("hy", 0)):
+        per_language[f"analytics/field/{lang}/views"] = views
+        per_language[f"analytics/field/{lang}/category"] = 20
+        per_language[f"analytics/field/{lang}/subtitle"] = 10
+    message = failures(per_language, ANALYTICS_MONITOR_MIN_COVERAGE_VIEWS=0.5)["field_coverage"]
+    assert message == "views (hy) in 0% of 20 records (minimum 50%)"
