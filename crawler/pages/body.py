@@ -28,30 +28,35 @@ def body_paragraphs(body: HtmlElement) -> list[str]:
     """Raw text of each paragraph of ``body``, in document order (not yet collapsed)."""
     paragraphs: list[str] = []
     run: list[str] = []
-
-    def close_run() -> None:
-        if run:
-            paragraphs.append("".join(run))
-            run.clear()
+    block_tags, skipped_tags = BLOCK_TAGS, NON_ARTICLE_TAGS  # locals: read per element
 
     walker = etree.iterwalk(body, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        tag = element.tag
+        tag = tag.lower() if isinstance(tag, str) else ""
         if event == "start":
             if not tag:  # a comment or processing instruction: no text of its own
                 continue
-            if is_non_article(element):  # an ad, a script, an image: it separates two runs
-                walker.skip_subtree()
-                close_run()
+            if tag in skipped_tags or is_non_article(element):
+                walker.skip_subtree()  # an ad, a script, an image: it separates two runs
+                if run:
+                    paragraphs.append("".join(run))
+                    run.clear()
                 continue
-            if tag == "br" or tag in BLOCK_TAGS:
-                close_run()
-            if element.text and tag != "br":
-                run.append(element.text)
+            if (tag == "br" or tag in block_tags) and run:
+                paragraphs.append("".join(run))
+                run.clear()
+            if tag != "br":
+                text = element.text
+                if text:
+                    run.append(text)
         else:
-            if tag in BLOCK_TAGS:
-                close_run()
-            if element.tail and element is not body:
-                run.append(element.tail)
-    close_run()
+            if tag in block_tags and run:
+                paragraphs.append("".join(run))
+                run.clear()
+            tail = element.tail
+            if tail and element is not body:
+                run.append(tail)
+    if run:
+        paragraphs.append("".join(run))
     return paragraphs

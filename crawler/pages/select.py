@@ -74,6 +74,8 @@ class SelectorPlan:
     by_class: Mapping[str, tuple[tuple[str, _Simple], ...]]
     #: keys answered by XPath, with their selector.
     others: Mapping[str, str]
+    #: the class names of ``by_class``, for a quick test of each ``class`` attribute.
+    class_names: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, selectors: Iterable[tuple[str, str]]) -> SelectorPlan:
@@ -87,7 +89,8 @@ class SelectorPlan:
             for alternative in alternatives:
                 first_class = min(alternative[1])
                 by_class.setdefault(first_class, []).append((key, alternative))
-        return cls({name: tuple(wanted) for name, wanted in by_class.items()}, others)
+        return cls({name: tuple(wanted) for name, wanted in by_class.items()}, others,
+                   frozenset(by_class))
 
     def first_matches(self, root: etree._Element) -> dict[str, object]:
         """key -> the first matching element (or attribute value); absent keys: no match."""
@@ -96,10 +99,10 @@ class SelectorPlan:
             # Plain strings are cheap; element proxies are built only for the matches.
             values: list[str] = _CLASS_VALUES(root)
             elements: list[etree._Element] | None = None
-            by_class = self.by_class
+            by_class, names = self.by_class, self.class_names
             for index, value in enumerate(values):
                 # str.split() is a superset filter; the exact tokens are XPath's whitespace.
-                if not any(name in by_class for name in value.split()):
+                if names.isdisjoint(value.split()):
                     continue
                 tokens = set(value.translate(_CLASS_SPACE).split(" "))
                 for name in tokens:
