@@ -54,3 +54,11 @@ faults: setup
 audit: setup
 	$(PY) -m pip install --quiet -r requirements-audit.txt -c constraints.txt
 	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt
+
+## bench: benchmarks as ratios to baselines of the same run (extraction vs parsel and
+##        trafilatura, unthrottled crawl vs scrapy bench, RSS 20k vs 2k, request floor);
+##        writes bench/results.json and the table in docs/benchmarks.md (~8 minutes)
+.PHONY: bench
+bench: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
+	$(PY) -m bench.run

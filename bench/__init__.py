@@ -1,0 +1,1 @@
+"""Benchmarks of the crawler (``make bench``); not part of the deployed ``crawler`` package."""
