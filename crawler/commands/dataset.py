@@ -17,7 +17,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import feed_process_params_from_cli
 
-from crawler.dataset import DATASET_FEED_EXPORTERS, DatasetError, DatasetFeedSpider, consolidate
+# crawler.dataset (pyarrow) is imported inside the methods: Scrapy imports every command
+# module for every command, and pyarrow would cost each crawl ~0.5 s and ~60 MB.
 
 #: Exit code when the dataset could not be built or an export failed.
 EXIT_FAILED = 1
@@ -55,6 +56,8 @@ class Command(ScrapyCommand):
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.dataset import DATASET_FEED_EXPORTERS
+
         super().process_options(args, opts)
         assert self.settings is not None
         self.settings.set("FEED_EXPORTERS", {**self.settings.getdict("FEED_EXPORTERS"),
@@ -66,6 +69,8 @@ class Command(ScrapyCommand):
         self.settings.set("FEEDS", feeds, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.dataset import DatasetError, DatasetFeedSpider, consolidate
+
         if args:
             raise UsageError("scrapy dataset takes no arguments", print_help=True)
         assert self.settings is not None
