@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -43,14 +42,13 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from jsonschema import Draft202012Validator
 from scrapy import Spider
 from scrapy.exporters import BaseItemExporter
 from scrapy.settings import BaseSettings
 
 from crawler.export import RUN_ID_PATTERN, to_json_line
 from crawler.items import OPTIONAL_FIELDS, Article, field_docs
-from crawler.pipelines import article_schema
+from crawler.validation import RecordCheck, article_schema
 
 logger = logging.getLogger(__name__)
 
@@ -311,97 +309,6 @@ def ingest(connection: sqlite3.Connection, articles_dir: Path,
     return counts
 
 
-#: Keywords ``FastRecordCheck`` understands; a schema using any other falls back to jsonschema.
-FAST_OBJECT_KEYWORDS = {"$schema", "$id", "title", "description", "version", "type",
-                        "properties", "required", "additionalProperties"}
-FAST_FIELD_KEYWORDS = {"description", "type", "pattern", "enum", "minLength", "minimum"}
-JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "null": (type(None),), "number": (int, float),
-    "boolean": (bool,),
-}
-
-
-class FastRecordCheck:
-    """The record schema's rules, compiled: the same verdicts as jsonschema, ~20x faster.
-
-    Consolidation re-checks every line of every run file (hand-edited or foreign files must
-    not reach the dataset); jsonschema's generic walk costs ~0.5 ms a record, which would
-    make a year of daily runs slow. The record schema is flat and uses a handful of
-    keywords, compiled here once; ``compile`` returns None for any schema outside that
-    subset, and the caller then uses jsonschema. A test holds the two to the same verdicts.
-    """
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.required = tuple(schema.get("required", ()))
-        self.closed = schema.get("additionalProperties", True) is False
-        self.fields: dict[str, tuple[tuple[type, ...], bool, Any, Any, int | None,
-                                     int | None]] = {}
-        for name, rule in schema["properties"].items():
-            kinds = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
-            pattern = re.compile(rule["pattern"]) if "pattern" in rule else None
-            self.fields[name] = (
-                tuple(t for kind in kinds for t in JSON_TYPES[kind]), "boolean" in kinds,
-                pattern, tuple(rule["enum"]) if "enum" in rule else None,
-                rule.get("minLength"), rule.get("minimum"),
-            )
-
-    @classmethod
-    def compile(cls, schema: dict[str, Any]) -> FastRecordCheck | None:
-        """The compiled check, or None if the schema uses keywords it does not know."""
-        if set(schema) - FAST_OBJECT_KEYWORDS or schema.get("type") != "object":
-            return None
-        for rule in schema.get("properties", {}).values():
-            if set(rule) - FAST_FIELD_KEYWORDS or "type" not in rule:
-                return None
-            kinds = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
-            if set(kinds) - set(JSON_TYPES):
-                return None
-        return cls(schema)
-
-    def problem(self, record: Any) -> str | None:
-        """Why ``record`` is not valid, or None if it is."""
-        if not isinstance(record, dict):
-            return "not an object"
-        for name in self.required:
-            if name not in record:
-                return f"{name!r} is a required property"
-        for name, value in record.items():
-            rule = self.fields.get(name)
-            if rule is None:
-                if self.closed:
-                    return f"additional property {name!r}"
-                continue
-            kinds, boolean_ok, pattern, enum, min_length, minimum = rule
-            if (isinstance(value, bool) and not boolean_ok) or not isinstance(value, kinds):
-                return f"{name}: {value!r} is not of the right type"
-            if isinstance(value, str):
-                if min_length is not None and len(value) < min_length:
-                    return f"{name}: shorter than {min_length}"
-                if pattern is not None and not pattern.search(value):
-                    return f"{name}: {value!r} does not match {pattern.pattern!r}"
-            if enum is not None and value not in enum:
-                return f"{name}: {value!r} is not one of {enum}"
-            if (minimum is not None and isinstance(value, int | float)
-                    and not isinstance(value, bool) and value < minimum):
-                return f"{name}: {value!r} is less than {minimum}"
-        return None
-
-
-class RecordCheck:
-    """Validation of a record against the published schema (compiled when possible)."""
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.fast = FastRecordCheck.compile(schema)
-        self.validator = Draft202012Validator(schema)
-
-    def problem(self, record: Any) -> str | None:
-        """Why ``record`` is not a valid record, or None."""
-        if self.fast is not None:
-            return self.fast.problem(record)
-        first = next(iter(self.validator.iter_errors(record)), None)
-        return first.message if first is not None else None
-
-
 def _parse(line: bytes, validator: RecordCheck, path: Path,
            number: int) -> tuple[dict[str, Any], str] | None:
     """A line as a valid record (and its JSON text), or None (logged) if it is not one."""
@@ -410,9 +317,10 @@ def _parse(line: bytes, validator: RecordCheck, path: Path,
     except ValueError as failure:
         logger.warning("%s line %d is not JSON (%s): skipped", path, number, failure)
         return None
-    problem = validator.problem(record)
+    problem = validator.first_error(record)
     if problem is not None:
-        logger.warning("%s line %d is not a valid record (%s): skipped", path, number, problem)
+        logger.warning("%s line %d is not a valid record (%s): skipped", path, number,
+                       problem.message)
         return None
     return record, line.decode("utf-8").rstrip("\n")
 

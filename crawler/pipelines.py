@@ -8,23 +8,18 @@ rejects with its reason and counts it, so nothing is dropped silently.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from jsonschema import Draft202012Validator
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.export import LineFile, RunPaths
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
 from crawler.normalize import FieldError, normalize_article
+from crawler.validation import RecordCheck, article_schema
 
 if TYPE_CHECKING:
     from crawler.spiders.analytics import AnalyticsSpider
@@ -45,14 +40,6 @@ class Rejected(DropItem):
 
 class Duplicate(DropItem):
     """An article already delivered in this run (the same id reached twice)."""
-
-
-@lru_cache(maxsize=1)
-def article_schema() -> dict[str, Any]:
-    """The published JSON Schema of the record (loads from a zipped egg too)."""
-    text = resources.files("crawler").joinpath("schema/article.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 class _CrawlerComponent:
@@ -86,88 +73,18 @@ class NormalizePipeline(_CrawlerComponent):
         return article
 
 
-#: Keywords that only describe (no assertion without a format checker).
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "version",
-                          "examples", "default", "format"})
-_PROPERTY_KEYWORDS = frozenset({"type", "pattern", "enum", "minLength", "minimum"})
-_TYPES: dict[str, Callable[[Any], bool]] = {  # narrower than JSON Schema's: never too lax
-    "string": lambda value: type(value) is str,
-    "integer": lambda value: type(value) is int,
-    "null": lambda value: value is None,
-}
-
-
-def _property_check(spec: dict[str, Any]) -> Callable[[Any], bool] | None:
-    """A predicate that is True only for values the property's schema accepts; None if the
-    schema uses a keyword this fast path does not implement."""
-    if not set(spec) <= _ANNOTATIONS | _PROPERTY_KEYWORDS:
-        return None
-    kinds = spec.get("type", [])
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
-    if "type" not in spec or not set(kinds) <= set(_TYPES):
-        return None
-    type_checks = [_TYPES[kind] for kind in kinds]
-    pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
-    min_length = spec.get("minLength")
-    minimum = spec.get("minimum")
-    enum = spec.get("enum")
-
-    def check(value: Any) -> bool:
-        if not any(type_check(value) for type_check in type_checks):
-            return False
-        if enum is not None and not any(type(value) is type(e) and value == e for e in enum):
-            return False
-        if type(value) is str:  # JSON Schema's string keywords apply to strings only
-            if min_length is not None and len(value) < min_length:
-                return False
-            if pattern is not None and pattern.search(value) is None:
-                return False
-        return not (minimum is not None and type(value) is int and value < minimum)
-
-    return check
-
-
-def fast_record_check(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool] | None:
-    """A check of the record schema's subset in plain Python (a tenth of jsonschema's cost).
-
-    True only when the record is valid; False means "ask jsonschema" (which gives the error
-    message). None when the schema uses anything beyond the subset: jsonschema alone then.
-    """
-    if not set(schema) <= _ANNOTATIONS | {"type", "properties", "required",
-                                          "additionalProperties"}:
-        return None
-    if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
-        return None
-    checks = {name: _property_check(spec) for name, spec in schema["properties"].items()}
-    if any(check is None for check in checks.values()):
-        return None
-    required = frozenset(schema.get("required", ()))
-    known = frozenset(checks)
-
-    def check_record(record: dict[str, Any]) -> bool:
-        keys = record.keys()
-        if not (required <= keys and keys <= known):
-            return False
-        return all(checks[name](value) for name, value in record.items())  # type: ignore[misc]
-
-    return check_record
-
-
 class ValidatePipeline(_CrawlerComponent):
     """Checks each record against the published JSON Schema."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.validator = Draft202012Validator(article_schema())
-        self.fast_check = fast_record_check(article_schema())
+        self.check = RecordCheck(article_schema())
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
         record = item.to_record()
-        if self.fast_check is not None and self.fast_check(record):
-            return item
-        error = next(iter(self.validator.iter_errors(record)), None)
+        error = self.check.first_error(record)
         if error is not None:
             where = ".".join(str(part) for part in error.absolute_path) or "record"
             raise Rejected(f"schema_{where}", error.message, item.url, record)

@@ -20,8 +20,8 @@ from crawler.pages import ArticlePage, ListingPage
 from crawler.pages.article import ARTICLE_KEYS
 from crawler.pages.select import SelectorPlan, element_text
 from crawler.pages.text import first_text
-from crawler.pipelines import article_schema, fast_record_check
 from crawler.site import SiteProfile
+from crawler.validation import article_schema, fast_record_check
 from tests.replica.generator import build_site
 from tests.replica.render import render_article, render_listing
 

@@ -20,8 +20,8 @@ from scrapy.http import HtmlResponse
 
 from crawler.normalize import FieldError, normalize_article
 from crawler.pages import ArticlePage, ListingPage
-from crawler.pipelines import article_schema
 from crawler.site import SiteProfile
+from crawler.validation import article_schema
 from tests.replica.generator import build_site
 from tests.replica.render import render_article, render_listing
 from tests.responses import SAMPLES
