@@ -53,7 +53,8 @@ faults: setup
 ## any package it could not audit, so an unreachable database never passes as "clean")
 audit: setup
 	$(PY) -m pip install --quiet -r requirements-audit.txt -c constraints.txt
-	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt \
+		-r requirements-bench.txt -r requirements-audit.txt
 
 ## bench: benchmarks as ratios to baselines of the same run (extraction vs parsel and
 ##        trafilatura, unthrottled crawl vs scrapy bench, RSS 20k vs 2k, request floor);
