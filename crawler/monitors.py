@@ -43,10 +43,6 @@ class RunFacts:
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0) or 0)
 
-    def count_prefix(self, prefix: str) -> int:
-        """Sum of every counter whose key starts with ``prefix``."""
-        return sum(int(v) for k, v in self.stats.items() if k.startswith(prefix))
-
 
 class Monitor:
     """One check of a finished run; ``failure`` says what is wrong, or None."""
