@@ -49,7 +49,8 @@ def test_retry_after_pauses_the_whole_site(tmp_path: Path) -> None:
     assert len(refused) == 1
     after = [entry["t"] for entry in log if entry["t"] > refused[0]["t"]]
     assert after, "the crawl went on after the 429"
-    assert min(after) - refused[0]["t_end"] >= 3.0
+    # 3 s, less the timer's granularity (the replica's wall clock, the crawler's monotonic).
+    assert min(after) - refused[0]["t_end"] >= 3.0 - 0.05
     assert result.summary["requests"]["pauses"] >= 1
 
 

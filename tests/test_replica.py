@@ -490,6 +490,9 @@ def test_in_flight_counts_concurrent_requests(replica: Callable[..., ReplicaHand
     time.sleep(0.15)
     assert fetch(r.base_url, LISTINGS["en"])[0] == 200
     slow.join()
+    deadline = time.monotonic() + 5  # the server logs a request just after its last byte
+    while len(r.requests()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     log = {e["path"]: e for e in r.requests()}
     assert log[LISTINGS["en"]]["in_flight"] == 2 and log["/robots.txt"]["fault"] == "slow"
     assert log["/robots.txt"]["t_end"] - log["/robots.txt"]["t"] >= 0.5
