@@ -46,8 +46,8 @@ from scrapy import Spider
 from scrapy.exporters import BaseItemExporter
 from scrapy.settings import BaseSettings
 
-from crawler.export import RUN_ID_PATTERN, to_json_line
 from crawler.items import OPTIONAL_FIELDS, Article, field_docs
+from crawler.runfiles import RUN_ID_PATTERN, to_json_line
 from crawler.validation import RecordCheck, article_schema
 
 logger = logging.getLogger(__name__)

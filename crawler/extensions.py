@@ -12,10 +12,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.export import LineFile, RunPaths, write_json_atomic
+from crawler import statkeys
+from crawler.exceptions import Rejected
 from crawler.items import OPTIONAL_FIELDS
 from crawler.monitors import RunFacts, failed_checks
-from crawler.pipelines import Rejected
+from crawler.runfiles import LineFile, RunPaths, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ class RejectsLog:
             {"url": exception.url, "reason": exception.reason, "detail": exception.detail,
              "found": exception.found}
         )
-        self.stats.inc_value("analytics/rejected")
-        self.stats.inc_value(f"analytics/rejected/{exception.reason}")
+        self.stats.inc_value(statkeys.REJECTED)
+        self.stats.inc_value(statkeys.rejected(exception.reason))
 
     def spider_closed(self) -> None:
         self.file.close()
@@ -81,8 +82,8 @@ class ProgressLog:
         minutes = max(time.monotonic() - self.started, 1e-9) / 60
         logger.info(
             "Progress: %d pages (%.1f/min), %d records, %d rejects, %d retries",
-            pages, pages / minutes, self.stats.get_value("analytics/records", 0),
-            self.stats.get_value("analytics/rejected", 0),
+            pages, pages / minutes, self.stats.get_value(statkeys.RECORDS, 0),
+            self.stats.get_value(statkeys.REJECTED, 0),
             self.stats.get_value("retry/count", 0),
         )
 
@@ -91,17 +92,12 @@ class ProgressLog:
             self.task.stop()
 
 
-def _by_suffix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
-    return {key[len(prefix):]: int(value) for key, value in sorted(stats.items())
-            if key.startswith(prefix)}
-
-
 def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
     """The run summary: what ran, what came out, what went wrong, and the verdict."""
     assert crawler.stats is not None
     stats = crawler.stats.get_stats()
     paths = run_paths(crawler)
-    records = int(stats.get("analytics/records", 0))
+    records = int(stats.get(statkeys.RECORDS, 0))
     arguments: dict[str, Any] = getattr(spider, "arguments_summary", dict)()
     failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
@@ -114,24 +110,24 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "finish_reason": reason,
         "arguments": arguments,
-        "records": {"total": records, "by_lang": _by_suffix(stats, "analytics/records/")},
-        "rejects": {"total": int(stats.get("analytics/rejected", 0)),
-                    "by_reason": _by_suffix(stats, "analytics/rejected/")},
-        "duplicates": int(stats.get("analytics/duplicates", 0)),
+        "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},
+        "rejects": {"total": int(stats.get(statkeys.REJECTED, 0)),
+                    "by_reason": statkeys.by_suffix(stats, statkeys.REJECTED)},
+        "duplicates": int(stats.get(statkeys.DUPLICATES, 0)),
         "requests": {
             "total": int(stats.get("downloader/request_count", 0)),
-            "by_status": _by_suffix(stats, "downloader/response_status_count/"),
+            "by_status": statkeys.by_suffix(stats, "downloader/response_status_count/"),
             "retries": int(stats.get("retry/count", 0)),
-            "exceptions": _by_suffix(stats, "downloader/exception_type_count/"),
-            "pauses": int(stats.get("analytics/pauses", 0)),
-            "paused_seconds": round(float(stats.get("analytics/paused_seconds", 0)), 3),
+            "exceptions": statkeys.by_suffix(stats, "downloader/exception_type_count/"),
+            "pauses": int(stats.get(statkeys.PAUSES, 0)),
+            "paused_seconds": round(float(stats.get(statkeys.PAUSED_SECONDS, 0)), 3),
         },
         "field_coverage": {
-            name: round(int(stats.get(f"analytics/field/{name}", 0)) / records, 4)
+            name: round(int(stats.get(statkeys.field_present(name), 0)) / records, 4)
             if records else None
             for name in OPTIONAL_FIELDS
         },
-        "field_problems": _by_suffix(stats, "analytics/field_problems/"),
+        "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
         "files": {"articles": str(paths.articles), "rejects": str(paths.rejects)},
     }
 
@@ -150,7 +146,7 @@ class RunSummary:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         summary = build_summary(self.crawler, spider, reason)
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("analytics/status", summary["status"])
+        self.crawler.stats.set_value(statkeys.STATUS, summary["status"])
         write_json_atomic(run_paths(self.crawler).summary, summary)
         log = logger.error if summary["status"] == "failed" else logger.info
         log(

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
-def documented(doc: str, **kwargs: Any) -> Any:
-    """A dataclass field that carries its documentation."""
-    return field(metadata={"doc": doc}, **kwargs)
+def documented(doc: str, record: bool = True, **kwargs: Any) -> Any:
+    """A dataclass field that carries its documentation; ``record=False``: not in the record."""
+    return field(metadata={"doc": doc, "record": record}, **kwargs)
 
 
 @dataclass
@@ -74,6 +74,11 @@ class Article:
     scraped_at: str = documented(
         "When the page was fetched, ISO 8601 in UTC: 2026-11-28T06:00:00Z."
     )
+    fetched_form: str | None = documented(
+        "Not in the record: the canonical form of the URL the page was fetched at where it "
+        "differs from ``url`` (a numeric URL); the state remembers it as a way to the article.",
+        record=False, default=None, compare=False,
+    )
 
     def to_record(self) -> dict[str, Any]:
         """The record as a plain dict, fields in their declared order.
@@ -81,15 +86,17 @@ class Article:
         Every field is a scalar, so a shallow copy is the record (``asdict`` deep-copies
         each value through ``copy.deepcopy``: a tenth of a millisecond per record).
         """
-        return {name: getattr(self, name) for name in _ARTICLE_FIELDS}
+        return {name: getattr(self, name) for name in RECORD_FIELDS}
 
 
 def field_docs(item_class: type) -> dict[str, str]:
-    """Field name -> documentation, in declaration order."""
-    return {f.name: f.metadata["doc"] for f in fields(item_class)}
+    """Field name -> documentation, in declaration order (fields that go into the record)."""
+    return {f.name: f.metadata["doc"] for f in fields(item_class)
+            if f.metadata["record"]}
 
 
-_ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))
+#: The record's fields, in order: what a run file line, a feed (``-O``) and the schema hold.
+RECORD_FIELDS: tuple[str, ...] = tuple(field_docs(Article))
 
 #: Fields without which an article is not a record (items.md).
 REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body")

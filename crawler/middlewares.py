@@ -18,6 +18,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.misc import load_object
 
+from crawler import statkeys
+
 logger = logging.getLogger(__name__)
 
 
@@ -73,9 +75,9 @@ class SitePauseMiddleware:
         resume_at = loop.time() + seconds
         if resume_at > self.resume_at:
             self.resume_at = resume_at
-            self.stats.inc_value("analytics/pauses")
-            total = float(self.stats.get_value("analytics/paused_seconds", 0.0)) + seconds
-            self.stats.set_value("analytics/paused_seconds", total)
+            self.stats.inc_value(statkeys.PAUSES)
+            total = float(self.stats.get_value(statkeys.PAUSED_SECONDS, 0.0)) + seconds
+            self.stats.set_value(statkeys.PAUSED_SECONDS, total)
             logger.info("Pausing all requests to the site for %.1f s (%s)", seconds, why)
 
     async def process_request(self, request: Request) -> None:
@@ -91,7 +93,7 @@ class SitePauseMiddleware:
         if asked is None:
             self.pause(self.backoff(request), f"HTTP {response.status}, backing off")
         else:
-            self.stats.inc_value(f"analytics/retry_after/{response.status}")
+            self.stats.inc_value(statkeys.retry_after(response.status))
             if asked > self.retry_after_max:
                 logger.warning("Retry-After %.0f s capped at %.0f s", asked, self.retry_after_max)
             self.pause(min(asked, self.retry_after_max), f"HTTP {response.status} Retry-After")

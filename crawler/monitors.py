@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from crawler import statkeys
 from crawler.items import OPTIONAL_FIELDS
 from crawler.site import LANGUAGES
 
@@ -83,7 +84,7 @@ class ListingsReached(Monitor):
     name = "listings"
 
     def failure(self, facts: RunFacts) -> str | None:
-        failed = facts.count("analytics/listing_failed")
+        failed = facts.count(statkeys.LISTING_FAILED)
         if failed:
             return f"{failed} listing pages could not be fetched"
         return None
@@ -101,7 +102,7 @@ class RecordsOnFullRun(Monitor):
     def failure(self, facts: RunFacts) -> str | None:
         if facts.arguments.get("mode") != "full":
             return None
-        if facts.count("analytics/records") == 0:
+        if facts.count(statkeys.RECORDS) == 0:
             return "a full run delivered no record"
         return None
 
@@ -112,8 +113,8 @@ class RejectsRatio(Monitor):
     name = "rejects_ratio"
 
     def failure(self, facts: RunFacts) -> str | None:
-        rejects = facts.count("analytics/rejected")
-        total = rejects + facts.count("analytics/records")
+        rejects = facts.count(statkeys.REJECTED)
+        total = rejects + facts.count(statkeys.RECORDS)
         limit = facts.settings.getfloat("ANALYTICS_MONITOR_MAX_REJECTS_RATIO")
         if total and rejects / total > limit:
             return f"{rejects} of {total} articles rejected (allowed ratio {limit})"
@@ -183,14 +184,15 @@ class FieldCoverage(Monitor):
         enough = facts.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
         # The whole run, then each language: a selector broken in one language alone
         # would lower the run's share by a third at most.
-        scopes = [("", "")] + [(f"{lang}/", f" ({lang})") for lang in LANGUAGES]
+        scopes: list[tuple[str | None, str]] = [(None, "")]
+        scopes += [(lang, f" ({lang})") for lang in LANGUAGES]
         low = []
-        for prefix, label in scopes:
-            records = facts.count(f"analytics/records/{prefix}".rstrip("/"))
+        for lang, label in scopes:
+            records = facts.count(statkeys.records(lang))
             if records < enough:
                 continue
             for name, minimum in sorted(thresholds.items()):
-                share = facts.count(f"analytics/field/{prefix}{name}") / records
+                share = facts.count(statkeys.field_present(name, lang)) / records
                 if share < minimum:
                     low.append(f"{name}{label} in {share:.0%} of {records} records "
                                f"(minimum {minimum:.0%})")

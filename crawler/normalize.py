@@ -110,14 +110,24 @@ def parse_views(text: str | None) -> int | None:
     return int("".join(char for char in number if char.isdigit()))
 
 
+def article_url(raw: RawArticle) -> str:
+    """The article's canonical URL: its canonical link, else og:url, else where it was fetched."""
+    href = raw.canonical_href or raw.og_url or raw.fetched_url
+    return canonical_url(href, raw.fetched_url, raw.base_url)
+
+
+def fetched_form(raw: RawArticle) -> str:
+    """The URL the page was fetched at, in canonical form (the numeric form of a numeric link)."""
+    return canonical_url(raw.fetched_url, raw.fetched_url, raw.base_url)
+
+
 def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
     """The typed record of a raw article, and the problems of its optional fields.
 
     A missing or unreadable required field raises ``FieldError`` (the article is no
     record); an unreadable optional one (views) becomes null and is returned as a problem.
     """
-    href = raw.canonical_href or raw.og_url or raw.fetched_url
-    url = canonical_url(href, raw.fetched_url, raw.base_url)
+    url = article_url(raw)
     title = clean_text(raw.title)
     if title is None:
         raise FieldError("missing_title", "the page has no title")
@@ -147,5 +157,6 @@ def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
         author=clean_text(raw.author),
         image=urljoin(url, image) if image else None,
         scraped_at=raw.scraped_at,
+        fetched_form=fetched if (fetched := fetched_form(raw)) != url else None,
     )
     return article, problems

@@ -11,35 +11,19 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
-from crawler.export import LineFile, RunPaths
+from crawler import statkeys
+from crawler.exceptions import Duplicate, Rejected
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
 from crawler.normalize import FieldError, normalize_article
+from crawler.runfiles import LineFile, RunPaths
+from crawler.state import crawl_state
 from crawler.validation import RecordCheck, article_schema
 
-if TYPE_CHECKING:
-    from crawler.spiders.analytics import AnalyticsSpider
-
 logger = logging.getLogger(__name__)
-
-
-class Rejected(DropItem):
-    """An article that is not a record: its URL, the reason, and what the page did have."""
-
-    def __init__(self, reason: str, message: str, url: str, found: dict[str, Any]) -> None:
-        super().__init__(f"rejected ({reason}): {message} <{url}>", log_level="WARNING")
-        self.reason = reason
-        self.detail = message
-        self.url = url
-        self.found = found
-
-
-class Duplicate(DropItem):
-    """An article already delivered in this run (the same id reached twice)."""
 
 
 class _CrawlerComponent:
@@ -68,7 +52,7 @@ class NormalizePipeline(_CrawlerComponent):
         except FieldError as error:
             raise Rejected(error.reason, str(error), item.fetched_url, item.found()) from None
         for problem in problems:
-            self.stats.inc_value(f"analytics/field_problems/{problem.reason}")
+            self.stats.inc_value(statkeys.field_problem(problem.reason))
             logger.warning("%s <%s>: field left null", problem, item.fetched_url)
         return article
 
@@ -101,7 +85,7 @@ class DeduplicatePipeline(_CrawlerComponent):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             if item.id in self.seen:
-                self.stats.inc_value("analytics/duplicates")
+                self.stats.inc_value(statkeys.DUPLICATES)
                 raise Duplicate(f"already delivered in this run: {item.url}", log_level="DEBUG")
             self.seen.add(item.id)
         return item
@@ -127,12 +111,12 @@ class ExportPipeline(_CrawlerComponent):
         if isinstance(item, Article):
             record = item.to_record()
             await asyncio.get_running_loop().run_in_executor(self.disk, self.file.write, record)
-            self.stats.inc_value("analytics/records")
-            self.stats.inc_value(f"analytics/records/{item.lang}")
+            self.stats.inc_value(statkeys.records())
+            self.stats.inc_value(statkeys.records(item.lang))
             for name in OPTIONAL_FIELDS:
                 if record[name] is not None:
-                    self.stats.inc_value(f"analytics/field/{name}")
-                    self.stats.inc_value(f"analytics/field/{item.lang}/{name}")
+                    self.stats.inc_value(statkeys.field_present(name))
+                    self.stats.inc_value(statkeys.field_present(name, item.lang))
         return item
 
     def close_spider(self) -> None:
@@ -141,7 +125,10 @@ class ExportPipeline(_CrawlerComponent):
 
 
 class StatePipeline(_CrawlerComponent):
-    """After the line is on disk: records the delivery, its views and its URL forms."""
+    """After the line is on disk: records the delivery, its views and its URL forms.
+
+    The store is the crawl's own (``crawl_state``), opened by the spider when the run began.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -149,11 +136,9 @@ class StatePipeline(_CrawlerComponent):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            spider = cast("AnalyticsSpider", self.crawler.spider)
-            state = spider.state
+            state = crawl_state(self.crawler)
             if state.record_delivery(item.to_record(), self.run_id):
-                self.stats.inc_value("analytics/articles_changed")
-            other_form = spider.url_forms.pop(item.url, None)
-            if other_form:
-                state.remember_url_form(other_form, item.url)
+                self.stats.inc_value(statkeys.ARTICLES_CHANGED)
+            if item.fetched_form:
+                state.remember_url_form(item.fetched_form, item.url)
         return item

@@ -34,8 +34,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from crawler.dataset import DatasetPaths, read_manifest, schema_version
-from crawler.export import RUN_ID_PATTERN
 from crawler.items import OPTIONAL_FIELDS
+from crawler.runfiles import RUN_ID_PATTERN
 
 #: Languages in a fixed order with a fixed colour each (the same in every plot).
 LANG_COLOURS = {"en": "#1f77b4", "ru": "#d62728", "hy": "#ff7f0e"}

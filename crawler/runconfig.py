@@ -8,7 +8,7 @@ import re
 from scrapy.settings import Settings
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
-from crawler.export import new_run_id, validate_run_id
+from crawler.runfiles import new_run_id, validate_run_id
 from crawler.site import LANGUAGES, SELECTORS, SiteProfile
 
 logger = logging.getLogger(__name__)

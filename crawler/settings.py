@@ -7,6 +7,7 @@ with ``-s NAME=VALUE``; on a server, four of them also from the environment (bel
 import os
 
 from crawler import site
+from crawler.items import RECORD_FIELDS
 
 BOT_NAME = "caliber_analytics"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -89,6 +90,8 @@ EXTENSIONS = {
 }
 
 FEED_EXPORT_ENCODING = "utf-8"  # -O file.jsonl writes UTF-8 like the run files
+# -O/-o feeds hold the record's fields only, like the run files (not Article.fetched_form).
+FEED_EXPORT_FIELDS = list(RECORD_FIELDS)
 LOG_LEVEL = os.environ.get("ANALYTICS_LOG_LEVEL") or "INFO"
 
 # --- monitors and server (issue 5) --------------------------------------------------

@@ -20,9 +20,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
-from crawler.export import RunPaths, cut_torn_line
+from crawler.runfiles import RunPaths, cut_torn_line
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
@@ -238,6 +242,30 @@ class _NoTransaction:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         return None
+
+
+def open_state(settings: Any) -> StateStore:
+    """The state store at ``ANALYTICS_STATE_PATH`` (locked; raises ``StateLocked`` when in use)."""
+    return StateStore(Path(settings["ANALYTICS_STATE_PATH"]))
+
+
+#: The open store of each running crawl: the one way the spider and the pipelines share it.
+_CRAWL_STATES: WeakKeyDictionary[Crawler, StateStore] = WeakKeyDictionary()
+
+
+def crawl_state(crawler: Crawler) -> StateStore:
+    """The state store of a crawl: opened by the first component that asks (the spider, as
+    the run begins), the same store for every later one until ``close_crawl_state``."""
+    if crawler not in _CRAWL_STATES:
+        _CRAWL_STATES[crawler] = open_state(crawler.settings)
+    return _CRAWL_STATES[crawler]
+
+
+def close_crawl_state(crawler: Crawler) -> None:
+    """Close the crawl's store (the spider, once the run is recorded as closed)."""
+    store = _CRAWL_STATES.pop(crawler, None)
+    if store is not None:
+        store.close()
 
 
 def _read_records(path: Path) -> Iterator[dict[str, Any]]:

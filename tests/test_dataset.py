@@ -19,7 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from crawler.dataset import ROW_FIELDS, DatasetError, consolidate, row_schema, schema_version
-from crawler.export import to_json_line
+from crawler.runfiles import to_json_line
 from tests.crawl import ROOT, run_crawl
 from tests.replica.handle import ReplicaHandle
 

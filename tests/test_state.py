@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.export import RunPaths
+from crawler.runfiles import RunPaths
 from crawler.state import SCHEMA_VERSION, StateLocked, StateStore, content_hash
 from tests.responses import sample_record
 

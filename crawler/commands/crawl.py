@@ -9,10 +9,11 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler import statkeys
 from crawler.arguments import ArgumentError, CrawlArguments
 from crawler.runconfig import validate_settings
-from crawler.spiders.analytics import AnalyticsSpider, open_state
-from crawler.state import StateLocked
+from crawler.spiders.analytics import AnalyticsSpider
+from crawler.state import StateLocked, open_state
 
 #: Exit code of a run that finished but whose monitors failed (or that wrote no summary).
 EXIT_RUN_FAILED = 3
@@ -42,5 +43,5 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats is None or crawler.stats.get_value("analytics/status") != "ok":
+        elif crawler.stats is None or crawler.stats.get_value(statkeys.STATUS) != "ok":
             self.exitcode = EXIT_RUN_FAILED

@@ -30,15 +30,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
+from crawler import statkeys
 from crawler.arguments import CrawlArguments
-from crawler.export import RunPaths
+from crawler.exceptions import Duplicate
 from crawler.items import FetchFailure, RawArticle
-from crawler.normalize import FieldError, format_utc, parse_site_date
+from crawler.normalize import (
+    FieldError,
+    article_url,
+    fetched_form,
+    format_utc,
+    parse_site_date,
+)
 from crawler.pages import ArticlePage, Card, ListingPage
-from crawler.pipelines import Duplicate
 from crawler.runconfig import apply_run_settings
+from crawler.runfiles import RunPaths
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
-from crawler.state import StateStore
+from crawler.state import StateStore, close_crawl_state, crawl_state
 from crawler.urls import canonical_url, fetch_url, listing_url
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -73,11 +80,6 @@ def failure_reason(failure: Failure) -> str:
     return type(failure.value).__name__
 
 
-def open_state(settings: Any) -> StateStore:
-    """The run's state store (locked for this run; raises ``StateLocked`` when in use)."""
-    return StateStore(Path(settings["ANALYTICS_STATE_PATH"]))
-
-
 class AnalyticsSpider(Spider):
     """Every article of the Analytics section, in every language asked for."""
 
@@ -95,8 +97,6 @@ class AnalyticsSpider(Spider):
         self.fetched_canonical: set[str] = set()
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
-        #: URL forms (numeric) an article was fetched at, by canonical URL, for the state.
-        self.url_forms: dict[str, str] = {}
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
@@ -108,7 +108,7 @@ class AnalyticsSpider(Spider):
                                          settings.getint("ANALYTICS_REFRESH_DAYS"))
         apply_run_settings(settings, arguments)
         run = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
-        state = open_state(settings)
+        state = crawl_state(crawler)
         recovered = state.begin_run(run, format_utc(datetime.now(UTC)))
         spider: AnalyticsSpider = super().from_crawler(
             crawler, arguments=arguments, site=SiteProfile.from_settings(settings),
@@ -145,7 +145,7 @@ class AnalyticsSpider(Spider):
         for known in self.state.recent_articles(self.arguments.languages, first_day.isoformat()):
             url = fetch_url(known.url, known.url, self.arguments.base_url)
             if url and self.arguments.in_range(date.fromisoformat(known.date[:10])):
-                self.crawler.stats.inc_value("analytics/refresh_requests")
+                self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
                 yield self.article_request(url, known.lang, refresh=True)
 
     def listing_request(self, lang: str, page: int) -> Request:
@@ -162,36 +162,36 @@ class AnalyticsSpider(Spider):
         """Follows the page's cards in range, then the next page unless the walk is over."""
         assert isinstance(response, TextResponse)
         cards = ListingPage(response, self.site).cards()
-        self.crawler.stats.inc_value(f"analytics/listing_pages/{lang}")
+        self.crawler.stats.inc_value(statkeys.listing_pages(lang))
         reached_older = reached_known = False
         new_cards = 0
         for card in cards:
             url = fetch_url(card.href, response.url, self.arguments.base_url)
             if url is None or not is_article_path(urlsplit(url).path):
-                self.crawler.stats.inc_value("analytics/cards_skipped/not_an_article")
+                self.crawler.stats.inc_value(statkeys.cards_skipped("not_an_article"))
                 continue
             new_cards += url not in self.cards_seen
             self.cards_seen.add(url)
             verdict = self.card_verdict(card)
             reached_older = reached_older or verdict == "older"
             if verdict != "fetch":
-                self.crawler.stats.inc_value(f"analytics/cards_skipped/{verdict}")
+                self.crawler.stats.inc_value(statkeys.cards_skipped(verdict))
                 continue
             canonical = canonical_url(url, url, self.arguments.base_url)
             if canonical in self.fetched_canonical:
-                self.crawler.stats.inc_value("analytics/cards_skipped/fetched_this_run")
+                self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
             elif self.state.is_known(canonical):
                 reached_known = True
                 if self.arguments.mode == "full":
                     yield self.article_request(url, lang)
                 else:
-                    self.crawler.stats.inc_value("analytics/cards_skipped/known")
+                    self.crawler.stats.inc_value(statkeys.cards_skipped("known"))
             else:
                 yield self.article_request(url, lang)
         if not cards:
             self.end_walk(lang, f"page {page} has no cards")
         elif not new_cards:
-            self.crawler.stats.inc_value("analytics/listing_loops")
+            self.crawler.stats.inc_value(statkeys.LISTING_LOOPS)
             self.logger.warning("Listing %s: page %d shows only cards already seen (the site "
                                 "ignores pagination or loops); ending the walk", lang, page)
             self.end_walk(lang, f"page {page} repeats earlier cards")
@@ -230,15 +230,11 @@ class AnalyticsSpider(Spider):
         assert isinstance(response, TextResponse)
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       format_utc(datetime.now(UTC)))
-        href = raw.canonical_href or raw.og_url or raw.fetched_url
-        canonical = canonical_url(href, raw.fetched_url, self.arguments.base_url)
-        fetched_form = canonical_url(raw.fetched_url, raw.fetched_url, self.arguments.base_url)
+        canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
-        if fetched_form != canonical:
-            self.url_forms[canonical] = fetched_form
         if self.arguments.mode == "incremental" and not refresh and self.state.is_known(canonical):
-            self.state.remember_url_form(fetched_form, canonical)
-            self.crawler.stats.inc_value("analytics/known_under_another_url")
+            self.state.remember_url_form(fetched_form(raw), canonical)
+            self.crawler.stats.inc_value(statkeys.KNOWN_UNDER_ANOTHER_URL)
             return
         yield raw
 
@@ -249,7 +245,7 @@ class AnalyticsSpider(Spider):
         if http_status(failure) == 404 and page > 1:
             self.end_walk(lang, f"page {page} answers 404")
             return
-        self.crawler.stats.inc_value("analytics/listing_failed")
+        self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
         self.logger.error("Listing page failed, the rest of %s is not crawled: %s <%s>",
                           lang, failure.getErrorMessage(), request.url)
 
@@ -260,7 +256,7 @@ class AnalyticsSpider(Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest):
-            self.crawler.stats.inc_value("analytics/articles_not_allowed")
+            self.crawler.stats.inc_value(statkeys.ARTICLES_NOT_ALLOWED)
             self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
                              request.url)
             return
@@ -281,4 +277,4 @@ class AnalyticsSpider(Spider):
         if reason != "finished":
             completed = []
         self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason, completed)
-        self.state.close()
+        close_crawl_state(self.crawler)

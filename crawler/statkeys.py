@@ -1,0 +1,88 @@
+"""Every ``analytics/...`` key of the crawl stats, named once.
+
+Components count through these names and the run summary, the monitors and ``scrapy crawl``
+read through them, so a renamed key cannot leave a reader counting zero. Keys that take a
+part (a language, a field, a reason) are functions; the summary groups them by prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_ROOT = "analytics"
+
+#: The run's verdict, ``"ok"`` or ``"failed"``: set by the run summary once the monitors ran,
+#: read by ``scrapy crawl`` for its exit code (missing when no summary was written).
+STATUS = f"{_ROOT}/status"
+
+# --- records and rejects (pipelines, rejects log) -----------------------------------------
+#: Records written to the run file (also per language: ``records(lang)``).
+RECORDS = f"{_ROOT}/records"
+#: Articles rejected with a reason (also per reason: ``rejected(reason)``).
+REJECTED = f"{_ROOT}/rejected"
+#: Articles reached twice in one run (the second one dropped).
+DUPLICATES = f"{_ROOT}/duplicates"
+#: Delivered records whose content differs from what the state held.
+ARTICLES_CHANGED = f"{_ROOT}/articles_changed"
+#: Prefix of the optional-field problems (a field left null), by reason.
+FIELD_PROBLEMS = f"{_ROOT}/field_problems"
+
+# --- the walk (spider) --------------------------------------------------------------------
+#: Known articles asked for again to refresh their views.
+REFRESH_REQUESTS = f"{_ROOT}/refresh_requests"
+#: Listing pages that could not be fetched (a failed ``listings`` check).
+LISTING_FAILED = f"{_ROOT}/listing_failed"
+#: Listing pages showing only cards already seen (the walk ends there).
+LISTING_LOOPS = f"{_ROOT}/listing_loops"
+#: Pages of an incremental run that turned out to be a known article under another URL.
+KNOWN_UNDER_ANOTHER_URL = f"{_ROOT}/known_under_another_url"
+#: Article requests refused on purpose (robots.txt, another host).
+ARTICLES_NOT_ALLOWED = f"{_ROOT}/articles_not_allowed"
+
+# --- politeness (middleware) --------------------------------------------------------------
+#: Pauses of the whole site after a failure, and their total length in seconds.
+PAUSES = f"{_ROOT}/pauses"
+PAUSED_SECONDS = f"{_ROOT}/paused_seconds"
+
+
+def records(lang: str | None = None) -> str:
+    """Records written, in all or in one language."""
+    return f"{RECORDS}/{lang}" if lang else RECORDS
+
+
+def field_present(name: str, lang: str | None = None) -> str:
+    """Records that have optional field ``name`` (not null), in all or in one language."""
+    return f"{_ROOT}/field/{lang}/{name}" if lang else f"{_ROOT}/field/{name}"
+
+
+def field_problem(reason: str) -> str:
+    """Optional fields left null because the page's text could not be read, by reason."""
+    return f"{FIELD_PROBLEMS}/{reason}"
+
+
+def rejected(reason: str) -> str:
+    """Articles rejected for ``reason`` (``missing_title``, ``fetch_http_404``...)."""
+    return f"{REJECTED}/{reason}"
+
+
+def listing_pages(lang: str) -> str:
+    """Listing pages read in ``lang``."""
+    return f"{_ROOT}/listing_pages/{lang}"
+
+
+def cards_skipped(why: str) -> str:
+    """Listing cards not fetched, by why (``older``, ``known``, ``fetched_this_run``...)."""
+    return f"{_ROOT}/cards_skipped/{why}"
+
+
+def retry_after(status: int) -> str:
+    """Answers with a ``Retry-After`` header, by HTTP status."""
+    return f"{_ROOT}/retry_after/{status}"
+
+
+def by_suffix(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    """The counts of every key under ``prefix`` (``RECORDS``, ``"downloader/..."``), by the rest."""
+    start = prefix.rstrip("/") + "/"
+    return {key[len(start):]: int(value) for key, value in sorted(stats.items())
+            if key.startswith(start)}
