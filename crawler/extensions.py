@@ -16,7 +16,8 @@ from crawler import statkeys
 from crawler.exceptions import Rejected
 from crawler.items import OPTIONAL_FIELDS
 from crawler.monitors import RunFacts, failed_checks
-from crawler.runfiles import LineFile, RunPaths, write_json_atomic
+from crawler.runfiles import LineFile, RunPaths
+from crawler.storage import write_json_atomic
 
 logger = logging.getLogger(__name__)
 

@@ -116,15 +116,3 @@ def cut_torn_line(path: Path) -> bool:
             return True
     except FileNotFoundError:
         return False
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write a JSON document so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2, sort_keys=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

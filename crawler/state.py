@@ -11,12 +11,11 @@ did not close (cutting a torn last line first): nothing is delivered twice.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from crawler.runfiles import RunPaths, cut_torn_line
+from crawler.storage import FileLock, LockHeld, connect_sqlite
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -89,25 +89,15 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (path.parent / f"{path.name}.lock").open("a+")
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.seek(0)
-            holder = self._lock_file.read().strip() or "another process"
-            self._lock_file.close()
+            self._lock = FileLock(path.parent / f"{path.name}.lock", wait=False)
+        except LockHeld as held:
             raise StateLocked(
-                f"the state {path} is in use by a running crawl ({holder}); "
+                f"the state {path} is in use by a running crawl ({held.holder}); "
                 "two runs must not share a state: wait for it, or give this run its own "
                 "ANALYTICS_STATE_PATH"
             ) from None
-        self._lock_file.truncate(0)
-        self._lock_file.write(f"pid {os.getpid()}\n")
-        self._lock_file.flush()
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # the run files are the durable record
+        self.db = connect_sqlite(path)  # the run files are the durable record
         self.migrate()
 
     def migrate(self) -> None:
@@ -127,8 +117,7 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
-        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-        self._lock_file.close()
+        self._lock.release()
 
     # --- runs -------------------------------------------------------------------------
     def begin_run(self, paths: RunPaths, started_at: str) -> int:
@@ -176,7 +165,7 @@ class StateStore:
     def record_delivery(self, record: dict[str, Any], run_id: str, commit: bool = True) -> bool:
         """Remember a delivered record and its views; True when its content changed."""
         digest = content_hash(record)
-        with self.transaction() if commit else _NoTransaction():
+        with self.transaction() if commit else nullcontext():
             row = self.db.execute("SELECT content_hash FROM articles WHERE id = ?",
                                   (record["id"],)).fetchone()
             self.db.execute(
@@ -232,16 +221,6 @@ class _Transaction:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-class _NoTransaction:
-    """Stands in for a transaction when the caller already holds one."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        return None
 
 
 def open_state(settings: Any) -> StateStore:

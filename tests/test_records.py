@@ -10,7 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from crawler.items import Article, field_docs
-from crawler.runfiles import LineFile, RunPaths, cut_torn_line, new_run_id, write_json_atomic
+from crawler.runfiles import LineFile, RunPaths, cut_torn_line, new_run_id
+from crawler.storage import write_json_atomic
 from crawler.validation import article_schema
 from tests.responses import sample_record
 from tests.test_pages import ARTICLES, parse_sample

@@ -1,0 +1,149 @@
+"""The dataset card (``dataset/README.md``) and the figures it shows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from crawler.dataset.schema import arrow_schema, row_schema, schema_version
+from crawler.dataset.store import SourceState
+from crawler.items import OPTIONAL_FIELDS
+from crawler.site import LANGUAGES
+
+
+@dataclass
+class DatasetStats:
+    """Figures of the written dataset, gathered while streaming it out (for card/manifest)."""
+
+    rows: int = 0
+    by_lang_year: Counter[tuple[str, str]] = field(default_factory=Counter)
+    non_null: Counter[str] = field(default_factory=Counter)
+    date_min: str | None = None
+    date_max: str | None = None
+    first_seen_min: str | None = None
+    last_seen_max: str | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows += 1
+        self.by_lang_year[(row["lang"], row["date"][:4])] += 1
+        for name in OPTIONAL_FIELDS:
+            if row.get(name) is not None:
+                self.non_null[name] += 1
+        if self.date_min is None:
+            self.date_min = row["date"]
+        self.date_max = row["date"]  # rows come sorted by date
+        self.first_seen_min = min(filter(None, (self.first_seen_min, row["first_seen"])))
+        self.last_seen_max = max(filter(None, (self.last_seen_max, row["last_seen"])))
+
+    def coverage(self) -> dict[str, float | None]:
+        """Share of rows that have each optional field (not null)."""
+        return {name: round(self.non_null[name] / self.rows, 4) if self.rows else None
+                for name in OPTIONAL_FIELDS}
+
+    def by_lang(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for (lang, _year), count in self.by_lang_year.items():
+            counts[lang] += count
+        return dict(sorted(counts.items()))
+
+
+
+def _type_name(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return f"timestamp[{arrow_type.unit}, tz={arrow_type.tz}]"
+    return str(arrow_type)
+
+
+def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState]) -> str:
+    """The dataset card (``dataset/README.md``): what is in it, how much, and its terms.
+
+    Deterministic: built from the data only (no clock), so an unchanged dataset has an
+    unchanged card.
+    """
+    schema = row_schema()
+    arrow = arrow_schema()
+    langs = sorted({lang for lang, _ in stats.by_lang_year})
+    years = sorted({year for _, year in stats.by_lang_year})
+    lines = [
+        "---",
+        f"pretty_name: Caliber.az Analytics articles (schema {schema_version()})",
+        "language:", *[f"- {lang}" for lang in langs or LANGUAGES],
+        "license: other",
+        "license_name: caliber-az-source-attribution",
+        "configs:",
+        "- config_name: default",
+        "  data_files: articles.parquet",
+        "---",
+        "",
+        "# Caliber.az Analytics articles",
+        "",
+        "Every article of the Analytics section of [Caliber.az](https://caliber.az) that the "
+        "crawler has seen, once, with its latest views and when it was first and last seen.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| dataset version | {version} (grows by one each time new runs are consolidated) |",
+        f"| schema | `{schema['$id']}` (version {schema_version()}), in `schema.json` |",
+        f"| rows | {stats.rows} (one per `id`) |",
+        f"| publication dates | {stats.date_min or '-'} to {stats.date_max or '-'} |",
+        f"| seen between | {stats.first_seen_min or '-'} and {stats.last_seen_max or '-'} |",
+        f"| run files consolidated | {len(sources)}"
+        + (f" ({sources[0].run_id} to {sources[-1].run_id})" if sources else "") + " |",
+        "| files | `articles.parquet` (typed), `articles.jsonl` (same rows, same order) |",
+        "",
+        "## Source and licence",
+        "",
+        "The texts are the work of Caliber.az and are collected from its public pages. The site "
+        "asks that any use of its material carry a **hyperlink to "
+        "[Caliber.az](https://caliber.az)**: keep the `url` of every article you use and link "
+        "to it. This dataset grants no rights of its own over the texts.",
+        "",
+        "## Fields",
+        "",
+        "Rows are sorted by `date` (the publication instant), then `id`.",
+        "",
+        "| field | Parquet type | null | description |",
+        "|---|---|---|---|",
+    ]
+    for column in arrow:
+        description = schema["properties"][column.name]["description"].replace("|", "\\|")
+        lines.append(f"| `{column.name}` | {_type_name(column.type)} | "
+                     f"{'yes' if column.nullable else 'no'} | {description} |")
+    lines += ["", "## Articles per language and year", ""]
+    if years:
+        lines.append("| year | " + " | ".join(langs) + " | total |")
+        lines.append("|---|" + "---:|" * (len(langs) + 1))
+        for year in years:
+            counts = [stats.by_lang_year[(lang, year)] for lang in langs]
+            lines.append(f"| {year} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |")
+        totals = [stats.by_lang()[lang] for lang in langs]
+        lines.append("| **all** | " + " | ".join(map(str, totals)) + f" | {stats.rows} |")
+    else:
+        lines.append("No articles yet.")
+    lines += ["", "## Field coverage", "",
+              "Share of rows where the optional field is not null (the required fields are "
+              "always present).", "", "| field | rows with it | coverage |", "|---|---:|---:|"]
+    for name, share in stats.coverage().items():
+        percent = f"{share:.1%}" if share is not None else "-"
+        lines.append(f"| `{name}` | {stats.non_null[name]} | {percent} |")
+    lines += [
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import pandas as pd; df = pd.read_parquet('articles.parquet')",
+        "import duckdb; duckdb.sql(\"SELECT lang, count(*) FROM 'articles.parquet' GROUP BY 1\")",
+        "spark.read.parquet('articles.parquet')",
+        "from datasets import load_dataset",
+        "ds = load_dataset('parquet', data_files='articles.parquet')['train']",
+        "```",
+        "",
+        "Made by `scrapy dataset` of the caliber-analytics crawler; `manifest.json` lists the "
+        "run files read and the digest of every file.",
+        "",
+    ]
+    return "\n".join(lines)
+

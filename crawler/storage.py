@@ -1,0 +1,90 @@
+"""Disk helpers shared by the state, the run files and the dataset: SQLite, locks, atomic files."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import IO, Any
+
+
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A SQLite database in WAL mode, transactions explicit (autocommit otherwise).
+
+    ``synchronous=NORMAL``: the files written beside it are the durable record, the database
+    can be rebuilt or reconciled from them.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+class LockHeld(OSError):
+    """The lock file is held by another process; ``holder`` is what that process wrote in it."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        super().__init__(f"{path} is locked by {holder}")
+        self.holder = holder
+
+
+class FileLock:
+    """An exclusive advisory lock (``flock``) on a file, held until ``release``.
+
+    The holder writes its pid into the file, so a refused process can say who holds it.
+    ``wait=False`` raises ``LockHeld`` at once instead of waiting for the lock.
+    """
+
+    def __init__(self, path: Path, wait: bool = True) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise LockHeld(path, holder) from None
+        self._file.truncate(0)
+        self._file.write(f"pid {os.getpid()}\n")
+        self._file.flush()
+
+    def release(self) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+    def __enter__(self) -> FileLock:
+        return self
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        self.release()
+
+
+def temporary_path(path: Path) -> Path:
+    """Where a new version of ``path`` is written before it replaces it (hidden, same dir)."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def write_text_synced(path: Path, text: str) -> None:
+    """Write a text file and fsync it (before it is renamed into place)."""
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file written by someone else (a library's writer) to the disk."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write a JSON document so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_path(path)
+    write_text_synced(temporary, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    os.replace(temporary, path)
