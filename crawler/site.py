@@ -42,6 +42,8 @@ SECTION_PATHS: Mapping[str, str] = {
 PAGE_PARAM = "page"
 
 #: Label before the views counter (en, ru seen; hy assumed; ``ANALYTICS_VIEWS_LABELS``).
+#: Only ``scrapy sitecheck`` reads it (the counter must start with it): the views parser takes
+#: the counter's number whatever the label, so a wrong label changes no record.
 VIEWS_LABELS: Mapping[str, str] = {"en": "Views", "ru": "Просмотров", "hy": "Դիտումներ"}
 
 #: CSS selectors of the listing and article markup (``ANALYTICS_SELECTORS`` overrides

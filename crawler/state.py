@@ -204,7 +204,10 @@ class StateStore:
         return [KnownArticle(*row) for row in rows]
 
     def views_history(self, article_id: str) -> list[tuple[int | None, str]]:
-        """Every (views, observed_at) of an article, oldest first."""
+        """Every (views, observed_at) of an article, oldest first.
+
+        The crawl only writes the history; this reader is for the tests and for inspection.
+        """
         return list(self.db.execute(
             "SELECT views, observed_at FROM views_history WHERE id = ? ORDER BY observed_at",
             (article_id,)))
