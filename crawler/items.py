@@ -1,4 +1,4 @@
-"""The article record (the public contract of ``items.md``) and its raw form.
+"""The article record (the public contract of ``docs/record.md``) and its raw form.
 
 Every field is documented where it is declared, in ``doc`` metadata; the published JSON
 Schema (``crawler/schema/article.schema.json``) carries the same descriptions, and a
@@ -98,7 +98,7 @@ def field_docs(item_class: type) -> dict[str, str]:
 #: The record's fields, in order: what a run file line, a feed (``-O``) and the schema hold.
 RECORD_FIELDS: tuple[str, ...] = tuple(field_docs(Article))
 
-#: Fields without which an article is not a record (items.md).
+#: Fields without which an article is not a record (docs/record.md).
 REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body")
 #: Optional fields whose coverage the run summary reports.
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(

@@ -37,7 +37,7 @@ ANALYTICS_RETRY_AFTER_MAX = 600.0  # seconds; cap of a Retry-After pause
 ANALYTICS_MONITOR_MAX_ERRORS = 0  # errors in the log before the run counts as failed
 ANALYTICS_MONITOR_MAX_REJECTS_RATIO = 0.05  # rejects / articles before the run fails
 
-# Assumed facts of the site (site-spec.md), correctable without touching the parser.
+# Assumed facts of the site (docs/site.md), correctable without touching the parser.
 ANALYTICS_SECTION_PATHS = dict(site.SECTION_PATHS)
 ANALYTICS_PAGE_PARAM = site.PAGE_PARAM
 ANALYTICS_VIEWS_LABELS = dict(site.VIEWS_LABELS)

@@ -1,6 +1,6 @@
 """Everything the crawler knows about caliber.az, in one place.
 
-Facts come from ``site-spec.md``. Those marked *assumed* there are defaults of
+``docs/site.md`` says where each fact comes from. Those marked *assumed* there are defaults of
 ``ANALYTICS_*`` settings (see ``SiteProfile.from_settings``) so that a user who can
 see the live site can correct them without touching the parser.
 """
@@ -74,7 +74,7 @@ NON_ARTICLE_TAGS: frozenset[str] = frozenset(
 #: Class-name fragments of ad blocks inside the body (seen: ``banner``, ``advert``, ``reklam``).
 NON_ARTICLE_CLASS_FRAGMENTS: tuple[str, ...] = ("banner", "advert", "reklam")
 
-#: Tags that make a paragraph of the body (items.md); everything else is inline.
+#: Tags that make a paragraph of the body (docs/record.md); everything else is inline.
 BLOCK_TAGS: frozenset[str] = frozenset(
     {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
      "section", "article", "table", "tr", "td", "th", "pre", "dl", "dt", "dd", "hr",

@@ -2,7 +2,7 @@
 
 ``scrapy sitecheck`` fetches, per language, the section's first listing page, its second
 page and one article (a few more only while an optional field has not shown up), and
-checks every assumption of ``site-spec.md`` with the crawler's own code: the paths and
+checks every assumption of ``docs/site.md`` with the crawler's own code: the paths and
 selectors of the run's ``SiteProfile`` (``crawler/site.py`` plus ``ANALYTICS_*`` settings),
 the page objects of ``crawler/pages`` and the rules of ``crawler/normalize.py``. Nothing
 here knows a selector of its own, so a pass means the crawler itself would read the page.
@@ -37,7 +37,7 @@ from crawler.urls import fetch_url, listing_url
 PASS, FAIL, UNSEEN = "pass", "fail", "unseen"
 
 #: Article fields checked on article pages: selector key -> (what it is, must be seen).
-#: ``author`` is only on the older template (site-spec.md), so the newest articles may
+#: ``author`` is only on the older template (docs/site.md), so the newest articles may
 #: rightly lack it: never seen is reported (``unseen``) but does not fail the check.
 ARTICLE_FIELDS: dict[str, tuple[str, bool]] = {
     "title": ("the title", True),

@@ -1,4 +1,4 @@
-"""The body's paragraph rules of items.md, one rule per test."""
+"""The body's paragraph rules of docs/record.md, one rule per test."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Tests of the replica site: determinism, truth vs. an independent parser, server, faults.
 
-The reference parser below follows the samples and items.md on its own (parsel + zoneinfo);
+The reference parser below follows the samples and docs/record.md on its own (parsel + zoneinfo);
 it shares no code with the generator nor with the crawler, so it guards the generator.
 """
 
@@ -40,7 +40,7 @@ UA = "replica-tests/1.0"
 LISTINGS = {"en": "/en/category/analytics", "ru": "/category/analitika",
             "hy": "/arm/category/analytics"}  # fmt: skip
 
-# --- an independent reference parser (site-spec.md, items.md) ------------------------------
+# --- an independent reference parser (docs/site.md, docs/record.md) ------------------------------
 
 MONTHS = {
     name.lower(): n
@@ -87,7 +87,7 @@ def parse_views(text: str | None) -> int | None:
 
 
 def body_paragraphs(root: Any) -> list[str]:
-    """items.md `body`: one paragraph per block or `<br>` run, noise removed (separating)."""
+    """docs/record.md `body`: one paragraph per block or `<br>` run, noise removed (separating)."""
     out: list[str] = []
     run: list[str] = []
 
@@ -117,7 +117,7 @@ def body_paragraphs(root: Any) -> list[str]:
 
 
 def parse_article(page: str | bytes, fetched_url: str) -> dict[str, Any]:
-    """The record of an article page (items.md, minus id and scraped_at)."""
+    """The record of an article page (docs/record.md, minus id and scraped_at)."""
     text = page.decode() if isinstance(page, bytes) else page
     sel = Selector(text=text)
     url = sel.css('link[rel="canonical"]::attr(href)').get() or fetched_url

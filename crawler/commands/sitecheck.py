@@ -1,7 +1,7 @@
 """``scrapy sitecheck``: is the site still shaped the way the crawler assumes?
 
 Fetches one listing page (and page 2) and an article per language and reports, for every
-assumption of site-spec.md, pass or fail with what it saw instead. Exit 0 only when all
+assumption of docs/site.md, pass or fail with what it saw instead. Exit 0 only when all
 pass: the command to run first against the live site, and after any failed run.
 """
 

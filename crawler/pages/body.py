@@ -1,4 +1,4 @@
-"""The article body's paragraph rules (items.md), on an lxml tree.
+"""The article body's paragraph rules (docs/record.md), on an lxml tree.
 
 The body is flattened to a stream of text runs and breaks: a block element's start and
 end, a ``<br>`` and a removed (non-article) element each break the stream; inline

@@ -1,4 +1,4 @@
-"""Article bodies: every markup variant of items.md `body`, each block with its true paragraphs.
+"""Article bodies: every markup variant of the `body` rule (docs/record.md), with true paragraphs.
 
 A Block pairs the HTML served inside `.post_body` with the paragraphs a correct extractor must
 take from it, so the truth comes from the generator's data, never from parsing its HTML.
@@ -14,7 +14,7 @@ from .markup import escape, jitter
 
 ZOOM_ICON = "/templates/Default/api/zoom.png"
 
-# Blocks that are not article text (site-spec.md): they must never reach the body.
+# Blocks that are not article text (docs/site.md): they must never reach the body.
 NOISE: tuple[str, ...] = (
     '<div class="banner"><a href="https://ads.example/click?id=77">'
     '<img src="/media/banners/b77.webp" alt="ad"></a></div>',

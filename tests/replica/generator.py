@@ -105,7 +105,7 @@ class Article:
         return body_html(self.blocks)
 
     def record(self) -> dict[str, Any]:
-        """The record the crawler must produce for this page (items.md, minus id/scraped_at)."""
+        """The record the crawler must produce (docs/record.md), without id and scraped_at."""
         return {
             "url": self.url,
             "lang": self.lang,

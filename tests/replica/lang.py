@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001 - Cyrillic and Armenian text is the point of this file
 """Per-language facts of the replica site: URL prefixes, labels, month names and text corpora.
 
-Everything here mirrors /work/shared/site-spec.md; the generator draws from these tables so the
+Everything here mirrors docs/site.md; the generator draws from these tables so the
 site's vocabulary lives in one place.
 """
 
