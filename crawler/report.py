@@ -4,34 +4,38 @@ One file that opens in any browser with no network: the plots are matplotlib fig
 inlined as SVG (text drawn as paths, so no font is fetched; no script at all), each with a
 caption and a small table of the numbers behind it. What it shows:
 
-1. articles per month, by language (from the dataset's ``date``);
+1. articles per period (month, quarter or year, whichever is not sparse), bars by language;
 2. the distribution of the latest views (log-spaced bins, by language);
-3. records per run and field coverage per run, over time (from ``runs/*.json``);
+3. records per run (one point each, on a time axis) and field coverage of the runs with
+   enough records for the monitors to judge it (from ``runs/*.json``);
 4. rejects by reason (from ``rejects/*.jsonl``, which exist even for a run that crashed).
 
 The dataset is read column by column in batches (``lang``, ``date``, ``views``) and the run
 files line by line, so memory depends on the number of months and runs, not of articles.
-Every drawn series carries an SVG id (``lang-en``, ``reason-missing_title``...) so tests
+Every drawn series carries an SVG id (``lang-en-2024``, ``coverage-views``...) so tests
 and readers can find it.
 """
 
 from __future__ import annotations
 
+import calendar
 import html
 import io
 import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 import pyarrow.parquet as pq
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
@@ -40,6 +44,18 @@ from crawler.runfiles import RUN_ID_PATTERN
 #: Languages in a fixed order with a fixed colour each (the same in every plot).
 LANG_COLOURS = {"en": "#1f77b4", "ru": "#d62728", "hy": "#ff7f0e"}
 OTHER_COLOUR = "#7f7f7f"
+OK_COLOUR, FAILED_COLOUR = "#2ca02c", "#d62728"
+#: One marker shape and colour per optional field in the coverage plot.
+FIELD_STYLES = dict(zip(OPTIONAL_FIELDS, (("o", "#1f77b4"), ("s", "#ff7f0e"), ("^", "#2ca02c"),
+                                          ("D", "#9467bd"), ("v", "#8c564b")), strict=False))
+#: Periods the articles plot can count by, finest first: (name, months in one).
+PERIODS = (("month", 1), ("quarter", 3), ("year", 12))
+#: The finest period with at least this many articles per period and language on average
+#: (and at most MAX_PERIODS periods) is drawn; fewer make a comb of zeros and ones.
+MIN_ARTICLES_PER_BAR = 3
+MAX_PERIODS = 36
+#: "No value" in the tables (a run without records has no coverage).
+MISSING = "\u2013"
 #: Where ``scrapy report`` writes by default, under ANALYTICS_OUTPUT_DIR.
 REPORT_NAME = "report.html"
 
@@ -49,6 +65,8 @@ matplotlib.rcParams.update({
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "timezone": "UTC",
 })
 
 
@@ -57,11 +75,19 @@ def run_time(run_id: str) -> datetime:
     return datetime.strptime(run_id, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
+def percent(share: float | None) -> str:
+    """A share as the plots show it (``53.3%``, ``100%``), or an en dash when there is none."""
+    if share is None:
+        return MISSING
+    return f"{share * 100:.1f}".removesuffix(".0") + "%"
+
+
 @dataclass
 class ReportData:
     """Everything the report plots, aggregated (small: months, runs, reasons)."""
 
-    per_month: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: month index (year * 12 + month - 1, Baku time) -> articles by language
+    per_month: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     views: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     views_missing: int = 0
     rows: int = 0
@@ -74,6 +100,39 @@ class ReportData:
         seen = {lang for counts in self.per_month.values() for lang in counts}
         return sorted(seen, key=lambda lang: (list(LANG_COLOURS).index(lang)
                                               if lang in LANG_COLOURS else 99, lang))
+
+    def period(self) -> tuple[str, int]:
+        """The finest period (name, months) whose bars are not mostly zeros and ones."""
+        if not self.per_month:
+            return PERIODS[0]
+        first, last = min(self.per_month), max(self.per_month)
+        for name, months in PERIODS:
+            periods = last // months - first // months + 1
+            if (periods <= MAX_PERIODS
+                    and self.rows / periods / len(self.langs) >= MIN_ARTICLES_PER_BAR):
+                return name, months
+        return PERIODS[-1]
+
+    def per_period(self, months: int) -> list[tuple[str, str, Counter[str]]]:
+        """(label, key, articles by language) for every period of the range, empty included."""
+        if not self.per_month:
+            return []
+        first, last = min(self.per_month) // months, max(self.per_month) // months
+        counts: dict[int, Counter[str]] = defaultdict(Counter)
+        for month, by_lang in self.per_month.items():
+            counts[month // months].update(by_lang)
+        return [(*period_names(index, months), counts[index])
+                for index in range(first, last + 1)]
+
+
+def period_names(index: int, months: int) -> tuple[str, str]:
+    """The label and the id key of period ``index`` (``Mar 2026``/``2026-03``, ``Q1 2026``...)."""
+    year, month = divmod(index * months, 12)
+    if months == 12:
+        return str(year), str(year)
+    if months == 3:
+        return f"Q{month // 3 + 1} {year}", f"{year}-Q{month // 3 + 1}"
+    return f"{calendar.month_abbr[month + 1]} {year}", f"{year}-{month + 1:02d}"
 
 
 def collect(output_dir: Path) -> ReportData:
@@ -88,7 +147,7 @@ def collect(output_dir: Path) -> ReportData:
             for lang, date, views in zip(columns["lang"], columns["date"], columns["views"],
                                          strict=True):
                 data.rows += 1
-                data.per_month[date.strftime("%Y-%m")][lang] += 1
+                data.per_month[date.year * 12 + date.month - 1][lang] += 1
                 if views is None:
                     data.views_missing += 1
                 else:
@@ -100,7 +159,8 @@ def collect(output_dir: Path) -> ReportData:
             summary = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        data.runs.append(summary)
+        if RUN_ID_PATTERN.match(str(summary.get("run_id", ""))):
+            data.runs.append(summary)
     for path in sorted((output_dir / "rejects").glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
@@ -120,41 +180,46 @@ def svg(figure: Figure) -> str:
     return text[text.index("<svg"):]
 
 
-def _empty(axes: Any, message: str) -> None:
+def _empty(axes: Axes, message: str) -> None:
     axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes,
               color=OTHER_COLOUR)
     axes.set_xticks([])
     axes.set_yticks([])
 
 
-def plot_articles_per_month(data: ReportData) -> Figure:
-    """Lines of articles per month, one per language, over the whole date range."""
+def _legend(axes: Axes, title: str | None = None, handles: list[Any] | None = None) -> None:
+    """The legend right of the axes, where it can never cover a bar or a point."""
+    extra = {"handles": handles} if handles is not None else {}
+    axes.legend(**extra, title=title, loc="upper left", bbox_to_anchor=(1.01, 1),
+                frameon=False, alignment="left")
+
+
+def plot_articles(data: ReportData) -> Figure:
+    """Bars of articles per period, grouped by language, over the whole date range."""
     figure = Figure(figsize=(9, 3.4))
     axes = figure.subplots()
-    months = sorted(data.per_month)
-    if not months:
+    name, months = data.period()
+    periods = data.per_period(months)
+    axes.set_title(f"Articles per {name} by language")
+    if not periods:
         _empty(axes, "no articles in the dataset")
         return figure
-    start, end = (datetime.strptime(month, "%Y-%m") for month in (months[0], months[-1]))
-    every: list[datetime] = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        every.append(datetime(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    for lang in data.langs:
-        counts = [data.per_month.get(moment.strftime("%Y-%m"), Counter())[lang]
-                  for moment in every]
-        axes.step(every, counts, where="post",  # type: ignore[arg-type]
-                  label=lang, gid=f"lang-{lang}", color=LANG_COLOURS.get(lang, OTHER_COLOUR),
-                  linewidth=1.2)
-    locator = AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    langs = data.langs
+    width = 0.8 / len(langs)
+    for slot, lang in enumerate(langs):
+        shift = (slot - (len(langs) - 1) / 2) * width
+        bars = axes.bar([index + shift for index in range(len(periods))],
+                        [counts[lang] for _, _, counts in periods], width, label=lang,
+                        color=LANG_COLOURS.get(lang, OTHER_COLOUR))
+        for (_, key, _), bar in zip(periods, bars, strict=True):
+            bar.set_gid(f"lang-{lang}-{key}")
+    step = -(-len(periods) // 12)  # at most 12 labels, so they never overlap
+    axes.set_xticks(range(0, len(periods), step), [label for label, _, _ in periods][::step])
+    axes.set_xlim(-0.6, len(periods) - 0.4)
+    axes.set_xlabel(f"{name} of publication (Baku time)")
     axes.set_ylabel("articles published")
-    axes.set_ylim(bottom=0)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(title="language", frameon=False, ncols=len(data.langs))
-    axes.set_title("Articles per month by language")
+    _legend(axes, "language")
     return figure
 
 
@@ -162,6 +227,7 @@ def plot_views(data: ReportData) -> Figure:
     """Histogram of the latest views, log-spaced bins, stacked by language."""
     figure = Figure(figsize=(9, 3.4))
     axes = figure.subplots()
+    axes.set_title("Distribution of the latest views")
     langs = [lang for lang in data.langs if data.views.get(lang)]
     if not langs:
         _empty(axes, "no views counters in the dataset")
@@ -174,64 +240,104 @@ def plot_views(data: ReportData) -> Figure:
     _, _, patches = axes.hist(clipped, bins=bins, stacked=True, label=langs,
                               color=[LANG_COLOURS.get(lang, OTHER_COLOUR) for lang in langs])
     for lang, bars in zip(langs, patches, strict=True):  # type: ignore[arg-type]
-        for bar in bars:
-            bar.set_gid(f"views-{lang}")
+        for number, bar in enumerate(bars):
+            bar.set_gid(f"views-{lang}-{number}")
     axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     axes.set_xlabel("latest views (log scale)")
     axes.set_ylabel("articles")
-    axes.legend(title="language", frameon=False)
-    axes.set_title("Distribution of the latest views")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend(axes, "language")
     return figure
 
 
-def plot_runs(data: ReportData) -> Figure:
-    """Records per run (top) and the optional fields' coverage per run (bottom), over time."""
+def time_axis(axes: Axes, times: list[datetime]) -> None:
+    """Run start times that read directly: padded range, plain labels, no offset text.
+
+    Runs of one day are labelled by clock time (seconds when minutes apart) with the date in
+    the axis label; longer spans by day and month, then by month and year.
+    """
+    first, last = min(times), max(times)
+    span = last - first
+    pad = span * 0.06 if span else timedelta(minutes=30)  # one run: the hour around it
+    axes.set_xlim(first - pad, last + pad)  # type: ignore[arg-type]
+    if first.date() == last.date():
+        style = "%H:%M:%S" if timedelta(0) < span < timedelta(minutes=10) else "%H:%M"
+        label = f"run start, {first:%d %b %Y} (UTC)"
+    elif span < timedelta(days=3):
+        style, label = "%d %b %H:%M", "run start (UTC)"
+    elif first.year == last.year:
+        style, label = "%d %b", f"run start, {first.year} (UTC)"
+    else:
+        style, label = "%b %Y", "run start (UTC)"
+    axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8, tz=UTC))
+    axes.xaxis.set_major_formatter(DateFormatter(style, tz=UTC))
+    axes.set_xlabel(label)
+
+
+def plot_runs(data: ReportData, min_records: int) -> Figure:
+    """Records per run (top) and the optional fields' coverage per run (bottom), over time.
+
+    One point per run, never a line between runs (they are separate events, not a
+    series). Coverage is drawn only for runs of ``min_records`` or more, the least the
+    field_coverage monitor judges: a run of one record is at 0% or 100% whatever the site.
+    """
     figure = Figure(figsize=(9, 5.2))
     top, bottom = figure.subplots(2, 1, sharex=True)
-    runs = [run for run in data.runs if RUN_ID_PATTERN.match(str(run.get("run_id", "")))]
-    if not runs:
+    top.set_title("Records per run")
+    bottom.set_title(f"Field coverage of the runs with {min_records} records or more")
+    if not data.runs:
         _empty(top, "no run summaries")
         _empty(bottom, "no run summaries")
         return figure
-    times = [run_time(run["run_id"]) for run in runs]
-    records = [int(run.get("records", {}).get("total", 0)) for run in runs]
-    failed = [run.get("status") == "failed" for run in runs]
-    top.plot(times, records, marker="o", color="#2ca02c", gid="runs-records", linewidth=1)
-    failed_times = [moment for moment, bad in zip(times, failed, strict=True) if bad]
-    if failed_times:
-        top.scatter(failed_times, [count for count, bad in zip(records, failed, strict=True)
-                                   if bad], color="#d62728", zorder=3, label="failed run",
-                    gid="runs-failed")
-        top.legend(frameon=False)
+    times = [run_time(run["run_id"]) for run in data.runs]
+    records = [int(run.get("records", {}).get("total", 0)) for run in data.runs]
+    failed = [run.get("status") == "failed" for run in data.runs]
+    top.vlines(times, 0, records, colors="#c8c8c8", linewidth=1, gid="records-stems")
+    for run, moment, count, bad in zip(data.runs, times, records, failed, strict=True):
+        colour = FAILED_COLOUR if bad else OK_COLOUR
+        top.plot([moment], [count], marker="o", linestyle="none", markersize=6,
+                 markeredgecolor=colour, clip_on=False,
+                 markerfacecolor=colour if count >= min_records else "white",
+                 gid=f"records-{run['run_id']}")
+    kinds = {"ok run": (OK_COLOUR, OK_COLOUR, not all(failed)),
+             "failed run": (FAILED_COLOUR, FAILED_COLOUR, any(failed)),
+             f"under {min_records} records:\ncoverage not judged":
+                 (OTHER_COLOUR, "white", min(records) < min_records)}
+    key = [Line2D([], [], marker="o", linestyle="none", color=edge, markerfacecolor=face,
+                  label=label) for label, (edge, face, shown) in kinds.items() if shown]
+    _legend(top, handles=key)
     top.set_ylabel("records")
-    top.set_ylim(bottom=0)
-    top.set_title("Records per run")
-    for name in OPTIONAL_FIELDS:
-        shares = [run.get("field_coverage", {}).get(name) for run in runs]
-        points = [(moment, share) for moment, share in zip(times, shares, strict=True)
-                  if share is not None]
-        if points:
-            bottom.plot([p[0] for p in points], [p[1] * 100 for p in points], marker=".",
-                        label=name, gid=f"coverage-{name}", linewidth=1)
+    top.set_ylim(0, max(max(records) * 1.12, 1))
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    judged = [(moment, run) for moment, run, count in zip(times, data.runs, records, strict=True)
+              if count >= min_records]
+    for name, (marker, colour) in FIELD_STYLES.items():
+        points = [(moment, run.get("field_coverage", {}).get(name)) for moment, run in judged]
+        drawn = [(moment, share * 100) for moment, share in points if share is not None]
+        if drawn:
+            bottom.plot([moment for moment, _ in drawn], [share for _, share in drawn],
+                        marker=marker, color=colour, linestyle="none", markersize=5,
+                        alpha=0.85, label=name, gid=f"coverage-{name}")
+    if judged:
+        _legend(bottom, "optional field")
+    else:
+        bottom.text(0.5, 0.5, f"no run has {min_records} records or more", ha="center",
+                    va="center", transform=bottom.transAxes, color=OTHER_COLOUR)
     bottom.set_ylabel("% of the run's records")
-    bottom.set_ylim(-2, 102)
-    bottom.set_title("Field coverage per run")
-    bottom.legend(frameon=False, ncols=len(OPTIONAL_FIELDS), fontsize=8)
-    locator = AutoDateLocator()
-    bottom.xaxis.set_major_locator(locator)
-    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    bottom.set_ylim(-4, 104)
+    bottom.yaxis.set_major_formatter(PercentFormatter())
+    time_axis(bottom, times)
     return figure
 
 
-def plot_rejects(data: ReportData) -> Figure:
-    """Horizontal bars: rejected articles by reason, over every run."""
+def plot_rejects(data: ReportData) -> Figure | None:
+    """Horizontal bars: rejected articles by reason, over every run (None: no rejects)."""
     reasons = data.rejects.most_common()
-    figure = Figure(figsize=(9, max(1.8, 0.4 * len(reasons) + 1)))
-    axes = figure.subplots()
     if not reasons:
-        _empty(axes, "no rejects in any run")
-        axes.set_title("Rejects by reason")
-        return figure
+        return None
+    figure = Figure(figsize=(9, 0.4 * len(reasons) + 1))
+    axes = figure.subplots()
     names = [name for name, _ in reasons][::-1]
     counts = [count for _, count in reasons][::-1]
     bars = axes.barh(names, counts, color="#9467bd", height=0.5)
@@ -242,6 +348,13 @@ def plot_rejects(data: ReportData) -> Figure:
     axes.set_xlabel("rejected articles (all runs)")
     axes.set_title("Rejects by reason")
     return figure
+
+
+def figures(data: ReportData, min_records: int) -> dict[str, Figure | None]:
+    """The four plots by figure id (None where there is nothing to draw)."""
+    return {"articles-per-period": plot_articles(data), "views-distribution": plot_views(data),
+            "runs-over-time": plot_runs(data, min_records),
+            "rejects-by-reason": plot_rejects(data)}
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -257,15 +370,29 @@ details { margin-top: .3rem; }
 """
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 run``, ``7 runs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _cell(value: Any) -> str:
+    return MISSING if value is None else str(value)
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
     head = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(cell))}</td>" for cell in row)
                    + "</tr>" for row in rows)
     return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
-def _figure(figure_id: str, title: str, figure: Figure, caption: str, table: str) -> str:
+def _figure(figure_id: str, title: str, figure: Figure | None, caption: str,
+            table: str) -> str:
+    """A plot with its caption and numbers; with nothing to draw, the caption alone."""
+    if figure is None:
+        return (f'<figure id="{figure_id}"><p><strong>{html.escape(title)}.</strong> '
+                f"{html.escape(caption)}</p></figure>")
     return (
         f'<figure id="{figure_id}" role="img" aria-label="{html.escape(title)}">'
         f"{svg(figure)}<figcaption><strong>{html.escape(title)}.</strong> "
@@ -274,50 +401,69 @@ def _figure(figure_id: str, title: str, figure: Figure, caption: str, table: str
     )
 
 
-def render(data: ReportData, output_dir: Path) -> str:
+def latest_run(data: ReportData) -> str:
+    """The newest run in one line (a single run is a number here, not a lonely point)."""
+    if not data.runs:
+        return MISSING
+    run = max(data.runs, key=lambda summary: summary["run_id"])
+    return (f"{run_time(run['run_id']):%d %b %Y %H:%M} UTC, {run.get('status')}: "
+            f"{run.get('records', {}).get('total', 0)} records, "
+            f"{run.get('rejects', {}).get('total', 0)} rejects")
+
+
+def render(data: ReportData, output_dir: Path, min_records: int) -> str:
     """The whole report as one HTML document."""
     manifest = data.manifest or {}
     langs = data.langs
-    years: dict[str, Counter[str]] = defaultdict(Counter)
-    for month, counts in data.per_month.items():
-        years[month[:4]].update(counts)
-    month_table = _table(["year", *langs, "total"], [
-        [year, *(years[year][lang] for lang in langs), sum(years[year].values())]
-        for year in sorted(years)])
+    period, months = data.period()
+    period_table = _table([period, *langs, "total"], [
+        [label, *(counts[lang] for lang in langs), sum(counts.values())]
+        for label, _, counts in data.per_period(months)])
     views_all = sorted(value for values in data.views.values() for value in values)
     views_rows = [[lang, len(data.views[lang]), min(data.views[lang]),
                    sorted(data.views[lang])[len(data.views[lang]) // 2],
                    max(data.views[lang])] for lang in langs if data.views.get(lang)]
     runs_table = _table(["run", "status", "records", *OPTIONAL_FIELDS], [
         [run.get("run_id"), run.get("status"), run.get("records", {}).get("total"),
-         *(run.get("field_coverage", {}).get(name) for name in OPTIONAL_FIELDS)]
+         *(percent(run.get("field_coverage", {}).get(name)) for name in OPTIONAL_FIELDS)]
         for run in data.runs])
+    small = sum(int(run.get("records", {}).get("total", 0)) < min_records for run in data.runs)
     rejects_table = _table(["reason", "rejects"], [list(item) for item in
                                                    data.rejects.most_common()])
-    figures = [
-        _figure("articles-per-month", "Articles per month by language",
-                plot_articles_per_month(data),
-                f"{data.rows} articles of the dataset by month of publication (Baku time), one "
-                "line per language.", month_table),
-        _figure("views-distribution", "Distribution of the latest views", plot_views(data),
+    plots = figures(data, min_records)
+    sections = [
+        _figure("articles-per-period", f"Articles per {period} by language",
+                plots["articles-per-period"],
+                f"{data.rows} articles of the dataset by {period} of publication (Baku time), "
+                f"one bar per language; counted by {period} so that bars are not mostly "
+                "zeros and ones.", period_table),
+        _figure("views-distribution", "Distribution of the latest views",
+                plots["views-distribution"],
                 f"{len(views_all)} articles with a views counter"
                 + (f" (median {views_all[len(views_all) // 2]})" if views_all else "")
                 + f"; {data.views_missing} without one are not drawn.",
                 _table(["language", "articles", "min", "median", "max"], views_rows)),
-        _figure("runs-over-time", "Records and field coverage per run", plot_runs(data),
-                f"{len(data.runs)} runs: records written by each (failed runs in red) and the "
-                "share of its records having each optional field.", runs_table),
-        _figure("rejects-by-reason", "Rejects by reason", plot_rejects(data),
+        _figure("runs-over-time", "Records and field coverage per run",
+                plots["runs-over-time"],
+                f"{plural(len(data.runs), 'run')}: records written by each, one point per run "
+                "(failed runs in red). Below, the share of a run's records having each "
+                f"optional field, for runs of at least {min_records} records, the least the "
+                "field_coverage monitor judges (ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS)"
+                + (f"; the {plural(small, 'smaller run')} are hollow above and not drawn "
+                   "below." if small else "."), runs_table),
+        _figure("rejects-by-reason", "Rejects by reason", plots["rejects-by-reason"],
                 f"{sum(data.rejects.values())} articles that could not become records, by "
-                "reason, over every run's rejects file.", rejects_table),
+                "reason, over every run's rejects file." if data.rejects else
+                f"No rejects in any run ({plural(len(data.runs), 'run')}).", rejects_table),
     ]
     facts = _table(["", ""], [
         ["articles (rows)", data.rows],
-        ["dataset version", manifest.get("dataset_version", "-")],
+        ["dataset version", manifest.get("dataset_version")],
         ["schema version", manifest.get("schema_version", schema_version())],
-        ["publication dates", " to ".join(map(str, manifest.get("date_range") or ["-"]))],
+        ["publication dates", " to ".join(map(str, manifest.get("date_range") or [MISSING]))],
         ["run files consolidated", len(manifest.get("runs", []))],
-        ["run summaries", len(data.runs)],
+        ["runs", len(data.runs)],
+        ["latest run", latest_run(data)],
         ["output directory", str(output_dir)],
     ])
     return (
@@ -328,7 +474,7 @@ def render(data: ReportData, output_dir: Path) -> str:
         "<h1>Caliber.az Analytics: dataset report</h1>"
         "<p>What the consolidated dataset holds and how the runs that fed it went. Source: "
         "<a href=\"https://caliber.az\">Caliber.az</a> (any use of its material must link "
-        f"to it).</p>{facts}{''.join(figures)}</body></html>\n"
+        f"to it).</p>{facts}{''.join(sections)}</body></html>\n"
     )
 
 
@@ -338,10 +484,14 @@ EXTERNAL_REFERENCE = re.compile(
     r"|@import|url\(\s*[\"']?\s*(https?:)?//", re.IGNORECASE)
 
 
-def write_report(output_dir: Path, destination: Path | None = None) -> Path:
-    """Write the report for ``output_dir`` (default ``<output_dir>/report.html``), atomically."""
+def write_report(output_dir: Path, min_records: int, destination: Path | None = None) -> Path:
+    """Write the report for ``output_dir`` (default ``<output_dir>/report.html``), atomically.
+
+    ``min_records``: ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS, below which a run's coverage
+    is not drawn (as the monitors do not judge it).
+    """
     destination = destination or output_dir / REPORT_NAME
-    text = render(collect(output_dir), output_dir)
+    text = render(collect(output_dir), output_dir, min_records)
     if EXTERNAL_REFERENCE.search(text):  # a plot or template change must never add one
         raise ValueError("the report would load something from the network")
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -349,3 +499,15 @@ def write_report(output_dir: Path, destination: Path | None = None) -> Path:
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(destination)
     return destination
+
+
+def write_plots(output_dir: Path, min_records: int, directory: Path) -> list[Path]:
+    """Each drawn plot of the report as ``<directory>/<figure id>.png`` (for slides, issues)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures(collect(output_dir), min_records).items():
+        if figure is not None:
+            path = directory / f"{name}.png"
+            figure.savefig(path, format="png", dpi=120, bbox_inches="tight")
+            written.append(path)
+    return written

@@ -1,7 +1,9 @@
 """``scrapy report``: a static HTML report of the dataset and the runs (one offline file).
 
 Brings the dataset up to date first (``scrapy dataset`` is incremental, so this is cheap),
-then writes ``<ANALYTICS_OUTPUT_DIR>/report.html`` or ``--output PATH``.
+then writes ``<ANALYTICS_OUTPUT_DIR>/report.html`` or ``--output PATH``, and with ``--png DIR``
+each plot as a PNG too. Coverage is drawn from ``ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS``
+records up, the setting the monitors judge by.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "[--output PATH]"
+        return "[--output PATH] [--png DIR]"
 
     def short_desc(self) -> str:
         return "Write a static HTML report (plots) of the dataset and the runs"
@@ -43,10 +45,12 @@ class Command(ScrapyCommand):
         parser.add_argument("-o", "--output", metavar="PATH", default=None,
                             help="where to write the report (default: "
                             "ANALYTICS_OUTPUT_DIR/report.html)")
+        parser.add_argument("--png", metavar="DIR", default=None,
+                            help="also write each plot as DIR/<plot>.png")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawler.dataset import DatasetError, consolidate
-        from crawler.report import write_report
+        from crawler.report import write_plots, write_report
 
         if args:
             raise UsageError("scrapy report takes no arguments", print_help=True)
@@ -58,6 +62,10 @@ class Command(ScrapyCommand):
             print(f"scrapy report: {error}", file=sys.stderr)
             self.exitcode = EXIT_FAILED
             return
-        path = write_report(output_dir, Path(opts.output) if opts.output else None)
+        min_records = self.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
+        path = write_report(output_dir, min_records, Path(opts.output) if opts.output else None)
         print(f"Report written: {path.resolve()} (open it in a browser: "
               f"file://{path.resolve()})")
+        if opts.png:
+            for plot in write_plots(output_dir, min_records, Path(opts.png)):
+                print(f"Plot written: {plot.resolve()}")

@@ -1,0 +1,135 @@
+"""Output directories of the shapes ``scrapy report`` must read well at, without crawling.
+
+Three data sets, written as a crawl writes them (run files, run summaries, rejects):
+
+- ``decade``: one run of 120 articles published over 12 years (months would be sparse);
+- ``minutes``: 7 runs a few minutes apart, some of 0-3 records, one failed, with rejects;
+- ``single``: one run of 40 articles from the last four months, no rejects.
+
+``python -m tests.report_samples DIR`` writes them under DIR and runs ``scrapy report
+--png`` on each, so the report and its four plots can be looked at (``DIR/<name>/``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler.export import to_json_line
+from crawler.items import OPTIONAL_FIELDS
+from tests.crawl import ROOT
+
+LANGS = ("en", "ru", "hy")
+#: Reasons a rejected article is written with (those of the crawler's pipelines).
+REJECT_REASONS = ("missing_title", "missing_body", "bad_date")
+
+
+def article(number: int, published: datetime, scraped: datetime, rng: random.Random
+            ) -> dict[str, Any]:
+    """A valid record of article ``number``, with its optional fields filled at random."""
+    lang = LANGS[number % len(LANGS)]
+    return {
+        "url": f"https://caliber.az/{lang}/post/sample-{number}", "id": f"{number:020x}",
+        "lang": lang, "title": f"Title {number}",
+        "subtitle": f"Subtitle {number}" if rng.random() < 0.7 else None,
+        "date": published.strftime("%Y-%m-%dT%H:%M:00+04:00"),
+        "category": "ANALYTICS" if rng.random() < 0.9 else None,
+        "views": int(10 ** rng.uniform(1.5, 4.5)) if rng.random() < 0.8 else None,
+        "body": "Text.", "author": "A. Author" if rng.random() < 0.3 else None,
+        "image": None, "scraped_at": scraped.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
+              rejects: int = 0, failed: bool = False) -> str:
+    """The run's articles file, rejects file and summary (the fields the report reads)."""
+    run_id = started.strftime("%Y%m%dT%H%M%S.000Z")
+    for directory in ("articles", "rejects", "runs"):
+        (output / directory).mkdir(parents=True, exist_ok=True)
+    (output / "articles" / f"{run_id}.jsonl").write_bytes(
+        b"".join(to_json_line(record) for record in records))
+    reasons = [REJECT_REASONS[number % len(REJECT_REASONS)] for number in range(rejects)]
+    (output / "rejects" / f"{run_id}.jsonl").write_bytes(b"".join(
+        to_json_line({"url": f"https://caliber.az/en/post/broken-{number}", "reason": reason})
+        for number, reason in enumerate(reasons)))
+    total = len(records)
+    summary = {
+        "run_id": run_id, "spider": "analytics", "status": "failed" if failed else "ok",
+        "failed_checks": {"finished_normally": "sample failure"} if failed else {},
+        "started_at": started.isoformat(), "finish_reason": "finished",
+        "records": {"total": total, "by_lang": dict(Counter(r["lang"] for r in records))},
+        "rejects": {"total": rejects, "by_reason": dict(Counter(reasons))},
+        "field_coverage": {name: round(sum(r[name] is not None for r in records) / total, 4)
+                           if total else None for name in OPTIONAL_FIELDS},
+    }
+    (output / "runs" / f"{run_id}.json").write_text(json.dumps(summary), "utf-8")
+    return run_id
+
+
+def decade(output: Path) -> None:
+    """One run of 120 articles spread evenly over 2015-2026 (0-4 a month)."""
+    rng = random.Random(12)
+    started = datetime(2026, 11, 28, 7, 15, tzinfo=UTC)
+    first = datetime(2015, 1, 10, 9, 0)
+    records = [article(number, first + timedelta(days=number * 36.4), started, rng)
+               for number in range(120)]
+    write_run(output, started, records)
+
+
+def minutes(output: Path) -> None:
+    """7 runs four to five minutes apart: 40, 2, 1, 25, 0 (failed), 3, 30 records."""
+    rng = random.Random(7)
+    sizes = (40, 2, 1, 25, 0, 3, 30)
+    number = 0
+    for index, size in enumerate(sizes):
+        started = datetime(2026, 11, 28, 7, 2, tzinfo=UTC) + timedelta(minutes=4.5 * index)
+        records = []
+        for _ in range(size):
+            published = datetime(2026, 3, 1, 10) + timedelta(days=number * 2.5)
+            records.append(article(number, published, started, rng))
+            number += 1
+        write_run(output, started, records, rejects=index % 3, failed=size == 0)
+
+
+def single(output: Path) -> None:
+    """One run of 40 articles published from August to November 2026."""
+    rng = random.Random(1)
+    started = datetime(2026, 11, 28, 7, 15, tzinfo=UTC)
+    records = [article(number, datetime(2026, 8, 3, 12) + timedelta(days=number * 2.9),
+                       started, rng) for number in range(40)]
+    write_run(output, started, records)
+
+
+SAMPLES = {"decade": decade, "minutes": minutes, "single": single}
+
+
+def report(output: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``scrapy report <options>`` on ``output`` as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", *options,
+         "-s", f"ANALYTICS_OUTPUT_DIR={output}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m tests.report_samples DIR", file=sys.stderr)
+        return 2
+    for name, build in SAMPLES.items():
+        output = Path(argv[0]).resolve() / name
+        build(output)
+        completed = report(output, "--png", str(output / "plots"))
+        print(completed.stdout.strip() or completed.stderr[-2000:])
+        if completed.returncode:
+            return completed.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
