@@ -34,6 +34,7 @@ from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
 from crawler.plots import LANG_COLOURS, figures, run_time, svg
 from crawler.runfiles import RUN_ID_PATTERN
+from crawler.storage import temporary_path, write_text_synced
 
 #: Periods the articles plot can count by, finest first: (name, months in one).
 PERIODS = (("month", 1), ("quarter", 3), ("year", 12))
@@ -281,8 +282,8 @@ def write_report(output_dir: Path, min_records: int, destination: Path | None = 
     if EXTERNAL_REFERENCE.search(text):  # a plot or template change must never add one
         raise ValueError("the report would load something from the network")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary = temporary_path(destination)
+    write_text_synced(temporary, text)
     temporary.replace(destination)
     return destination
 

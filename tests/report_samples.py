@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.export import to_json_line
 from crawler.items import OPTIONAL_FIELDS
+from crawler.runfiles import to_json_line
 from tests.crawl import ROOT
 
 LANGS = ("en", "ru", "hy")
