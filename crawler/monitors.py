@@ -90,6 +90,22 @@ class ListingsReached(Monitor):
         return None
 
 
+class PaginationUnderstood(Monitor):
+    """Every listing walk got past page 1 the way the site pages (``crawler.walk``).
+
+    A site that ignores the pagination asked for shows page 1 again, nothing, or a 404 as
+    page 2; without this check the run would end "complete" with only the first page.
+    """
+
+    name = "pagination"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        prefix = statkeys.PAGINATION_FAILED + "/"
+        failed = [f"{key[len(prefix):]}: {why}" for key, why in sorted(facts.stats.items())
+                  if key.startswith(prefix)]
+        return "; ".join(failed) or None
+
+
 class RecordsOnFullRun(Monitor):
     """A full run that delivered no record means the crawler no longer finds the articles.
 
@@ -201,8 +217,8 @@ class FieldCoverage(Monitor):
 
 #: The monitors run at the end of every run, in this order.
 MONITORS: tuple[Monitor, ...] = (FinishedNormally(), NoErrors(), ListingsReached(),
-                                 RecordsOnFullRun(), RejectsRatio(), HttpErrorRatio(),
-                                 FieldCoverage())
+                                 PaginationUnderstood(), RecordsOnFullRun(), RejectsRatio(),
+                                 HttpErrorRatio(), FieldCoverage())
 
 
 def failed_checks(facts: RunFacts) -> dict[str, str]:

@@ -9,7 +9,8 @@ from scrapy.settings import Settings
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.runfiles import new_run_id, validate_run_id
-from crawler.site import LANGUAGES, SELECTORS, SiteProfile
+from crawler.site import JSON_CARD_FIELDS, LANGUAGES, SELECTORS, SiteProfile
+from crawler.urls import page_url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,31 @@ def user_agent(settings: Settings) -> str:
 
 
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.%]*$")
-_PARAM = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def validate_pagination_settings(settings: Settings) -> None:
+    """``ANALYTICS_PAGE_URL``, ``ANALYTICS_PAGE_SIZE``, ``ANALYTICS_JSON_CARD_FIELDS``."""
+    if settings.get("ANALYTICS_PAGE_PARAM") is not None:
+        raise ArgumentError(
+            f"ANALYTICS_PAGE_PARAM: {settings['ANALYTICS_PAGE_PARAM']!r} is replaced by "
+            "ANALYTICS_PAGE_URL, a template of the whole URL: for ?p=N give "
+            "-s 'ANALYTICS_PAGE_URL={path}?p={n}'")
+    template = str(settings.get("ANALYTICS_PAGE_URL") or "")
+    problem = page_url_problem(template)
+    if problem:
+        raise ArgumentError(f"ANALYTICS_PAGE_URL: {template!r} {problem}")
+    size = str(settings.get("ANALYTICS_PAGE_SIZE")).strip()
+    if not size.isdigit() or int(size) < 1:
+        raise ArgumentError(f"ANALYTICS_PAGE_SIZE: {size!r} is not a number of cards (1 or more)")
+    try:
+        fields = settings.getdict("ANALYTICS_JSON_CARD_FIELDS")
+    except ValueError:
+        fields = {"": settings.get("ANALYTICS_JSON_CARD_FIELDS")}
+    bad = {key: value for key, value in fields.items()
+           if key not in JSON_CARD_FIELDS or not isinstance(value, str) or not value.strip()}
+    if bad:
+        raise ArgumentError(f"ANALYTICS_JSON_CARD_FIELDS: {bad!r} is not a card field mapped to "
+                            f"a JSON key; expected a JSON object such as {dict(JSON_CARD_FIELDS)}")
 
 
 def validate_settings(settings: Settings) -> None:
@@ -41,13 +66,12 @@ def validate_settings(settings: Settings) -> None:
 
     Site facts may only name paths on the base URL's host; numbers must be in range.
     """
+    validate_pagination_settings(settings)
     site = SiteProfile.from_settings(settings)
     for lang, path in site.section_paths.items():
         if lang not in LANGUAGES or not _SAFE_PATH.match(path) or ".." in path:
             raise ArgumentError(f"ANALYTICS_SECTION_PATHS: {lang!r}: {path!r} must be a path "
                                 f"such as /en/category/analytics, for one of {LANGUAGES}")
-    if not _PARAM.match(site.page_param):
-        raise ArgumentError(f"ANALYTICS_PAGE_PARAM: {site.page_param!r} is not a parameter name")
     unknown = sorted(set(site.selectors) - set(SELECTORS))
     if unknown:
         raise ArgumentError(

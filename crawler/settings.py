@@ -39,7 +39,9 @@ ANALYTICS_MONITOR_MAX_REJECTS_RATIO = 0.05  # rejects / articles before the run 
 
 # Assumed facts of the site (docs/site.md), correctable without touching the parser.
 ANALYTICS_SECTION_PATHS = dict(site.SECTION_PATHS)
-ANALYTICS_PAGE_PARAM = site.PAGE_PARAM
+ANALYTICS_PAGE_URL = site.PAGE_URL  # batch N >= 2 where the listing links no next page itself
+ANALYTICS_PAGE_SIZE = site.PAGE_SIZE  # cards on a full listing page
+ANALYTICS_JSON_CARD_FIELDS = dict(site.JSON_CARD_FIELDS)  # card field -> key in a JSON batch
 ANALYTICS_VIEWS_LABELS = dict(site.VIEWS_LABELS)
 ANALYTICS_SELECTORS: dict[str, str] = {}  # overrides of site.SELECTORS by key
 

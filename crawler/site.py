@@ -38,8 +38,29 @@ SECTION_PATHS: Mapping[str, str] = {
     "hy": "/arm/category/analytics",
 }
 
-#: Query parameter of listing page N >= 2 (assumed; ``ANALYTICS_PAGE_PARAM``).
-PAGE_PARAM = "page"
+#: URL of listing batch N >= 2 (assumed; ``ANALYTICS_PAGE_URL``), used only where the
+#: listing's first page links no next page itself. Placeholders: ``PAGE_URL_FIELDS``.
+PAGE_URL = "{path}?page={n}"
+
+#: What the placeholders of ``PAGE_URL`` stand for (``crawler.urls.page_url`` fills them in).
+PAGE_URL_FIELDS: Mapping[str, str] = {
+    "path": "the language's section path (ANALYTICS_SECTION_PATHS)",
+    "n": "the number of the batch (page 1 is the section path itself)",
+    "offset": "cards before this batch: (n - 1) * ANALYTICS_PAGE_SIZE",
+    "limit": "ANALYTICS_PAGE_SIZE",
+    "lang": "the language code (en, ru, hy)",
+    "slug": "the section's slug, the last segment of its path (analytics, analitika)",
+}
+
+#: Cards on a full listing page (assumed; ``ANALYTICS_PAGE_SIZE``; 18 seen on page 1).
+PAGE_SIZE = 18
+
+#: Where a JSON batch's card fields are (assumed; ``ANALYTICS_JSON_CARD_FIELDS``): card
+#: attribute -> key in each object of ``result`` (dots reach into nested objects). The
+#: shape is the older back end's: ``{"result": [{...one object per card...}], "pages_left": N}``.
+JSON_CARD_FIELDS: Mapping[str, str] = {"href": "url", "title": "title", "date_text": "date"}
+JSON_RESULT_KEY = "result"
+JSON_PAGES_LEFT_KEY = "pages_left"
 
 #: Label before the views counter (en, ru seen; hy assumed; ``ANALYTICS_VIEWS_LABELS``).
 #: Only ``scrapy sitecheck`` reads it (the counter must start with it): the views parser takes
@@ -53,6 +74,14 @@ SELECTORS: Mapping[str, str] = {
     "card_link": "a[href]",
     "card_title": ".float_block_title",
     "card_time": ".float_block_time",
+    # The listing's own ways to its next batch, in the order they are preferred
+    # (``crawler.pages.listing.NEXT_LINK_MECHANISMS``); none is seen on the site's page 1
+    # today, which ends in a script-driven ``div.load_more`` without a URL.
+    "rel_next": "link[rel~=next][href], a[rel~=next][href]",
+    "pager": ".pagination, .pager, .pages, .page-numbers, .paging, .page_nav",
+    "pager_next": (".pagination a.next, .pager a.next, .pages a.next, .page-numbers.next, "
+                   "a.next_page, a.page_next, .pagination li.next > a, .pager li.next > a"),
+    "load_more": ".load_more, .load-more, .loadmore, .show_more, .show-more, [data-load-more]",
     "canonical": "link[rel=canonical]::attr(href)",
     "og_url": "meta[property='og:url']::attr(content)",
     "title": ".post_title",
@@ -65,6 +94,15 @@ SELECTORS: Mapping[str, str] = {
     "views": ".post_hits",
     "body": ".post_body",
 }
+
+#: Texts of a pager's "next" link, case-folded, arrows around them ignored ("Next »"),
+#: besides the ``pager_next`` selector.
+PAGER_NEXT_LABELS: frozenset[str] = frozenset(
+    {"next", "next page", "следующая", "следующая страница", "далее", "вперёд", "вперед",
+     "հաջորդ", "հաջորդը", "հաջորդ էջ"}
+)
+#: Arrows a pager's "next" link may show instead of a word, or around it.
+PAGER_NEXT_ARROWS = "»\u203a→>"
 
 #: Elements inside ``.post_body`` that are not article text (seen).
 NON_ARTICLE_TAGS: frozenset[str] = frozenset(
@@ -104,7 +142,9 @@ class SiteProfile:
     """The site facts a run works with: the defaults above, corrected by settings."""
 
     section_paths: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_PATHS))
-    page_param: str = PAGE_PARAM
+    page_url: str = PAGE_URL
+    page_size: int = PAGE_SIZE
+    json_card_fields: Mapping[str, str] = field(default_factory=lambda: dict(JSON_CARD_FIELDS))
     views_labels: Mapping[str, str] = field(default_factory=lambda: dict(VIEWS_LABELS))
     selectors: Mapping[str, str] = field(default_factory=lambda: dict(SELECTORS))
 
@@ -116,7 +156,10 @@ class SiteProfile:
             profile,
             section_paths={**profile.section_paths,
                            **settings.getdict("ANALYTICS_SECTION_PATHS")},
-            page_param=settings.get("ANALYTICS_PAGE_PARAM") or profile.page_param,
+            page_url=settings.get("ANALYTICS_PAGE_URL") or profile.page_url,
+            page_size=settings.getint("ANALYTICS_PAGE_SIZE", profile.page_size),
+            json_card_fields={**profile.json_card_fields,
+                              **settings.getdict("ANALYTICS_JSON_CARD_FIELDS")},
             views_labels={**profile.views_labels, **settings.getdict("ANALYTICS_VIEWS_LABELS")},
             selectors={**profile.selectors, **settings.getdict("ANALYTICS_SELECTORS")},
         )

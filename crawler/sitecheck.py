@@ -29,10 +29,10 @@ from protego import Protego
 from scrapy.http import HtmlResponse, TextResponse
 
 from crawler.normalize import FieldError, clean_text, parse_site_date, parse_views
-from crawler.pages import ArticlePage, Card, ListingPage
+from crawler.pages import ArticlePage, Card, ListingPage, UnreadableBatch, read_batch
 from crawler.pages.text import first_text
 from crawler.site import SiteProfile, is_article_path, language_of_path
-from crawler.urls import fetch_url, listing_url
+from crawler.urls import fetch_url, listing_url, page_url
 
 PASS, FAIL, UNSEEN = "pass", "fail", "unseen"
 
@@ -220,14 +220,14 @@ class SiteCheck:
     # --- listing ------------------------------------------------------------------------
     def check_language(self, lang: str) -> None:
         path = self.site.section_paths[lang]
-        first = self.fetcher.fetch(listing_url(self.base_url, path, 1, self.site.page_param))
+        first = self.fetcher.fetch(listing_url(self.base_url, path))
         expected = f"{path} answers 200 (ANALYTICS_SECTION_PATHS)"
         if isinstance(first, str):
             self.add(lang, "listing_path", False, expected, first)
             return
         self.add(lang, "listing_path", True, expected, "200")
         cards = self.check_cards(lang, first)
-        self.check_pagination(lang, path, cards)
+        self.check_pagination(lang, first, cards)
         urls = [url for card in cards
                 if (url := fetch_url(card.href, first.url, self.base_url)) is not None
                 and is_article_path(urlsplit(url).path)]
@@ -271,24 +271,35 @@ class SiteCheck:
                      else f"{len(times)} read, e.g. {_short(times[0])!r}")
         return articles
 
-    def check_pagination(self, lang: str, path: str, cards: list[Card]) -> None:
-        param = self.site.page_param
-        url = listing_url(self.base_url, path, 2, param)
-        expected = f"page 2 at ?{param}=2 answers with further cards (ANALYTICS_PAGE_PARAM)"
-        if not cards:
-            self.add(lang, "pagination", False, expected, "page 1 has no cards to compare")
+    def check_pagination(self, lang: str, first: TextResponse, cards: list[Card]) -> None:
+        """Page 2, where the crawl would find it: page 1's own next link, else the template."""
+        link = ListingPage(first, self.site).next_link(self.base_url)
+        path = self.site.section_paths[lang]
+        url = link.url if link else page_url(self.site.page_url, self.base_url, path, lang, 2,
+                                             self.site.page_size)
+        source = (f"page 1's {link.mechanism} link" if link
+                  else f"ANALYTICS_PAGE_URL={self.site.page_url!r}")
+        expected = f"page 2 at {url} ({source}) answers with further cards"
+        if not cards or url is None:
+            self.add(lang, "pagination", False, expected,
+                     "ANALYTICS_PAGE_URL leads off the site" if cards
+                     else "page 1 has no cards to compare")
             return
         second = self.fetcher.fetch(url)
         if isinstance(second, str):
             self.add(lang, "pagination", False, expected, f"page 2: {second}")
             return
         first_links = {card.href for card in cards}
-        links = [card.href for card in ListingPage(second, self.site).cards()]
+        try:
+            links = [card.href for card in read_batch(second, self.site).cards()]
+        except UnreadableBatch as error:
+            self.add(lang, "pagination", False, expected, f"page 2 {error}")
+            return
         new = [href for href in links if href not in first_links]
         if not links:
             seen = "page 2 has no cards (a section of one page, or the parameter is wrong)"
         elif not new:
-            seen = f"page 2 repeats page 1's {len(links)} cards: the parameter is ignored"
+            seen = f"page 2 repeats page 1's {len(links)} cards: the site ignores that URL"
         else:
             seen = f"page 2 has {len(new)} further cards"
         self.add(lang, "pagination", bool(new), expected, seen)

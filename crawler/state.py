@@ -60,6 +60,9 @@ MIGRATIONS: dict[int, str] = {
         lang TEXT PRIMARY KEY, run_id TEXT NOT NULL, completed INTEGER NOT NULL
     );
     """,
+    # Walks completed before pagination was checked may have ended on a page 2 that only
+    # repeated page 1: each language is walked whole once more.
+    2: "UPDATE walks SET completed = 0",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

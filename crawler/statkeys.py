@@ -33,8 +33,10 @@ FIELD_PROBLEMS = f"{_ROOT}/field_problems"
 REFRESH_REQUESTS = f"{_ROOT}/refresh_requests"
 #: Listing pages that could not be fetched (a failed ``listings`` check).
 LISTING_FAILED = f"{_ROOT}/listing_failed"
-#: Listing pages showing only cards already seen (the walk ends there).
+#: Listing pages showing only cards already seen, or linking back (the walk ends there).
 LISTING_LOOPS = f"{_ROOT}/listing_loops"
+#: Prefix of the failed paginations, by language; each value says what was asked and seen.
+PAGINATION_FAILED = f"{_ROOT}/pagination_failed"
 #: Pages of an incremental run that turned out to be a known article under another URL.
 KNOWN_UNDER_ANOTHER_URL = f"{_ROOT}/known_under_another_url"
 #: Article requests refused on purpose (robots.txt, another host).
@@ -69,6 +71,16 @@ def rejected(reason: str) -> str:
 def listing_pages(lang: str) -> str:
     """Listing pages read in ``lang``."""
     return f"{_ROOT}/listing_pages/{lang}"
+
+
+def listing_requests(how: str) -> str:
+    """Listing batches asked for, by how their URL was found (``rel_next``, ``page_url``...)."""
+    return f"{_ROOT}/listing_requests/{how}"
+
+
+def pagination_failed(lang: str) -> str:
+    """Why the walk of ``lang`` could not get past page 1 (a string, not a count)."""
+    return f"{PAGINATION_FAILED}/{lang}"
 
 
 def cards_skipped(why: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from string import Formatter
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-from crawler.site import CANONICAL_ORIGIN, SITE_HOSTS
+from crawler.site import CANONICAL_ORIGIN, PAGE_URL_FIELDS, SITE_HOSTS
 
 
 @lru_cache(maxsize=64)  # a run has one or two base URLs; asked once per link
@@ -18,11 +19,51 @@ def origin_of(base_url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-def listing_url(base_url: str, section_path: str, page: int, page_param: str) -> str:
-    """URL of listing page ``page`` (1-based); page 1 carries no parameter."""
-    query = urlencode({page_param: page}) if page > 1 else ""
+def listing_url(base_url: str, section_path: str) -> str:
+    """URL of a language's first listing page: its section path on ``base_url``."""
     scheme, netloc = origin_of(base_url)
-    return urlunsplit((scheme, netloc, section_path, query, ""))
+    return urlunsplit((scheme, netloc, section_path, "", ""))
+
+
+def page_url_values(section_path: str, lang: str, number: int, limit: int) -> dict[str, object]:
+    """What the placeholders of ``ANALYTICS_PAGE_URL`` stand for at batch ``number``."""
+    return {"path": section_path, "n": number, "offset": (number - 1) * limit, "limit": limit,
+            "lang": lang, "slug": section_path.rstrip("/").rsplit("/", 1)[-1]}
+
+
+def page_url(template: str, base_url: str, section_path: str, lang: str, number: int,
+             limit: int) -> str | None:
+    """URL of listing batch ``number`` built from ``template``, on ``base_url``'s host.
+
+    None when the template leads to another host (``page_url_problem`` refuses those).
+    """
+    built = template.format(**page_url_values(section_path, lang, number, limit))
+    return fetch_url(built, listing_url(base_url, section_path), base_url)
+
+
+def page_url_problem(template: str) -> str | None:
+    """What is wrong with an ``ANALYTICS_PAGE_URL`` template, or None when it can be used."""
+    try:
+        fields = [(name, conversion) for _text, name, _spec, conversion
+                  in Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        return f"is not a template ({error})"
+    unknown = sorted({name for name, _conversion in fields if name not in PAGE_URL_FIELDS})
+    if unknown or any(conversion for _name, conversion in fields):
+        return (f"names unknown placeholders {unknown or 'with a !conversion'}; "
+                f"known: {', '.join('{' + name + '}' for name in PAGE_URL_FIELDS)}")
+    try:
+        urls = [template.format(**page_url_values("/category/analitika", "ru", number, 18))
+                for number in (2, 3)]
+    except (ValueError, TypeError) as error:
+        return f"cannot be filled in ({error})"
+    parts = urlsplit(urls[0])
+    is_path = not parts.scheme and not parts.netloc and urls[0].startswith("/")
+    if not (is_path or (parts.scheme in ("http", "https") and parts.hostname in SITE_HOSTS)):
+        return "must give a path (such as {path}?page={n}) or a URL on caliber.az"
+    if urls[0] == urls[1]:
+        return "gives the same URL for every page: it needs {n} or {offset}"
+    return None
 
 
 def is_site_host(host: str, base_url: str) -> bool:

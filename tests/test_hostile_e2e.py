@@ -32,9 +32,11 @@ def test_redirects_to_another_host_are_not_followed(tmp_path: Path) -> None:
     assert result.summary["failed_checks"]
 
 
-def test_a_listing_that_ignores_pagination_ends(tmp_path: Path) -> None:
-    """Every page shows the same cards (and a card pointing back at the listing)."""
-    hrefs = [f"/en/post/story-{i}" for i in range(3)] + [LISTING]
+def test_a_listing_that_ignores_pagination_fails_the_run(tmp_path: Path) -> None:
+    """Every page shows the same full page of cards (and a card pointing back at the listing):
+    page 2 repeats page 1, so the run fails its pagination check instead of ending "complete"
+    with the first page only."""
+    hrefs = [f"/en/post/story-{i}" for i in range(18)] + [LISTING]
 
     def route(path: str) -> tuple[int, dict[str, str], bytes]:
         if path.startswith(LISTING):
@@ -44,11 +46,14 @@ def test_a_listing_that_ignores_pagination_ends(tmp_path: Path) -> None:
     with HostileSite(route) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
     listings = [p for p in site.requested if p.startswith(LISTING)]
-    assert len(listings) == 2  # page 2 repeats page 1: the walk ends there
-    assert sorted(p for p in site.requested if "/post/" in p) == [
-        f"/en/post/story-{i}" for i in range(3)]
-    assert len(result.records) == 3
-    assert result.returncode == 0, result.log[-2000:]
+    assert listings == [LISTING, f"{LISTING}?page=2"]  # page 2 repeats page 1: no page 3
+    assert sorted(p for p in site.requested if "/post/" in p) == sorted(
+        f"/en/post/story-{i}" for i in range(18))
+    assert len(result.records) == 18
+    assert result.returncode == 3, result.log[-2000:]
+    message = result.summary["failed_checks"]["pagination"]
+    assert message.startswith(f"en: asked page 2 at {site.base_url}{LISTING}?page=2")
+    assert "it shows only cards already seen" in message
 
 
 def test_endless_pagination_is_bounded_by_a_setting(tmp_path: Path) -> None:

@@ -142,3 +142,12 @@ def test_field_coverage_is_judged_per_language_too() -> None:
         per_language[f"analytics/field/{lang}/subtitle"] = 10
     message = failures(per_language, ANALYTICS_MONITOR_MIN_COVERAGE_VIEWS=0.5)["field_coverage"]
     assert message == "views (hy) in 0% of 20 records (minimum 50%)"
+
+
+def test_a_pagination_not_understood_fails_with_what_was_asked_and_seen() -> None:
+    stats = {**HEALTHY,
+             "analytics/pagination_failed/ru": "asked page 2 at X; it holds no cards",
+             "analytics/pagination_failed/en": "asked page 2 at Y; it answers 404"}
+    assert failures(stats)["pagination"] == (
+        "en: asked page 2 at Y; it answers 404; ru: asked page 2 at X; it holds no cards")
+    assert "pagination" not in failures(HEALTHY)

@@ -8,7 +8,7 @@ from crawler.items import Article
 from crawler.normalize import normalize_article
 from crawler.pages import ArticlePage, ListingPage
 from crawler.site import SiteProfile
-from crawler.urls import article_id
+from crawler.urls import article_id, page_url
 from tests.responses import file_response, sample_record
 
 SCRAPED_AT = "2026-11-28T06:00:00Z"
@@ -49,11 +49,14 @@ def test_record_from_a_mirror_names_the_public_url() -> None:
 
 
 def test_listing_cards_and_next_page() -> None:
+    """The site's page 1 links no page 2 itself: page 2 is built from ANALYTICS_PAGE_URL."""
     expected = sample_record("en-listing.json")
     page = ListingPage(file_response("en-listing.html", "https://caliber.az/en/category/analytics"),
                        SiteProfile())
     assert [card.href for card in page.cards()] == expected["article_urls"]
-    assert page.next_page_url() == expected["next_page"]
+    assert page.next_link("https://caliber.az") is None
+    assert page_url(SiteProfile().page_url, "https://caliber.az", "/en/category/analytics", "en",
+                    2, 18) == expected["next_page"]
 
 
 def test_listing_cards_carry_title_and_date_as_shown() -> None:
@@ -64,12 +67,18 @@ def test_listing_cards_carry_title_and_date_as_shown() -> None:
     assert first.date_text == "17 May 2025 10:29"
 
 
-def test_listing_next_page_counts_on() -> None:
-    page = ListingPage(
-        file_response("en-listing.html", "https://caliber.az/en/category/analytics?page=7"),
-        SiteProfile(),
-    )
-    assert page.next_page_url() == "https://caliber.az/en/category/analytics?page=8"
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [("{path}?page={n}", "https://caliber.az/en/category/analytics?page=8"),
+     ("{path}/page/{n}", "https://caliber.az/en/category/analytics/page/8"),
+     ("/api/{lang}/category/{slug}/posts?limit={limit}&page={n}",
+      "https://caliber.az/api/en/category/analytics/posts?limit=18&page=8"),
+     ("https://www.caliber.az/ajax?from={offset}&count={limit}",
+      "https://caliber.az/ajax?from=126&count=18")],
+)
+def test_page_url_templates(template: str, expected: str) -> None:
+    assert page_url(template, "https://caliber.az", "/en/category/analytics", "en", 8,
+                    18) == expected
 
 
 def test_article_page_is_not_a_listing() -> None:
@@ -77,4 +86,4 @@ def test_article_page_is_not_a_listing() -> None:
     page = ListingPage(file_response("en-article.html", "https://caliber.az/en/category/analytics"),
                        SiteProfile())
     assert page.cards() == []
-    assert page.next_page_url() is None
+    assert page.next_link("https://caliber.az") is None

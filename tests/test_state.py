@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.runfiles import RunPaths
-from crawler.state import SCHEMA_VERSION, StateLocked, StateStore, content_hash
+from crawler.state import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
 from tests.responses import sample_record
 
 
@@ -91,3 +91,23 @@ def test_walks_complete_only_when_closed_so(tmp_path: Path) -> None:
     assert store.walk_completed("en")
     assert not store.walk_completed("ru")
     store.close()
+
+
+def test_walks_completed_before_the_pagination_check_are_walked_again_once(
+    tmp_path: Path,
+) -> None:
+    """A state of schema 1 whose walks completed by the old rule (page 2 may have repeated
+    page 1): after the upgrade every language is incomplete, and completes again as usual."""
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[1])
+        db.executemany("INSERT INTO walks VALUES (?, 'old', 1)", [("en",), ("ru",)])
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    store = StateStore(path)
+    assert not store.walk_completed("en") and not store.walk_completed("ru")
+    store.close_run("new", "2026-11-28T06:00:00Z", "finished", ["en"])
+    store.close()
+    reopened = StateStore(path)  # the migration ran once: the new completion stands
+    assert reopened.walk_completed("en") and not reopened.walk_completed("ru")
+    reopened.close()

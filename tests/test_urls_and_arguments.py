@@ -8,7 +8,7 @@ import pytest
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.site import is_article_path, language_of_path
-from crawler.urls import article_id, canonical_url, fetch_url, listing_url
+from crawler.urls import article_id, canonical_url, fetch_url, listing_url, page_url_problem
 
 BASE = "http://127.0.0.1:8123"
 
@@ -52,9 +52,24 @@ def test_article_id_is_stable_and_unique_across_languages() -> None:
 
 
 def test_listing_url() -> None:
-    assert listing_url(BASE, "/category/analitika", 1, "page") == f"{BASE}/category/analitika"
-    third = listing_url(BASE, "/category/analitika", 3, "page")
-    assert third == f"{BASE}/category/analitika?page=3"
+    assert listing_url(BASE, "/category/analitika") == f"{BASE}/category/analitika"
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [("{path}?page={n}", None), ("{path}/page/{n}", None),
+     ("/api/{lang}/category/{slug}/posts?limit={limit}&page={n}", None),
+     ("https://caliber.az/more?offset={offset}", None), ("{path}?page={n:03d}", None),
+     ("{path}?page=2", "same URL for every page"), ("{path}?page={page}", "unknown placeholders"),
+     ("{path}?page={n.real}", "unknown placeholders"), ("{path}?page={0}", "unknown"),
+     ("{path}?page={n!r}", "conversion"), ("{path}?page={n", "not a template"),
+     ("{path}?page={n:x.y}", "cannot be filled in"), ("https://evil.example/{n}", "caliber.az"),
+     ("//evil.example/{path}?p={n}", "caliber.az"), ("page/{n}", "must give a path"),
+     ("", "must give a path")],
+)
+def test_page_url_templates_are_checked(template: str, problem: str | None) -> None:
+    found = page_url_problem(template)
+    assert found is None if problem is None else problem in (found or "")
 
 
 @pytest.mark.parametrize(

@@ -41,12 +41,13 @@ from crawler.normalize import (
     format_utc,
     parse_site_date,
 )
-from crawler.pages import ArticlePage, Card, ListingPage
+from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
 from crawler.runconfig import apply_run_settings
 from crawler.runfiles import RunPaths
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state import StateStore, close_crawl_state, crawl_state
-from crawler.urls import canonical_url, fetch_url, listing_url
+from crawler.urls import canonical_url, fetch_url
+from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
 #: Articles before the next listing page: the queue stays short and memory flat.
 ARTICLE_PRIORITY = 10
@@ -97,6 +98,7 @@ class AnalyticsSpider(Spider):
         self.fetched_canonical: set[str] = set()
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
+        self.walks: dict[str, ListingWalk] = {}
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
@@ -131,7 +133,9 @@ class AnalyticsSpider(Spider):
                 self.logger.info("Walking the whole %s listing: its last walk did not complete",
                                  lang)
             self.state.start_walk(lang, self.run.run_id)
-            yield self.listing_request(lang, 1)
+            walk = self.walks[lang] = ListingWalk(lang, self.site, self.arguments.base_url,
+                                                  self.max_pages)
+            yield self.listing_request(lang, walk.first())
         if incremental:
             for request in self.refresh_requests():
                 yield request
@@ -148,20 +152,25 @@ class AnalyticsSpider(Spider):
                 self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
                 yield self.article_request(url, known.lang, refresh=True)
 
-    def listing_request(self, lang: str, page: int) -> Request:
-        url = listing_url(self.arguments.base_url, self.site.section_paths[lang], page,
-                          self.site.page_param)
-        return Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                       cb_kwargs={"lang": lang, "page": page})
+    def listing_request(self, lang: str, step: Next) -> Request:
+        self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
+        return Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
+                       cb_kwargs={"lang": lang})
 
     def article_request(self, url: str, lang: str, refresh: bool = False) -> Request:
         return Request(url, callback=self.parse_article, errback=self.article_failed,
                        priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "refresh": refresh})
 
-    def parse_listing(self, response: Response, lang: str, page: int) -> Iterator[Request]:
-        """Follows the page's cards in range, then the next page unless the walk is over."""
+    def parse_listing(self, response: Response, lang: str) -> Iterator[Request]:
+        """Follows the batch's cards in range, then the next batch unless the walk is over."""
         assert isinstance(response, TextResponse)
-        cards = ListingPage(response, self.site).cards()
+        walk = self.walks[lang]
+        batch = read_batch(response, self.site)
+        try:
+            cards = batch.cards()
+        except UnreadableBatch as error:
+            self.walk_step(lang, walk.unreadable(str(error)))
+            return
         self.crawler.stats.inc_value(statkeys.listing_pages(lang))
         reached_older = reached_known = False
         new_cards = 0
@@ -188,28 +197,27 @@ class AnalyticsSpider(Spider):
                     self.crawler.stats.inc_value(statkeys.cards_skipped("known"))
             else:
                 yield self.article_request(url, lang)
-        if not cards:
-            self.end_walk(lang, f"page {page} has no cards")
-        elif not new_cards:
-            self.crawler.stats.inc_value(statkeys.LISTING_LOOPS)
-            self.logger.warning("Listing %s: page %d shows only cards already seen (the site "
-                                "ignores pagination or loops); ending the walk", lang, page)
-            self.end_walk(lang, f"page {page} repeats earlier cards")
-        elif reached_older:  # older articles were not seen: the walk stays incomplete
-            self.end_walk(lang, f"page {page} reaches before since={self.arguments.since}",
-                          complete=False)
-        elif reached_known and self.stop_at_known[lang]:
-            self.end_walk(lang, f"page {page} holds articles of an earlier run")
-        elif page >= self.max_pages:
-            self.logger.error("Listing %s: stopped at ANALYTICS_MAX_LISTING_PAGES=%d", lang, page)
+        seen = BatchSeen(len(cards), new_cards,
+                         batch.next_link(self.arguments.base_url, walk.number),
+                         batch.says_last(), reached_older,
+                         reached_known and self.stop_at_known[lang])
+        step = walk.after(seen)
+        if isinstance(step, Next):
+            yield self.listing_request(lang, step)
         else:
-            yield self.listing_request(lang, page + 1)
+            self.walk_step(lang, step)
 
-    def end_walk(self, lang: str, why: str, complete: bool = True) -> None:
-        """The walk of ``lang`` is over; ``complete`` when nothing older was left unseen."""
-        if complete:
-            self.walks_ended.add(lang)
-        self.logger.info("Listing %s ends: %s", lang, why)
+    def walk_step(self, lang: str, step: Step) -> None:
+        """The walk of ``lang`` is over: complete, incomplete, or its pagination failed."""
+        if isinstance(step, PaginationFailed):
+            self.crawler.stats.set_value(statkeys.pagination_failed(lang), step.why)
+            self.logger.error("Listing %s: pagination not understood: %s", lang, step.why)
+        elif isinstance(step, End):
+            if step.complete:
+                self.walks_ended.add(lang)
+            if step.loop:
+                self.crawler.stats.inc_value(statkeys.LISTING_LOOPS)
+            self.logger.log(step.level, "Listing %s ends: %s", lang, step.why)
 
     def card_verdict(self, card: Card) -> str:
         """'fetch', 'newer' (after ``until``) or 'older' (before ``since``), by the card's date."""
@@ -239,11 +247,12 @@ class AnalyticsSpider(Spider):
         yield raw
 
     def listing_failed(self, failure: Failure) -> None:
-        """A listing page that failed: a 404 past page 1 is the end; anything else is loud."""
+        """A listing batch that failed: a 404 past page 1 may be the end; else it is loud."""
         request = failure.request  # type: ignore[attr-defined]
-        lang, page = request.cb_kwargs["lang"], request.cb_kwargs["page"]
-        if http_status(failure) == 404 and page > 1:
-            self.end_walk(lang, f"page {page} answers 404")
+        lang = request.cb_kwargs["lang"]
+        step = self.walks[lang].after_status(http_status(failure))
+        if step is not None:
+            self.walk_step(lang, step)
             return
         self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
         self.logger.error("Listing page failed, the rest of %s is not crawled: %s <%s>",

@@ -1,0 +1,158 @@
+"""Listing batches from saved pages: cards, and the listing's own way to its next batch.
+
+The samples ``pagination/en-listing-*.html`` are ``en-listing.html`` with each way of paging
+in place of its script-driven load-more element; the fragment and the JSON batch are the
+replica's (``--pagination load-more`` and ``json``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scrapy.http import HtmlResponse, TextResponse
+
+from crawler.pages import JsonBatch, ListingPage, NextLink, UnreadableBatch, read_batch
+from crawler.pages.listing import is_next_label
+from crawler.site import SiteProfile
+from tests.responses import SAMPLES, file_response, sample_record
+
+LISTING = "https://caliber.az/en/category/analytics"
+REPLICA = "http://127.0.0.1:8123"
+SITE = SiteProfile()
+
+
+def listing(name: str, url: str = LISTING) -> ListingPage:
+    return ListingPage(file_response(name, url), SITE)
+
+
+def json_response(body: str, url: str = f"{REPLICA}/api/en/category/analytics/posts?page=2",
+                  content_type: str = "application/json") -> TextResponse:
+    return TextResponse(url=url, body=body.encode(), encoding="utf-8",
+                        headers={"Content-Type": content_type})
+
+
+def test_the_sites_page_1_links_no_next_batch() -> None:
+    """Its load-more element is script-driven (``data-page="next"``): no URL to follow."""
+    page = listing("en-listing.html")
+    assert [card.href for card in page.cards()] == sample_record("en-listing.json")["article_urls"]
+    assert page.next_link(LISTING) is None
+    assert page.says_last() is False
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "number", "expected"),
+    [
+        # rel=next in the head wins over the pager (whose anchor says the same)
+        ("pagination/en-listing-rel-next.html", f"{LISTING}/page/2", 2,
+         NextLink(f"{LISTING}/page/3", "rel_next")),
+        # a pager's "Next »" (no rel), relative to the page; "« Previous" is not it
+        ("pagination/en-listing-pager.html", f"{LISTING}?page=2", 2,
+         NextLink(f"{LISTING}?page=3", "pager_next")),
+        # numbered pager only: the link to page N+1, not to the last page
+        ("pagination/en-listing-numbered.html", f"{LISTING}?p=3", 3,
+         NextLink(f"{LISTING}?p=4", "numbered_pager")),
+        # a load-more element with the next batch's URL in a data-* attribute
+        ("pagination/en-listing-load-more.html", LISTING, 1,
+         NextLink("https://caliber.az/ajax/more?lang=en&offset=18", "load_more")),
+    ],
+)
+def test_each_way_to_the_next_batch(name: str, url: str, number: int,
+                                     expected: NextLink) -> None:
+    page = listing(name, url)
+    assert len(page.cards()) == 5
+    assert page.next_link("https://caliber.az", number) == expected
+
+
+def test_next_links_are_moved_onto_the_crawled_host() -> None:
+    """Fetched from the replica, an absolute caliber.az link is asked of the replica."""
+    page = listing("pagination/en-listing-rel-next.html", f"{REPLICA}/en/category/analytics/page/2")
+    assert page.next_link(REPLICA, 2) == NextLink(
+        f"{REPLICA}/en/category/analytics/page/3", "rel_next")
+
+
+def test_links_to_another_host_or_back_to_the_page_are_passed_over() -> None:
+    """A foreign rel=next is no way on; the pager's own next link is used instead."""
+    html = (SAMPLES / "pagination/en-listing-rel-next.html").read_text("utf-8").replace(
+        '<link rel="next" href="https://caliber.az/en/category/analytics/page/3">',
+        '<link rel="next" href="https://elsewhere.example/en/category/analytics/page/3">')
+    html = html.replace(
+        '<a class="next" rel="next" href="https://caliber.az/en/category/analytics/page/3">',
+        '<a class="next" href="/en/category/analytics/page/2">')
+    page = ListingPage(HtmlResponse(url=f"{LISTING}/page/2", body=html.encode(),
+                                    encoding="utf-8"), SITE)
+    # rel=next leaves the host, "»" points back at this page: the numbered pager remains
+    assert page.next_link("https://caliber.az", 2) == NextLink(f"{LISTING}/page/3",
+                                                               "numbered_pager")
+
+
+def test_an_article_page_has_no_cards_and_no_next_batch() -> None:
+    page = listing("en-article.html")
+    assert page.cards() == []
+    assert page.next_link(LISTING) is None
+
+
+def test_a_fragment_of_cards_reads_like_a_page() -> None:
+    """The load-more answer: cards only, and the element that loads the next ones."""
+    response = file_response("pagination/en-listing-fragment.html", f"{REPLICA}/ajax/more?lang=en")
+    page = read_batch(response, SITE)
+    assert isinstance(page, ListingPage)
+    cards = page.cards()
+    assert len(cards) == 18
+    assert all(card.title and card.date_text for card in cards)
+    assert page.next_link(REPLICA, 1) == NextLink(f"{REPLICA}/ajax/more?lang=en&offset=18",
+                                                  "load_more")
+
+
+def test_a_json_batch_in_the_older_back_ends_shape() -> None:
+    body = (SAMPLES / "pagination/en-listing-batch.json").read_text("utf-8")
+    batch = read_batch(json_response(body), SITE)
+    assert isinstance(batch, JsonBatch)
+    expected = json.loads(body)["result"]
+    assert [(card.href, card.title, card.date_text) for card in batch.cards()] == [
+        (item["url"], item["title"], item["date"]) for item in expected]
+    assert batch.pages_left() == 5
+    assert batch.says_last() is False
+    assert batch.next_link(REPLICA) is None
+
+
+def test_json_card_fields_follow_the_setting() -> None:
+    """Other key names, nested keys, relative links; objects without a link are no cards."""
+    body = json.dumps({"result": [
+        {"link": {"href": "/en/post/a"}, "name": "A", "published": "17 May 2025 10:29"},
+        {"link": {}, "name": "no link"},
+        "not an object",
+    ], "pages_left": 0})
+    site = SiteProfile(json_card_fields={"href": "link.href", "title": "name",
+                                         "date_text": "published"})
+    batch = JsonBatch(json_response(body, content_type="text/plain"), site)
+    assert [(card.href, card.title, card.date_text) for card in batch.cards()] == [
+        (f"{REPLICA}/en/post/a", "A", "17 May 2025 10:29")]
+    assert batch.says_last() is True
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [("{not json", "does not parse"), ('{"error": "rate limited"}', "without a 'result' list"),
+     ('["a", "b"]', "without a 'result' list")],
+)
+def test_json_of_another_shape_is_unreadable(body: str, message: str) -> None:
+    batch = read_batch(json_response(body), SITE)
+    with pytest.raises(UnreadableBatch, match=message):
+        batch.cards()
+
+
+def test_json_is_told_from_html_by_type_or_by_its_first_byte() -> None:
+    assert isinstance(read_batch(json_response('{"result": []}', content_type="text/html"),
+                                 SITE), JsonBatch)
+    assert isinstance(read_batch(file_response("en-listing.html", LISTING), SITE), ListingPage)
+
+
+@pytest.mark.parametrize(
+    ("text", "says_next"),
+    [("Next »", True), ("»", True), ("\u203a", True), ("Следующая →", True),
+     ("Հաջորդը", True), ("next page", True), ("« Previous", False), ("4", False),
+     ("", False), (None, False), ("Nextdoor", False)],
+)
+def test_pager_next_labels(text: str | None, says_next: bool) -> None:
+    assert is_next_label(text) is says_next
