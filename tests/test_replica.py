@@ -402,6 +402,53 @@ def test_pagination_covers_the_listing(replica: Callable[..., ReplicaHandle]) ->
         assert len([t for t in truth if t["lang"] == lang]) == 20
 
 
+def on_replica(url: str) -> str:
+    """The request target (path and query) of a site URL."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def next_batch(variant: str, body: bytes, number: int, lang: str) -> str | None:
+    """The target of batch `number + 1`, found the way each variant offers it (README)."""
+    if variant == "json":  # page 1 is HTML; then the endpoint until nothing is left
+        slug = LISTINGS[lang].rsplit("/", 1)[-1]
+        more = number == 1 or json.loads(body)["pages_left"] > 0
+        return f"/api/{lang}/category/{slug}/posts?limit=18&page={number + 1}" if more else None
+    sel = Selector(text=body.decode())
+    found = (sel.css('head link[rel="next"]::attr(href)').get() if variant == "next-link"
+             else sel.css(".load_more::attr(href), .load_more::attr(data-url)").get())
+    return on_replica(found) if found else None
+
+
+def batch_cards(body: bytes) -> list[str]:
+    """Card links of a batch: JSON `result` URLs, or the `.float_block` cards of HTML."""
+    if body.startswith(b"{"):
+        return [item["url"] for item in json.loads(body)["result"]]
+    return Selector(text=body.decode()).css(".float_block > a:first-child::attr(href)").getall()
+
+
+@pytest.mark.parametrize("variant", ["next-link", "load-more", "json"])
+def test_each_pagination_variant_leads_to_every_card_once(
+    replica: Callable[..., ReplicaHandle], variant: str
+) -> None:
+    """Followed its own way (rel=next, load-more URLs, JSON pages), each listing gives every
+    article of the truth once; `?page=2` only repeats page 1."""
+    r = replica(articles=60, seed=7, pagination=variant)
+    site, truth = build_site(7, 60), r.truth()
+    for lang, path in LISTINGS.items():
+        status, _, body = fetch(r.base_url, path)
+        assert status == 200 and fetch(r.base_url, f"{path}?page=2")[2] == body
+        hrefs, number = batch_cards(body), 1
+        while target := next_batch(variant, body, number, lang):
+            status, _, body = fetch(r.base_url, target)
+            assert status == 200, target
+            hrefs, number = hrefs + batch_cards(body), number + 1
+        found = [site.article_at(urlsplit(urljoin(SITE, h)).path) for h in hrefs]
+        urls = [a.url for a in found if a is not None and a.url not in site.disallowed_urls()]
+        assert sorted(urls) == sorted(t["url"] for t in truth if t["lang"] == lang)
+        assert number == 2  # 20 articles: 18 + 2
+
+
 def test_publish_shifts_cards_and_views_raise_changes_truth(
     replica: Callable[..., ReplicaHandle],
 ) -> None:

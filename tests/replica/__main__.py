@@ -14,6 +14,7 @@ import sys
 
 from .faults import parse_faults
 from .generator import build_site
+from .paging import PAGINATIONS
 from .server import Options, Replica, serve
 
 
@@ -30,6 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--retry-after", type=int, default=2, help="seconds, for 503ra/429ra")
     p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of the slow fault")
     p.add_argument("--hang-seconds", type=float, default=60.0, help="hang of the timeout fault")
+    p.add_argument("--pagination", choices=PAGINATIONS, default="query",
+                   help="how listings page (tests/replica/README.md)")
     return p.parse_args(argv)
 
 
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     site = build_site(args.seed, args.articles)
     plan = parse_faults(args.faults, args.seed)
     site.set_broken(plan.broken_rate, plan.broken_paths)
-    options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds)
+    options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds,
+                      args.pagination)
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
     replica = Replica(site, plan, options, log)
 

@@ -49,6 +49,7 @@ class ReplicaHandle:
         hang_seconds: float | None = None,
         log: bool = True,
         extra_args: tuple[str, ...] = (),
+        pagination: str | None = None,
     ) -> None:
         self._own_dir: Path | None = None  # a temporary directory we made, removed at stop
         if log_path is None:
@@ -62,6 +63,7 @@ class ReplicaHandle:
             "--retry-after": retry_after,
             "--slow-seconds": slow_seconds,
             "--hang-seconds": hang_seconds,
+            "--pagination": pagination,
         }
         self.base_url = ""
         self.proc: subprocess.Popen[str] | None = None

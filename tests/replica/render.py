@@ -63,8 +63,9 @@ def format_views(views: int, style: str) -> str:
     return sep.get(style, "").join(groups)
 
 
-def head(lang: Lang, title: str, canonical: str | None, describe: bool = True) -> str:
-    """`<head>`: title, description, og tags, canonical/og:url, theme CSS and scripts."""
+def head(lang: Lang, title: str, canonical: str | None, describe: bool = True,
+         links: str = "") -> str:  # fmt: skip
+    """`<head>`: title, description, og tags, canonical/og:url, `links`, theme CSS, scripts."""
     meta = ""
     if describe:
         t = attr(title)
@@ -82,7 +83,7 @@ def head(lang: Lang, title: str, canonical: str | None, describe: bool = True) -
     return (
         f'<!DOCTYPE html>\n<html lang="{lang.html_lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'{meta}<meta property="og:site_name" content="Caliber.Az">\n{link}'
+        f'{meta}<meta property="og:site_name" content="Caliber.Az">\n{link}{links}'
         '<link rel="stylesheet" href="https://caliber.az/templates/Default/css/style.css?v=3.41">\n'
         f'<script>window.__APP__={{"lang":"{lang.code}","theme":"light","ads":true}};</script>\n'
         '<script async src="https://www.googletagmanager.com/gtag/js?id=G-CALIBER"></script>\n'
@@ -141,9 +142,9 @@ def footer(lang: Lang) -> str:
 
 
 def page(site: Site, lang: Lang, main: str, title: str, canonical: str | None,
-         describe: bool = True) -> bytes:  # fmt: skip
-    """A whole page around the `<main>` content."""
-    html = head(lang, title, canonical, describe) + header(lang) + '<main class="main">\n'
+         describe: bool = True, links: str = "") -> bytes:  # fmt: skip
+    """A whole page around the `<main>` content (`links`: more `<link>`s in the head)."""
+    html = head(lang, title, canonical, describe, links) + header(lang) + '<main class="main">\n'
     return (html + main + sidebar(site, lang) + footer(lang)).encode()
 
 
@@ -229,8 +230,16 @@ def card(a: Article) -> str:
     )
 
 
-def render_listing(site: Site, lang_code: str, page_no: int) -> bytes | None:
-    """Listing page `page_no` of a language; None when en is past the end (a 404)."""
+#: The end of the sample's listing: a script loads more cards; no URL in the markup.
+SCRIPTED_LOAD_MORE = '<div class="load_more" data-page="next">loading</div>'
+
+
+def render_listing(site: Site, lang_code: str, page_no: int, links: str = "",
+                   tail: str = SCRIPTED_LOAD_MORE) -> bytes | None:  # fmt: skip
+    """Listing page `page_no` of a language; None when en is past the end (a 404).
+
+    `links` go into the head (`rel=next`), `tail` after the cards (pager, load-more element).
+    """
     lang = LANG[lang_code]
     cards = site.listing_page(lang_code, page_no)
     if not cards and page_no > 1 and lang_code == "en":
@@ -242,9 +251,9 @@ def render_listing(site: Site, lang_code: str, page_no: int) -> bytes | None:
     main = (
         f'<div class="category_page"><h1 class="category_title">{lang.analytics_label}</h1>'
         f'<div class="category_sub">{CATEGORY_SUB}</div><div class="float_blocks">\n'
-        f'{"".join(html)}</div><div class="load_more" data-page="next">loading</div></div>\n'
+        f'{"".join(html)}</div>{tail}</div>\n'
     )
-    return page(site, lang, main, lang.analytics_label, None)
+    return page(site, lang, main, lang.analytics_label, None, links=links)
 
 
 def render_simple(site: Site, lang_code: str, heading: str) -> bytes:

@@ -20,15 +20,15 @@ from urllib.parse import parse_qs
 
 from .faults import ERROR_STATUS, FaultPlan, normalize
 from .generator import Site
-from .lang import LANG, LANGS
-from .render import ROBOTS_TXT, render_article, render_listing, render_simple
+from .lang import LANG
+from .paging import Paging
+from .render import ROBOTS_TXT, render_article, render_simple
 
 HTML = "text/html; charset=utf-8"
 REASONS = {
     200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
     429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
-LISTINGS: dict[str, str] = {LANG[code].listing_path: code for code in LANGS}
 CONTROL = "/__replica__/"
 MAX_HEAD = 64 * 1024
 CACHE_LIMIT = 4096
@@ -48,8 +48,9 @@ class Page:
 class Pages:
     """Renders pages for request targets, caching bytes until the Site changes."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, pagination: str = "query") -> None:
         self.site = site
+        self.paging = Paging(site, pagination)
         self.cache: dict[str, Page] = {}
         self.version = site.version
 
@@ -68,9 +69,10 @@ class Pages:
         path, _, query = target.partition("?")
         if path == "/robots.txt":
             return Page(200, ROBOTS_TXT.encode(), "text/plain; charset=utf-8", "robots")
-        lang = LISTINGS.get(path)
-        if lang is not None:
-            return self.listing(lang, query)
+        listing = self.paging.route(path, query)
+        if listing is not None:
+            status, body, content_type = listing
+            return Page(status, body, content_type, "listing")
         article = self.site.article_at(path)
         if article is not None:
             broken = self.site.is_broken(article)
@@ -79,15 +81,6 @@ class Pages:
         if path == "/search":
             return Page(200, render_simple(self.site, lang, "SEARCH"))
         return Page(404, render_simple(self.site, lang, "404"))
-
-    def listing(self, lang: str, query: str) -> Page:
-        """A listing page: `?page=N`, N ≥ 1; past the end en is a 404, ru/hy an empty page."""
-        values = parse_qs(query).get("page", ["1"])
-        number = int(values[0]) if values[0].isdigit() else 0
-        body = render_listing(self.site, lang, number) if number >= 1 else None
-        if body is None:
-            return Page(404, render_simple(self.site, lang, "404"), kind="listing")
-        return Page(200, body, kind="listing")
 
 
 def lang_of(path: str) -> str:
@@ -106,6 +99,7 @@ class Options:
     retry_after: int = 2
     slow_seconds: float = 3.0
     hang_seconds: float = 60.0
+    pagination: str = "query"
 
 
 @dataclass
@@ -130,7 +124,7 @@ class Replica:
 
     def __init__(self, site: Site, plan: FaultPlan, options: Options, log: IO[str] | None) -> None:
         self.site = site
-        self.pages = Pages(site)
+        self.pages = Pages(site, options.pagination)
         self.plan = plan
         self.options = options
         self.log = log
