@@ -52,7 +52,7 @@ PAGE_URL_FIELDS: Mapping[str, str] = {
     "slug": "the section's slug, the last segment of its path (analytics, analitika)",
 }
 
-#: Cards on a full listing page (assumed; ``ANALYTICS_PAGE_SIZE``; 18 seen on page 1).
+#: Cards on a full listing page (assumed, as the older back end had; ``ANALYTICS_PAGE_SIZE``).
 PAGE_SIZE = 18
 
 #: Where a JSON batch's card fields are (assumed; ``ANALYTICS_JSON_CARD_FIELDS``): card
