@@ -99,6 +99,21 @@ def test_one_language_and_a_wrong_listing_path(replica: Callable[..., ReplicaHan
     assert not any(line.startswith(("ru ", "hy ")) for line in result.stdout.splitlines())
 
 
+@pytest.mark.parametrize(
+    ("pagination", "verdict", "seen"),
+    [("next-link", "PASS", "page 1's rel_next link"),
+     ("ignored", "FAIL", "page 2 repeats page 1's 20 cards")],
+)
+def test_pagination_is_checked_where_a_crawl_would_find_page_2(
+    replica: Callable[..., ReplicaHandle], pagination: str, verdict: str, seen: str
+) -> None:
+    site = replica(articles=60, seed=11, pagination=pagination)
+    result = sitecheck(site.base_url, "--lang", "en", "--articles", "1")
+    line = next(line for line in result.stdout.splitlines() if "pagination" in line)
+    assert line.startswith(f"en  {verdict}"), result.stdout
+    assert seen in line
+
+
 def test_renamed_card_classes_fail_naming_the_cards(
     replica: Callable[..., ReplicaHandle]
 ) -> None:
