@@ -154,6 +154,9 @@ class ListingWalk:
                    level=logging.WARNING if loop else logging.INFO)
 
     def _source(self) -> str:
+        """How the URL of the batch asked for last was found, for a failure message."""
         if self.how == TEMPLATE:
             return f"built from ANALYTICS_PAGE_URL={self.site.page_url!r}"
+        if self.how == FIRST_PAGE:
+            return "the section path, ANALYTICS_SECTION_PATHS"
         return f"the listing's own {self.how} link"

@@ -151,3 +151,9 @@ def test_an_unreadable_batch_is_a_failed_pagination() -> None:
     assert step == PaginationFailed(
         f"asked batch 2 at {BASE}/api/posts?page=2 (built from ANALYTICS_PAGE_URL="
         "'/api/posts?page={n}'); it answered JSON without a 'result' list: '{}'")
+
+
+def test_page_1_that_is_not_a_listing_says_where_it_came_from() -> None:
+    step = walk().unreadable("answered JSON without a 'result' list: '{}'")
+    assert step.why.startswith(f"asked batch 1 at {LISTING} (the section path, "
+                               "ANALYTICS_SECTION_PATHS)")
