@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.robotparser
 from collections.abc import Callable
 from datetime import datetime
@@ -326,14 +327,16 @@ def test_previews_and_search_are_disallowed_by_robots() -> None:
 
 
 def test_fault_spec_grammar() -> None:
-    plan = parse_faults("503:0.5,429ra@/robots.txt#2,broken@/en/post/x,timeout@/a?page=2", 7)
+    plan = parse_faults("503:0.5,429ra@/robots.txt#2,broken@/en/post/x,timeout@/a?page=2,"
+                        "gone@/post/y", 7)
     assert plan.decide("/robots.txt", 1) == "429ra" and plan.decide("/robots.txt", 3) is None
-    assert plan.decide("/a?page=2", 9) == "timeout" and plan.broken_paths == {"/en/post/x"}
+    assert plan.decide("/a?page=2", 9) == "timeout"
+    assert plan.defect_paths == {"/en/post/x": "broken", "/post/y": "gone"}
     draws = [plan.decide(f"/p{n}", a) for n in range(400) for a in (1, 2)]
     assert 300 < draws.count("503") < 500  # about half
     assert draws == [plan.decide(f"/p{n}", a) for n in range(400) for a in (1, 2)]
     assert any(draws[i] == "503" and draws[i + 1] is None for i in range(0, 800, 2))
-    for bad in ("nope:0.1", "503:2", "broken@/x#1", "503@relative"):
+    for bad in ("nope:0.1", "503:2", "broken@/x#1", "503@relative", "nodate:0.1", "gone@/x#2"):
         with pytest.raises(ValueError):
             parse_faults(bad)
 
@@ -516,6 +519,28 @@ def test_every_fault_kind_is_observable(replica: Callable[..., ReplicaHandle]) -
     assert sorted(f for f in faults if f) == sorted([*kinds, "broken"])
     statuses = {e["fault"]: e["status"] for e in r.requests() if e["fault"]}
     assert statuses["reset"] is None and statuses["timeout"] is None and statuses["503ra"] == 503
+
+
+def test_defects_are_set_and_fixed_through_the_control_endpoints(
+    replica: Callable[..., ReplicaHandle],
+) -> None:
+    """`nodate`: the whole page but its date; `gone`: listed, but a 404; `fix` undoes both."""
+    site = build_site(7, 12)
+    undated, gone = site.articles[3], site.articles[4]
+    r = replica(articles=12, faults=f"nodate@{undated.path}")
+    r.set_defect(gone.url, "gone")
+    page = Selector(text=fetch(r.base_url, undated.path)[2].decode())
+    assert page.css(".post_title") and page.css(".post_body p") and not page.css(".post_time")
+    assert fetch(r.base_url, gone.path)[0] == 404
+    assert sorted(r.broken_urls()) == sorted([undated.url, gone.url])
+    assert {undated.url, gone.url}.isdisjoint(t["url"] for t in r.truth())
+    assert [e["fault"] for e in r.requests()][:2] == ["nodate", "gone"]
+    for article in (undated, gone):
+        r.fix(article.url)
+        assert fetch(r.base_url, article.path)[0] == 200
+    assert r.broken_urls() == [] and len(r.truth()) == 12
+    with pytest.raises(urllib.error.HTTPError):
+        r.set_defect(undated.url, "melted")
 
 
 def test_rate_faults_hit_some_requests_and_spare_robots(

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     site = build_site(args.seed, args.articles)
     plan = parse_faults(args.faults, args.seed)
-    site.set_broken(plan.broken_rate, plan.broken_paths)
+    site.set_broken(plan.broken_rate, plan.defect_paths)
     options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds,
                       args.pagination)
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115

@@ -2,8 +2,9 @@
 
 SPEC is a comma list of `kind:rate` (a fraction of requests, drawn from an RNG keyed on seed,
 kind, path and attempt number, so a retry can succeed), `kind@path` (always for that exact
-path incl. query) or `kind@path#n` (the first n requests of that path). `broken` is a property
-of an article page, not of a request: it is permanent and handed to the Site.
+path incl. query) or `kind@path#n` (the first n requests of that path). `broken`, `nodate`
+and `gone` are properties of an article page, not of a request: permanent (until fixed through
+the control endpoint) and handed to the Site; `nodate` and `gone` name their article (`@path`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from urllib.parse import unquote
 
 KINDS: tuple[str, ...] = (
     "503", "503ra", "429", "429ra", "500", "slow", "reset", "timeout", "truncate", "broken",
+    "nodate", "gone",
 )  # fmt: skip
+#: Kinds that are a page's property, not a request's fault.
+PAGE_DEFECTS = ("broken", "nodate", "gone")
 ERROR_STATUS: dict[str, int] = {"503": 503, "503ra": 503, "429": 429, "429ra": 429, "500": 500}
 
 
@@ -54,15 +58,15 @@ class FaultPlan:
         return sum(r.rate for r in self.rates if r.kind == "broken")
 
     @property
-    def broken_paths(self) -> set[str]:
-        """Articles explicitly served broken."""
-        return {r.target for r in self.paths if r.kind == "broken"}
+    def defect_paths(self) -> dict[str, str]:
+        """Articles explicitly served with a defect (broken, nodate, gone), by path."""
+        return {r.target: r.kind for r in self.paths if r.kind in PAGE_DEFECTS}
 
     def decide(self, target: str, attempt: int) -> str | None:
         """The fault for the `attempt`-th request (1-based) of `target`, or None."""
         key = normalize(target)
         for rule in self.paths:
-            hit = rule.kind != "broken" and rule.target == key
+            hit = rule.kind not in PAGE_DEFECTS and rule.target == key
             if hit and (rule.limit is None or attempt <= rule.limit):
                 return rule.kind
         if key == "/robots.txt":
@@ -88,8 +92,8 @@ def parse_faults(spec: str | None, seed: int = 0) -> FaultPlan:
             if "#" in target:
                 target, _, n = target.rpartition("#")
                 limit = int(n)
-                if kind == "broken":
-                    raise ValueError("broken pages are permanent: broken@path takes no #n")
+                if kind in PAGE_DEFECTS:
+                    raise ValueError(f"{kind} pages are permanent: {kind}@path takes no #n")
             if not target.startswith("/"):
                 raise ValueError(f"fault {item!r}: the path must start with '/'")
             _check_kind(kind)
@@ -97,6 +101,8 @@ def parse_faults(spec: str | None, seed: int = 0) -> FaultPlan:
         else:
             kind, sep, rate = item.partition(":")
             _check_kind(kind)
+            if kind in PAGE_DEFECTS and kind != "broken":
+                raise ValueError(f"fault {item!r}: {kind} names its article: {kind}@path")
             value = float(rate) if sep else 1.0
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault {item!r}: rate must be within [0, 1]")

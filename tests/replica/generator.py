@@ -22,6 +22,9 @@ from .markup import messy
 
 BAKU = ZoneInfo("Asia/Baku")
 PAGE_SIZE = 18
+#: How an article page can be served wrong until fixed: `broken` (no title, no date, body
+#: cut), `nodate` (whole but for its date: an editor's slip), `gone` (listed, answers 404).
+DEFECTS = ("broken", "nodate", "gone")
 FIRST_DATE = datetime(2014, 1, 1)
 LAST_DATE = datetime(2026, 11, 20)
 LEGACY_BEFORE = datetime(2023, 1, 1)  # the older template (`.post_author`, "date - time")
@@ -214,7 +217,8 @@ class Site:
     offsection: dict[str, list[Article]]
     factory: ArticleFactory
     broken_rate: float = 0.0
-    broken_keys: set[int] = field(default_factory=set)
+    #: Article key -> its defect (a DEFECTS kind), or None where it was fixed.
+    defects: dict[int, str | None] = field(default_factory=dict)
     version: int = 0  # bumped by every change, so cached pages can be dropped
     _published: int = 0
     _round_robin: int = 0  # publications without a language: en, ru, hy, en...
@@ -248,14 +252,14 @@ class Site:
         """The cards of page `page` (1-based): empty past the end."""
         return self.listing(lang)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
-    def is_broken(self, article: Article) -> bool:
-        """Whether the page of this article is served broken (a permanent fault)."""
+    def defect(self, article: Article) -> str | None:
+        """How the page of this article is served wrong (a fault until `fix`), or None."""
         if article.kind != "analytics":
-            return False
-        if article.key in self.broken_keys:
-            return True
+            return None
+        if article.key in self.defects:
+            return self.defects[article.key]
         draw = random.Random(f"{self.seed}:broken:{unquote(article.path)}").random()
-        return draw < self.broken_rate
+        return "broken" if draw < self.broken_rate else None
 
     # --- ground truth ---------------------------------------------------------------------
     def truth(self) -> list[dict[str, Any]]:
@@ -264,12 +268,12 @@ class Site:
             a.record()
             for lang in LANGS
             for a in self.listing(lang)
-            if not self.is_broken(a)
+            if self.defect(a) is None
         ]
 
     def broken_urls(self) -> list[str]:
-        """Canonical URLs of articles served broken: rejects, not records."""
-        return [a.url for a in self.articles if self.is_broken(a)]
+        """Canonical URLs of articles served with a defect: rejects, not records."""
+        return [a.url for a in self.articles if self.defect(a) is not None]
 
     def disallowed_urls(self) -> list[str]:
         """URLs linked from the site that robots.txt forbids: the crawler must never ask them."""
@@ -308,14 +312,23 @@ class Site:
         self.version += 1
         return len(changed)
 
-    def set_broken(self, rate: float, paths: set[str]) -> None:
-        """Serve a fraction of article pages, and the articles at `paths`, broken."""
+    def set_broken(self, rate: float, defects: dict[str, str]) -> None:
+        """Serve a fraction of article pages broken, and each article at a path of
+        `defects` with its defect (`broken`, `nodate` or `gone`)."""
         self.broken_rate = rate
-        for path in paths:
-            article = self.article_at(path.split("?", 1)[0])
-            if article is None or article.kind != "analytics":
-                raise ValueError(f"broken@{path}: no Analytics article at that path")
-            self.broken_keys.add(article.key)
+        for path, kind in defects.items():
+            self.set_defect(path, kind)
+        self.version += 1
+
+    def set_defect(self, path: str, kind: str | None) -> None:
+        """Serve the Analytics article at `path` with defect `kind`; None: fix it (the
+        article is served whole again, even where the broken rate picked it)."""
+        article = self.article_at(path.split("?", 1)[0])
+        if article is None or article.kind != "analytics":
+            raise ValueError(f"{kind or 'fix'}@{path}: no Analytics article at that path")
+        if kind is not None and kind not in DEFECTS:
+            raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
+        self.defects[article.key] = kind
         self.version += 1
 
 

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: `tests` is importable from here
 START_TIMEOUT = 30.0
@@ -141,9 +141,9 @@ class ReplicaHandle:
         """Absolute URL of a path on the replica."""
         return self.base_url + path
 
-    def _call(self, method: str, path: str, **params: Any) -> bytes:
+    def _call(self, method: str, endpoint: str, **params: Any) -> bytes:
         query = urlencode({k: v for k, v in params.items() if v is not None})
-        req = urllib.request.Request(self.url(path + (f"?{query}" if query else "")),
+        req = urllib.request.Request(self.url(endpoint + (f"?{query}" if query else "")),
                                      method=method)  # fmt: skip
         with urllib.request.urlopen(req, timeout=10) as resp:
             body: bytes = resp.read()
@@ -168,6 +168,14 @@ class ReplicaHandle:
         """URLs robots.txt forbids that the site links to."""
         urls: list[str] = json.loads(self._call("GET", "/__replica__/disallowed"))
         return urls
+
+    def set_defect(self, url: str, kind: str) -> None:
+        """Serve the article at `url` (or path) with a defect: broken, nodate or gone."""
+        self._call("POST", "/__replica__/defect", path=urlsplit(url).path, kind=kind)
+
+    def fix(self, url: str) -> None:
+        """The site fixes the article at `url` (or path): served whole again."""
+        self._call("POST", "/__replica__/fix", path=urlsplit(url).path)
 
     def publish(self, count: int = 1, lang: str | None = None) -> list[str]:
         """Publish `count` new articles; returns their URLs."""

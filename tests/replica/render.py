@@ -148,8 +148,8 @@ def page(site: Site, lang: Lang, main: str, title: str, canonical: str | None,
     return (html + main + sidebar(site, lang) + footer(lang)).encode()
 
 
-def post_block(site: Site, a: Article) -> str:
-    """The `.post` block of an article, current or older template."""
+def post_block(site: Site, a: Article, dated: bool = True) -> str:
+    """The `.post` block of an article, current or older template (`dated`: with its date)."""
     lang = LANG[a.lang]
     font = '<div class="post_font"><button class="font_plus">A+</button>'
     font += '<button class="font_minus">A-</button></div>\n'
@@ -161,7 +161,7 @@ def post_block(site: Site, a: Article) -> str:
     subtitle = f'<div class="post_subtitle">{a.subtitle_html}</div>\n' if a.subtitle_html else ""
     author = f'<div class="post_author">{a.author}</div>\n' if a.author else ""
     date = format_date(a.published, a.lang, a.legacy, a.month_case)
-    when = f'<div class="post_time">{date}</div>\n'
+    when = f'<div class="post_time">{date}</div>\n' if dated else ""
     body = f'<div class="post_body">{a.body_html}</div>\n'
     hits = ""
     if a.views is not None:
@@ -190,11 +190,13 @@ def broken_post_block(a: Article) -> str:
 
 
 def render_article(site: Site, a: Article) -> bytes:
-    """The page of an article (broken if the site says so)."""
+    """The page of an article (broken, or without its date, if the site says so)."""
     lang = LANG[a.lang]
-    if site.is_broken(a):
+    defect = site.defect(a)
+    if defect == "broken":
         return page(site, lang, broken_post_block(a), a.title, None, describe=False)
-    return page(site, lang, post_block(site, a), a.title, a.url if a.canonical else None)
+    block = post_block(site, a, dated=defect != "nodate")
+    return page(site, lang, block, a.title, a.url if a.canonical else None)
 
 
 def card_href(a: Article) -> str:

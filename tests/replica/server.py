@@ -42,7 +42,7 @@ class Page:
     body: bytes
     content_type: str = HTML
     kind: str = "other"  # "article", "listing", "robots", "other"
-    broken: bool = False
+    defect: str | None = None  # how an article page is served wrong (generator.DEFECTS)
 
 
 class Pages:
@@ -74,10 +74,13 @@ class Pages:
             status, body, content_type = listing
             return Page(status, body, content_type, "listing")
         article = self.site.article_at(path)
-        if article is not None:
-            broken = self.site.is_broken(article)
-            return Page(200, render_article(self.site, article), kind="article", broken=broken)
+        defect = self.site.defect(article) if article is not None else None
+        if article is not None and defect != "gone":
+            body = render_article(self.site, article)
+            return Page(200, body, kind="article", defect=defect)
         lang = lang_of(path)
+        if defect == "gone":
+            return Page(404, render_simple(self.site, lang, "404"), kind="article", defect=defect)
         if path == "/search":
             return Page(200, render_simple(self.site, lang, "SEARCH"))
         return Page(404, render_simple(self.site, lang, "404"))
@@ -153,7 +156,8 @@ class Replica:
 
     # --- control endpoints ----------------------------------------------------------------
     def control(self, method: str, target: str) -> Page:
-        """`/__replica__/...`: publish, views, truth, broken, disallowed, offsection."""
+        """`/__replica__/...`: publish, views, defect, fix, truth, broken, disallowed,
+        offsection."""
         path, _, query = target.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
         name = path[len(CONTROL) :]
@@ -163,6 +167,10 @@ class Replica:
                 return json_page({"published": [a.url for a in new]})
             if name == "views" and method == "POST":
                 return json_page({"raised": self.site.raise_views(int(params.get("delta", "1")))})
+            if name in ("defect", "fix") and method == "POST":
+                kind = params.get("kind", "") if name == "defect" else None
+                self.site.set_defect(params.get("path", ""), kind)
+                return json_page({name: params.get("path"), "kind": kind})
             if method == "GET" and name == "truth":
                 lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.site.truth())
                 return Page(200, lines.encode(), "application/x-ndjson; charset=utf-8")
@@ -275,8 +283,8 @@ class HttpProtocol(asyncio.Protocol):
             self.respond(ex, Page(405, b""))
             return
         page = r.pages.get(target)
-        if fault is None and page.broken:
-            ex.fault = "broken"
+        if fault is None and page.defect:
+            ex.fault = page.defect
         if page.kind == "listing":
             r.after_listing()
         if fault in ERROR_STATUS:
