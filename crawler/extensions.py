@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -16,7 +19,11 @@ from crawler import statkeys
 from crawler.exceptions import Rejected
 from crawler.items import OPTIONAL_FIELDS
 from crawler.monitors import RunFacts, failed_checks
+from crawler.normalize import format_utc
+from crawler.rejects import RetrySchedule, found_hash, is_permanent
 from crawler.runfiles import LineFile, RunPaths
+from crawler.site import language_of_path
+from crawler.state import crawl_state
 from crawler.storage import write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -29,11 +36,20 @@ def run_paths(crawler: Crawler) -> RunPaths:
 
 
 class RejectsLog:
-    """Writes every rejected article (URL, reason, fields found) to ``rejects/<run>.jsonl``."""
+    """Writes every rejected article to ``rejects/<run>.jsonl`` and notes the permanent ones
+    in the state.
+
+    A line holds the URL, reason, detail and fields found, plus when it was seen, the hash
+    of what the page showed, ``known`` (an earlier run left the same reject open: no new
+    alarm) and ``since`` (its first sighting; null for a transient reject).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
+        self.crawler = crawler
         self.stats = crawler.stats
+        self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
+        self.schedule = RetrySchedule.from_settings(crawler.settings)
         self.file = LineFile(run_paths(crawler).rejects)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -45,12 +61,28 @@ class RejectsLog:
     def item_dropped(self, item: Any, response: Response | None, exception: Exception) -> None:
         if not isinstance(exception, Rejected):
             return
+        seen_at = format_utc(datetime.now(UTC))
+        digest = found_hash(exception.found)
+        known, since = self.note_in_state(exception, digest, seen_at)
         self.file.write(
             {"url": exception.url, "reason": exception.reason, "detail": exception.detail,
-             "found": exception.found}
+             "found": exception.found, "seen_at": seen_at, "hash": digest, "known": known,
+             "since": since}
         )
         self.stats.inc_value(statkeys.REJECTED)
         self.stats.inc_value(statkeys.rejected(exception.reason))
+        if known:
+            self.stats.inc_value(statkeys.REJECTS_KNOWN)
+
+    def note_in_state(self, exception: Rejected, digest: str,
+                      seen_at: str) -> tuple[bool, str | None]:
+        """(known, since) of a permanent reject, recorded in the crawl's state."""
+        if exception.canonical is None or not is_permanent(exception.reason):
+            return False, None
+        lang = language_of_path(urlsplit(exception.canonical).path)
+        return crawl_state(self.crawler).note_reject(
+            exception.canonical, lang, exception.reason, digest, seen_at, self.run_id,
+            self.schedule)
 
     def spider_closed(self) -> None:
         self.file.close()
@@ -93,6 +125,14 @@ class ProgressLog:
             self.task.stop()
 
 
+def run_rejects(paths: RunPaths) -> list[dict[str, Any]]:
+    """The lines of the run's rejects file (whole lines only)."""
+    if not paths.rejects.exists():
+        return []
+    with paths.rejects.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.endswith("\n")]
+
+
 def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
     """The run summary: what ran, what came out, what went wrong, and the verdict."""
     assert crawler.stats is not None
@@ -102,6 +142,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     arguments: dict[str, Any] = getattr(spider, "arguments_summary", dict)()
     failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
+    rejects = run_rejects(paths)
     return {
         "run_id": paths.run_id,
         "spider": spider.name,
@@ -113,7 +154,12 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "arguments": arguments,
         "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},
         "rejects": {"total": int(stats.get(statkeys.REJECTED, 0)),
+                    "known": int(stats.get(statkeys.REJECTS_KNOWN, 0)),
                     "by_reason": statkeys.by_suffix(stats, statkeys.REJECTED)},
+        "new_rejects": [_reject_entry(line) for line in rejects if not line.get("known")],
+        "known_rejects": [_reject_entry(line) for line in rejects if line.get("known")],
+        "open_rejects": getattr(spider, "open_rejects", []),
+        "closed_rejects": getattr(spider, "closed_rejects", []),
         "duplicates": int(stats.get(statkeys.DUPLICATES, 0)),
         "requests": {
             "total": int(stats.get("downloader/request_count", 0)),
@@ -131,6 +177,10 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
         "files": {"articles": str(paths.articles), "rejects": str(paths.rejects)},
     }
+
+
+def _reject_entry(line: dict[str, Any]) -> dict[str, Any]:
+    return {"url": line["url"], "reason": line["reason"], "since": line.get("since")}
 
 
 class RunSummary:
@@ -158,3 +208,9 @@ class RunSummary:
             "".join(f"; FAILED {name}: {why}" for name, why in summary["failed_checks"].items()),
             run_paths(self.crawler).summary,
         )
+        if summary["status"] == "ok" and summary["new_rejects"]:
+            logger.warning(
+                "New rejects, below the alarm thresholds: %s (tell the site's editors; "
+                "they are retried until they become records)",
+                "; ".join(f"{entry['reason']} <{entry['url']}>"
+                          for entry in summary["new_rejects"]))

@@ -113,3 +113,4 @@ class FetchFailure:
     url: str = documented("URL of the article page that failed.")
     reason: str = documented("Short kind of failure: http_404, timeout, connection_lost...")
     detail: str = documented("The error as Scrapy reported it.")
+    base_url: str = documented("Base URL of the crawl, to tell the site's hosts from others.")

@@ -124,16 +124,27 @@ class RecordsOnFullRun(Monitor):
 
 
 class RejectsRatio(Monitor):
-    """Articles that could not become records, against all articles the run read."""
+    """New rejects against all articles the run read: pages the crawler no longer reads.
+
+    A reject an earlier run already reported (same URL, reason and page) is no new alarm
+    and does not count. ``ANALYTICS_MONITOR_REJECTS_TOLERATED`` new rejects pass whatever
+    the ratio (one broken page among a few new articles), but only when the run delivered
+    more records than that: a run whose new articles were all rejected still fails.
+    """
 
     name = "rejects_ratio"
 
     def failure(self, facts: RunFacts) -> str | None:
-        rejects = facts.count(statkeys.REJECTED)
-        total = rejects + facts.count(statkeys.RECORDS)
+        new = facts.count(statkeys.REJECTED) - facts.count(statkeys.REJECTS_KNOWN)
+        records = facts.count(statkeys.RECORDS)
+        total = new + records
         limit = facts.settings.getfloat("ANALYTICS_MONITOR_MAX_REJECTS_RATIO")
-        if total and rejects / total > limit:
-            return f"{rejects} of {total} articles rejected (allowed ratio {limit})"
+        tolerated = facts.settings.getint("ANALYTICS_MONITOR_REJECTS_TOLERATED")
+        if new <= tolerated and records > new:
+            return None
+        if total and new / total > limit:
+            return (f"{new} of {total} articles rejected (new rejects; allowed ratio {limit}, "
+                    f"or {tolerated} when more records than rejects)")
         return None
 
 

@@ -18,9 +18,10 @@ from scrapy.crawler import Crawler
 from crawler import statkeys
 from crawler.exceptions import Duplicate, Rejected
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
-from crawler.normalize import FieldError, normalize_article
+from crawler.normalize import FieldError, fetched_form, normalize_article
 from crawler.runfiles import LineFile, RunPaths
 from crawler.state import crawl_state
+from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
 
 logger = logging.getLogger(__name__)
@@ -44,13 +45,15 @@ class NormalizePipeline(_CrawlerComponent):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchFailure):
-            raise Rejected(f"fetch_{item.reason}", item.detail, item.url, {})
+            raise Rejected(f"fetch_{item.reason}", item.detail, item.url, {},
+                           canonical_url(item.url, item.url, item.base_url))
         if not isinstance(item, RawArticle):
             return item
         try:
             article, problems = normalize_article(item)
         except FieldError as error:
-            raise Rejected(error.reason, str(error), item.fetched_url, item.found()) from None
+            raise Rejected(error.reason, str(error), item.fetched_url, item.found(),
+                           fetched_form(item)) from None
         for problem in problems:
             self.stats.inc_value(statkeys.field_problem(problem.reason))
             logger.warning("%s <%s>: field left null", problem, item.fetched_url)
@@ -71,7 +74,8 @@ class ValidatePipeline(_CrawlerComponent):
         error = self.check.first_error(record)
         if error is not None:
             where = ".".join(str(part) for part in error.absolute_path) or "record"
-            raise Rejected(f"schema_{where}", error.message, item.url, record)
+            raise Rejected(f"schema_{where}", error.message, item.url, record,
+                           item.fetched_form or item.url)
         return item
 
 
@@ -125,7 +129,8 @@ class ExportPipeline(_CrawlerComponent):
 
 
 class StatePipeline(_CrawlerComponent):
-    """After the line is on disk: records the delivery, its views and its URL forms.
+    """After the line is on disk: records the delivery, its views and its URL forms (and
+    closes the reject it was, under either form).
 
     The store is the crawl's own (``crawl_state``), opened by the spider when the run began.
     """
@@ -141,4 +146,5 @@ class StatePipeline(_CrawlerComponent):
                 self.stats.inc_value(statkeys.ARTICLES_CHANGED)
             if item.fetched_form:
                 state.remember_url_form(item.fetched_form, item.url)
+                state.close_reject(item.fetched_form, item.scraped_at, self.run_id)
         return item

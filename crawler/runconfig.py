@@ -8,6 +8,7 @@ import re
 from scrapy.settings import Settings
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
+from crawler.rejects import retry_settings_error
 from crawler.runfiles import new_run_id, validate_run_id
 from crawler.site import JSON_CARD_FIELDS, LANGUAGES, SELECTORS, SiteProfile
 from crawler.urls import page_url_problem
@@ -85,6 +86,13 @@ def validate_settings(settings: Settings) -> None:
     for name in ("ANALYTICS_OUTPUT_DIR", "ANALYTICS_STATE_PATH"):
         if not str(settings.get(name) or "").strip():
             raise ArgumentError(f"{name} must name a path")
+    retry_error = retry_settings_error(settings)
+    if retry_error:
+        raise ArgumentError(retry_error)
+    tolerated = str(settings.get("ANALYTICS_MONITOR_REJECTS_TOLERATED"))
+    if not tolerated.isdigit():
+        raise ArgumentError(f"ANALYTICS_MONITOR_REJECTS_TOLERATED={tolerated!r}: expected a "
+                            "whole number of rejects (0 or more)")
     if settings.get("ANALYTICS_RUN_ID"):
         try:
             validate_run_id(settings["ANALYTICS_RUN_ID"])

@@ -35,7 +35,10 @@ ANALYTICS_BACKOFF_BASE = 2.0  # seconds; the site pause after a failure doubles 
 ANALYTICS_BACKOFF_MAX = 120.0  # seconds; cap of that pause
 ANALYTICS_RETRY_AFTER_MAX = 600.0  # seconds; cap of a Retry-After pause
 ANALYTICS_MONITOR_MAX_ERRORS = 0  # errors in the log before the run counts as failed
-ANALYTICS_MONITOR_MAX_REJECTS_RATIO = 0.05  # rejects / articles before the run fails
+ANALYTICS_MONITOR_MAX_REJECTS_RATIO = 0.05  # new rejects / articles before the run fails
+ANALYTICS_MONITOR_REJECTS_TOLERATED = 1  # new rejects that never fail a run with more records
+ANALYTICS_REJECT_RETRY_DAYS = 1.0  # an open reject is retried next run, then after 1, 2, 4... days
+ANALYTICS_REJECT_RETRY_MAX_DAYS = 7.0  # cap of that interval
 
 # Assumed facts of the site (docs/site.md), correctable without touching the parser.
 ANALYTICS_SECTION_PATHS = dict(site.SECTION_PATHS)

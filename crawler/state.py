@@ -1,4 +1,5 @@
-"""The crawl state in SQLite: what was delivered, URL forms seen, views history, walks.
+"""The crawl state in SQLite: what was delivered, URL forms seen, views history, walks,
+and the open rejects (pages that are not records yet, retried on a schedule).
 
 One run at a time: the store holds an exclusive lock on ``<state>.lock`` while open.
 The schema is versioned (``PRAGMA user_version``) and migrated in place on open.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
+from crawler.rejects import RetrySchedule
 from crawler.runfiles import RunPaths, cut_torn_line
 from crawler.storage import FileLock, LockHeld, connect_sqlite
 
@@ -63,6 +65,22 @@ MIGRATIONS: dict[int, str] = {
     # Walks completed before pagination was checked may have ended on a page 2 that only
     # repeated page 1: each language is walked whole once more.
     2: "UPDATE walks SET completed = 0",
+    3: """
+    CREATE TABLE rejects (
+        url TEXT PRIMARY KEY,
+        lang TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        found_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_retry TEXT NOT NULL,
+        last_run TEXT NOT NULL,
+        closed_at TEXT,
+        closed_run TEXT
+    );
+    CREATE INDEX rejects_open ON rejects (closed_at, next_retry);
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -85,6 +103,27 @@ class KnownArticle:
     url: str
     lang: str
     date: str
+
+
+@dataclass(frozen=True)
+class OpenReject:
+    """A permanent reject not yet a record: what it was, since when, when it is tried again."""
+
+    url: str
+    lang: str
+    reason: str
+    first_seen: str
+    last_seen: str
+    attempts: int
+    next_retry: str
+
+    def summary(self) -> dict[str, Any]:
+        """The reject as the run summary lists it."""
+        return {"url": self.url, "reason": self.reason, "since": self.first_seen,
+                "attempts": self.attempts, "next_retry": self.next_retry}
+
+
+_OPEN_REJECT_COLUMNS = "url, lang, reason, first_seen, last_seen, attempts, next_retry"
 
 
 class StateStore:
@@ -184,6 +223,7 @@ class StateStore:
                             (record["url"], record["id"]))
             self.db.execute("INSERT INTO views_history VALUES (?, ?, ?, ?)",
                             (record["id"], record["views"], record["scraped_at"], run_id))
+            self.close_reject(record["url"], record["scraped_at"], run_id)
         return row is not None and row[0] != digest
 
     def remember_url_form(self, url: str, canonical: str) -> None:
@@ -205,6 +245,67 @@ class StateStore:
             f"SELECT id, url, lang, date FROM articles WHERE lang IN ({marks}) AND date >= ? "
             "ORDER BY date DESC", (*langs, since))
         return [KnownArticle(*row) for row in rows]
+
+    # --- rejects ----------------------------------------------------------------------
+    def note_reject(self, url: str, lang: str, reason: str, digest: str, seen_at: str,
+                    run_id: str, schedule: RetrySchedule) -> tuple[bool, str]:
+        """Record a permanent reject seen now; returns (known, first seen).
+
+        ``known``: an earlier run left it open with the same reason and the same page.
+        """
+        row = self.db.execute(
+            "SELECT reason, found_hash, first_seen, attempts, last_run, closed_at FROM rejects "
+            "WHERE url = ?", (url,)).fetchone()
+        reopened = row is None or row[5] is not None
+        known = not reopened and row[:2] == (reason, digest) and row[4] != run_id
+        first_seen = seen_at if reopened else row[2]
+        attempts = 1 if reopened else row[3] + 1
+        next_retry = _utc(schedule.next_retry(_parse_utc(seen_at), attempts))
+        self.db.execute(
+            "INSERT OR REPLACE INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            (url, lang, reason, digest, first_seen, seen_at, attempts, next_retry, run_id))
+        return known, first_seen
+
+    def close_reject(self, url: str, closed_at: str, run_id: str) -> None:
+        """``url`` became a record: its reject (if open) is closed."""
+        self.db.execute("UPDATE rejects SET closed_at = ?, closed_run = ? "
+                        "WHERE url = ? AND closed_at IS NULL", (closed_at, run_id, url))
+
+    def is_open_reject(self, url: str) -> bool:
+        """True when ``url`` (canonical form) is a permanent reject not yet a record."""
+        row = self.db.execute("SELECT 1 FROM rejects WHERE url = ? AND closed_at IS NULL",
+                              (url,)).fetchone()
+        return row is not None
+
+    def reschedule_rejects(self, schedule: RetrySchedule) -> None:
+        """Next retry of every open reject, by the schedule in force (settings may change)."""
+        with self.transaction():
+            for url, last_seen, attempts in self.db.execute(
+                    "SELECT url, last_seen, attempts FROM rejects WHERE closed_at IS NULL"
+            ).fetchall():
+                due = _utc(schedule.next_retry(_parse_utc(last_seen), attempts))
+                self.db.execute("UPDATE rejects SET next_retry = ? WHERE url = ?", (due, url))
+
+    def open_rejects(self, langs: tuple[str, ...] | None = None,
+                     due_by: str | None = None) -> list[OpenReject]:
+        """Open rejects, oldest first; only in ``langs``, only those due by ``due_by``."""
+        query = f"SELECT {_OPEN_REJECT_COLUMNS} FROM rejects WHERE closed_at IS NULL"
+        arguments: list[str] = []
+        if langs is not None:
+            query += f" AND lang IN ({','.join('?' * len(langs))})"
+            arguments += langs
+        if due_by is not None:
+            query += " AND next_retry <= ?"
+            arguments.append(due_by)
+        rows = self.db.execute(query + " ORDER BY first_seen, url", arguments)
+        return [OpenReject(*row) for row in rows]
+
+    def closed_rejects(self, run_id: str) -> list[dict[str, Any]]:
+        """Rejects that became records in run ``run_id`` (for its summary)."""
+        rows = self.db.execute("SELECT url, reason, first_seen, closed_at FROM rejects "
+                               "WHERE closed_run = ? ORDER BY url", (run_id,))
+        return [{"url": url, "reason": reason, "since": since, "closed_at": closed}
+                for url, reason, since, closed in rows]
 
     def views_history(self, article_id: str) -> list[tuple[int | None, str]]:
         """Every (views, observed_at) of an article, oldest first.
@@ -251,6 +352,14 @@ def close_crawl_state(crawler: Crawler) -> None:
     store = _CRAWL_STATES.pop(crawler, None)
     if store is not None:
         store.close()
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _read_records(path: Path) -> Iterator[dict[str, Any]]:

@@ -21,6 +21,10 @@ STATUS = f"{_ROOT}/status"
 RECORDS = f"{_ROOT}/records"
 #: Articles rejected with a reason (also per reason: ``rejected(reason)``).
 REJECTED = f"{_ROOT}/rejected"
+#: Rejects an earlier run already reported (same URL, reason and page): no new alarm.
+REJECTS_KNOWN = f"{_ROOT}/rejects_known"
+#: Open rejects asked for again because their retry was due.
+REJECT_RETRIES = f"{_ROOT}/reject_retries"
 #: Articles reached twice in one run (the second one dropped).
 DUPLICATES = f"{_ROOT}/duplicates"
 #: Delivered records whose content differs from what the state held.

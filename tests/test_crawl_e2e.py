@@ -60,7 +60,8 @@ def test_summary_tells_the_run(full_crawl: CrawlResult) -> None:
     assert summary["records"]["total"] == 60
     assert sum(summary["records"]["by_lang"].values()) == 60
     assert set(summary["records"]["by_lang"]) == {"en", "ru", "hy"}
-    assert summary["rejects"] == {"total": 0, "by_reason": {}}
+    assert summary["rejects"] == {"total": 0, "known": 0, "by_reason": {}}
+    assert summary["new_rejects"] == summary["known_rejects"] == summary["open_rejects"] == []
     assert summary["requests"]["by_status"]["200"] > 60
     assert 0 < summary["field_coverage"]["views"] < 1
 

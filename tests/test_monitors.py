@@ -60,6 +60,23 @@ def test_rejects_ratio_has_its_threshold() -> None:
     assert "rejects_ratio" not in failures(stats, ANALYTICS_MONITOR_MAX_REJECTS_RATIO=0.1)
 
 
+def test_known_rejects_raise_no_alarm_and_a_few_new_ones_are_tolerated() -> None:
+    known = {**HEALTHY, "analytics/rejected": 5, "analytics/rejects_known": 5}
+    assert "rejects_ratio" not in failures(known)
+    # One new reject among a few records: a warning, not a failure (ratio 1 of 4).
+    small = {"analytics/records": 3, "analytics/rejected": 1}
+    assert "rejects_ratio" not in failures(small, mode="incremental")
+    assert "1 of 4 articles rejected" in failures(
+        small, mode="incremental", ANALYTICS_MONITOR_REJECTS_TOLERATED=0)["rejects_ratio"]
+    # More new rejects than tolerated, or no record to outweigh them: the ratio decides.
+    assert "rejects_ratio" in failures({**small, "analytics/rejected": 2}, mode="incremental")
+    alone = {"analytics/rejected": 1}
+    assert "1 of 1 articles rejected" in failures(alone, mode="incremental")["rejects_ratio"]
+    equal = {"analytics/records": 2, "analytics/rejected": 2}
+    assert "rejects_ratio" in failures(equal, mode="incremental",
+                                       ANALYTICS_MONITOR_REJECTS_TOLERATED=2)
+
+
 def test_http_error_ratio_fails_a_refusing_site_but_tolerates_a_listings_end() -> None:
     refused = {**HEALTHY, "downloader/response_status_count/403": 20,
                "downloader/response_status_count/503": 5}

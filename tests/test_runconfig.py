@@ -69,6 +69,10 @@ def test_a_run_id_that_could_name_another_path_is_refused() -> None:
         ("ANALYTICS_MAX_LISTING_PAGES", 0, "at least 1"),
         ("ANALYTICS_BACKOFF_BASE", -1, "negative"),
         ("ANALYTICS_OUTPUT_DIR", "", "must name a path"),
+        ("ANALYTICS_REJECT_RETRY_DAYS", "a week", r"RETRY_DAYS='a week': expected a number"),
+        ("ANALYTICS_REJECT_RETRY_DAYS", -1, "expected a number of days"),
+        ("ANALYTICS_REJECT_RETRY_MAX_DAYS", 0.5, "expected at least ANALYTICS_REJECT_RETRY_DAYS"),
+        ("ANALYTICS_MONITOR_REJECTS_TOLERATED", "-1", "expected a whole number"),
     ],
 )
 def test_settings_that_cannot_be_right_are_refused(name: str, value: object, message: str) -> None:

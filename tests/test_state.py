@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.rejects import RetrySchedule, found_hash, is_permanent
 from crawler.runfiles import RunPaths
 from crawler.state import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
 from tests.responses import sample_record
@@ -25,7 +26,19 @@ def test_schema_is_created_and_versioned(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    assert {"articles", "url_forms", "views_history", "runs", "walks"} <= tables
+    assert {"articles", "url_forms", "views_history", "runs", "walks", "rejects"} <= tables
+
+
+def test_a_state_of_schema_2_gains_the_rejects_table(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[1] + ";" + MIGRATIONS[2])
+        db.execute("INSERT INTO walks VALUES ('en', 'run0', 1)")
+        db.execute("PRAGMA user_version = 2")
+    db.close()
+    store = StateStore(path)
+    assert store.walk_completed("en") and store.open_rejects() == []
+    store.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -111,3 +124,73 @@ def test_walks_completed_before_the_pagination_check_are_walked_again_once(
     reopened = StateStore(path)  # the migration ran once: the new completion stands
     assert reopened.walk_completed("en") and not reopened.walk_completed("ru")
     reopened.close()
+
+
+URL = "https://caliber.az/post/some-article"
+SCHEDULE = RetrySchedule(base_days=1, max_days=5)
+
+
+def test_a_reject_is_known_only_from_an_earlier_run_with_the_same_reason_and_page(
+    tmp_path: Path,
+) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+
+    def note(reason: str, digest: str, seen_at: str, run_id: str) -> tuple[bool, str]:
+        return store.note_reject(URL, "ru", reason, digest, seen_at, run_id, SCHEDULE)
+
+    assert note("missing_date", "a", "2026-11-01T00:00:00Z", "r1") == (
+        False, "2026-11-01T00:00:00Z")
+    assert note("missing_date", "a", "2026-11-02T00:00:00Z", "r2") == (
+        True, "2026-11-01T00:00:00Z")
+    # The page changed (another hash), or the reason did: a new alarm, the same "since".
+    assert note("missing_date", "b", "2026-11-03T00:00:00Z", "r3")[0] is False
+    assert note("missing_title", "b", "2026-11-04T00:00:00Z", "r4") == (
+        False, "2026-11-01T00:00:00Z")
+    [open_reject] = store.open_rejects()
+    assert (open_reject.reason, open_reject.attempts) == ("missing_title", 4)
+    assert store.is_open_reject(URL)
+    # It becomes a record: closed; a later reject of it starts over.
+    store.record_delivery(record(url=URL, scraped_at="2026-11-05T00:00:00Z"), "r5")
+    assert not store.is_open_reject(URL) and store.open_rejects() == []
+    assert store.closed_rejects("r5") == [{"url": URL, "reason": "missing_title",
+                                           "since": "2026-11-01T00:00:00Z",
+                                           "closed_at": "2026-11-05T00:00:00Z"}]
+    assert note("missing_title", "b", "2026-11-06T00:00:00Z", "r6") == (
+        False, "2026-11-06T00:00:00Z")
+    store.close()
+
+
+def test_open_rejects_are_due_next_run_then_after_a_doubling_capped_interval(
+    tmp_path: Path,
+) -> None:
+    store = StateStore(tmp_path / "state.sqlite3")
+    seen = ["2026-11-01T00:00:00Z", "2026-11-01T06:00:00Z", "2026-11-02T06:00:00Z",
+            "2026-11-04T06:00:00Z", "2026-11-08T06:00:00Z", "2026-11-13T06:00:00Z"]
+    due = []
+    for run, seen_at in enumerate(seen):
+        store.note_reject(URL, "ru", "missing_date", "a", seen_at, f"r{run}", SCHEDULE)
+        due.append(store.open_rejects()[0].next_retry)
+    # At once, then 1, 2, 4 days, then the cap of 5.
+    assert due == ["2026-11-01T00:00:00Z", "2026-11-02T06:00:00Z", "2026-11-04T06:00:00Z",
+                   "2026-11-08T06:00:00Z", "2026-11-13T06:00:00Z", "2026-11-18T06:00:00Z"]
+    assert store.open_rejects(("ru",), due_by="2026-11-18T05:59:59Z") == []
+    assert store.open_rejects(("en",), due_by="2026-12-01T00:00:00Z") == []
+    assert len(store.open_rejects(("ru",), due_by="2026-11-18T06:00:00Z")) == 1
+    # A shorter schedule in force applies to the open rejects at once.
+    store.reschedule_rejects(RetrySchedule(base_days=0, max_days=0))
+    assert store.open_rejects()[0].next_retry == seen[-1]
+    store.close()
+
+
+def test_permanent_rejects_and_the_hash_of_what_a_page_showed() -> None:
+    assert all(is_permanent(reason) for reason in
+               ("missing_date", "missing_title", "bad_date", "schema_title", "fetch_http_404",
+                "fetch_http_410"))
+    assert not any(is_permanent(reason) for reason in
+                   ("fetch_timeout", "fetch_http_503", "fetch_http_429", "fetch_truncated",
+                    "fetch_connection_lost", "fetch_too_large"))
+    page = {"title": "T", "views_text": "Views: 10", "scraped_at": "2026-11-01T00:00:00Z",
+            "fetched_url": "http://127.0.0.1:1/post/t", "base_url": "http://127.0.0.1:1"}
+    again = {**page, "views_text": "Views: 12", "scraped_at": "2026-11-02T00:00:00Z",
+             "fetched_url": "https://caliber.az/post/t", "base_url": "https://caliber.az"}
+    assert found_hash(page) == found_hash(again) != found_hash({**page, "title": "U"})

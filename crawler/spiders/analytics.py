@@ -2,8 +2,9 @@
 
 Per language it walks the section's listing pages in order and follows only the
 listing's cards; each article page becomes a ``RawArticle`` for the pipelines.
-``mode=incremental`` stops a walk at the first page holding an article of an earlier run
-and fetches only unknown articles, plus the recent ones whose views it refreshes.
+``mode=incremental`` stops a walk at the first page holding an article (or an open
+reject) of an earlier run and fetches only unknown articles, plus the recent ones whose
+views it refreshes and the open rejects whose retry is due (``crawler.rejects``).
 Selectors and formats live in ``crawler.site`` and ``crawler.pages``, not here.
 """
 
@@ -32,8 +33,8 @@ from twisted.python.failure import Failure
 
 from crawler import statkeys
 from crawler.arguments import CrawlArguments
-from crawler.exceptions import Duplicate
-from crawler.items import FetchFailure, RawArticle
+from crawler.exceptions import Rejected
+from crawler.items import FetchFailure
 from crawler.normalize import (
     FieldError,
     article_url,
@@ -42,6 +43,7 @@ from crawler.normalize import (
     parse_site_date,
 )
 from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
+from crawler.rejects import RetrySchedule, is_permanent
 from crawler.runconfig import apply_run_settings
 from crawler.runfiles import RunPaths
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
@@ -102,6 +104,9 @@ class AnalyticsSpider(Spider):
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
+        #: The state's open rejects when the run closed, and those it closed (for the summary).
+        self.open_rejects: list[dict[str, Any]] = []
+        self.closed_rejects: list[dict[str, Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AnalyticsSpider:
@@ -139,6 +144,8 @@ class AnalyticsSpider(Spider):
         if incremental:
             for request in self.refresh_requests():
                 yield request
+            for request in self.reject_retries():
+                yield request
 
     def refresh_requests(self) -> Iterator[Request]:
         """Known articles of the last ``refresh_days`` days, fetched again for their views."""
@@ -151,6 +158,19 @@ class AnalyticsSpider(Spider):
             if url and self.arguments.in_range(date.fromisoformat(known.date[:10])):
                 self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
                 yield self.article_request(url, known.lang, refresh=True)
+
+    def reject_retries(self) -> Iterator[Request]:
+        """Open rejects whose retry is due, asked for directly (the listing skips them)."""
+        self.state.reschedule_rejects(RetrySchedule.from_settings(self.settings))
+        now = format_utc(datetime.now(UTC))
+        for reject in self.state.open_rejects(self.arguments.languages, due_by=now):
+            url = fetch_url(reject.url, reject.url, self.arguments.base_url)
+            if url:
+                self.crawler.stats.inc_value(statkeys.REJECT_RETRIES)
+                self.logger.info("Retrying the open reject %s (%s since %s, attempt %d)",
+                                 reject.url, reject.reason, reject.first_seen,
+                                 reject.attempts + 1)
+                yield self.article_request(url, reject.lang)
 
     def listing_request(self, lang: str, step: Next) -> Request:
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
@@ -189,12 +209,12 @@ class AnalyticsSpider(Spider):
             canonical = canonical_url(url, url, self.arguments.base_url)
             if canonical in self.fetched_canonical:
                 self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
-            elif self.state.is_known(canonical):
-                reached_known = True
+            elif (earlier := self.seen_before(canonical)) is not None:
+                reached_known = True  # an earlier walk passed here, reject or not
                 if self.arguments.mode == "full":
                     yield self.article_request(url, lang)
                 else:
-                    self.crawler.stats.inc_value(statkeys.cards_skipped("known"))
+                    self.crawler.stats.inc_value(statkeys.cards_skipped(earlier))
             else:
                 yield self.article_request(url, lang)
         seen = BatchSeen(len(cards), new_cards,
@@ -206,6 +226,14 @@ class AnalyticsSpider(Spider):
             yield self.listing_request(lang, step)
         else:
             self.walk_step(lang, step)
+
+    def seen_before(self, canonical: str) -> str | None:
+        """'known' (delivered by an earlier run), 'open_reject' (not a record yet), or None."""
+        if self.state.is_known(canonical):
+            return "known"
+        if self.state.is_open_reject(canonical):
+            return "open_reject"
+        return None
 
     def walk_step(self, lang: str, step: Step) -> None:
         """The walk of ``lang`` is over: complete, incomplete, or its pagination failed."""
@@ -262,23 +290,25 @@ class AnalyticsSpider(Spider):
         """An article page that failed after its retries: logged and sent to the rejects.
 
         A request refused on purpose (robots.txt, another host) is no failure: counted only.
+        A listed article that is not there (404, 410) is a permanent reject: a warning.
         """
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # HttpError is one
             self.crawler.stats.inc_value(statkeys.ARTICLES_NOT_ALLOWED)
             self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
                              request.url)
             return
-        self.languages_with_losses.add(request.cb_kwargs["lang"])
         reason = failure_reason(failure)
-        self.logger.error("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(),
-                          request.url)
-        yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage())
+        log = self.logger.warning if is_permanent(f"fetch_{reason}") else self.logger.error
+        log("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(), request.url)
+        yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage(),
+                           base_url=self.arguments.base_url)
 
     def item_dropped(self, item: Any, exception: Exception) -> None:
-        """A page that became a reject: its language's walk is not complete (retried next run)."""
-        if isinstance(item, RawArticle) and not isinstance(exception, Duplicate):
-            self.languages_with_losses.add(language_of_path(urlsplit(item.fetched_url).path))
+        """A transient reject leaves its language's walk incomplete (walked again next run);
+        a permanent one was seen, and is retried on its own schedule."""
+        if isinstance(exception, Rejected) and not is_permanent(exception.reason):
+            self.languages_with_losses.add(language_of_path(urlsplit(exception.url).path))
 
     def closed(self, reason: str) -> None:
         """Record which walks completed (so the next incremental run may stop early)."""
@@ -286,4 +316,6 @@ class AnalyticsSpider(Spider):
         if reason != "finished":
             completed = []
         self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason, completed)
+        self.open_rejects = [reject.summary() for reject in self.state.open_rejects()]
+        self.closed_rejects = self.state.closed_rejects(self.run.run_id)
         close_crawl_state(self.crawler)

@@ -1,0 +1,93 @@
+"""Rejects that outlive a run: which are permanent, what a page showed, when to try again.
+
+A *permanent* reject is a page that was fetched and is not a record (no date, no title, an
+unreadable date...) or a listed article that answers 404 or 410: the page was seen, so the
+walk of its language may still be complete. The state keeps it open and retries it by a
+direct request when due (next run, then ``ANALYTICS_REJECT_RETRY_DAYS`` doubling, capped
+at ``ANALYTICS_REJECT_RETRY_MAX_DAYS``) until it becomes a record. Every other reject (a
+timeout, a 5xx or 429 after its retries, a truncated body) is *transient*: the walk stays
+incomplete and the next run walks the listing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler.runfiles import RUN_ID_PATTERN
+
+#: Fetch failures that say the page is not there (rather than "not now").
+PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
+#: Fields of a reject's ``found`` that change on every fetch (or with the crawl's host).
+VOLATILE_FIELDS = frozenset({"views_text", "views", "scraped_at", "fetched_url", "base_url"})
+#: The settings of the retry schedule, in days.
+RETRY_SETTINGS = ("ANALYTICS_REJECT_RETRY_DAYS", "ANALYTICS_REJECT_RETRY_MAX_DAYS")
+
+
+def is_permanent(reason: str) -> bool:
+    """True when the page was seen and is not a record (it will not change by itself)."""
+    return not reason.startswith("fetch_") or reason in PERMANENT_FETCH_REASONS
+
+
+def found_hash(found: dict[str, Any]) -> str:
+    """Digest of what the page showed, without its views counter and fetch time."""
+    shown = {name: value for name, value in found.items() if name not in VOLATILE_FIELDS}
+    text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """When an open reject is asked for again: the next run, then base, 2x, 4x... capped."""
+
+    base_days: float
+    max_days: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetrySchedule:
+        return cls(settings.getfloat("ANALYTICS_REJECT_RETRY_DAYS"),
+                   settings.getfloat("ANALYTICS_REJECT_RETRY_MAX_DAYS"))
+
+    def next_retry(self, last_seen: datetime, attempts: int) -> datetime:
+        """Due time after ``attempts`` fetches that all gave the reject (the last at
+        ``last_seen``): at once after the first, then the doubling interval."""
+        if attempts <= 1:
+            return last_seen
+        days = min(self.base_days * 2 ** min(attempts - 2, 60), self.max_days)
+        return last_seen + timedelta(days=days)
+
+
+def retry_settings_error(settings: Any) -> str | None:
+    """What is wrong with the retry schedule's settings (one line), or None."""
+    values: dict[str, float] = {}
+    for name in RETRY_SETTINGS:
+        given = settings.get(name)
+        try:
+            values[name] = float(given)
+        except (TypeError, ValueError):
+            return f"{name}={given!r}: expected a number of days (0 or more)"
+        if not 0 <= values[name] < 100_000:
+            return f"{name}={given!r}: expected a number of days (0 or more)"
+    base, cap = (values[name] for name in RETRY_SETTINGS)
+    if cap < base:
+        return (f"ANALYTICS_REJECT_RETRY_MAX_DAYS={cap:g}: expected at least "
+                f"ANALYTICS_REJECT_RETRY_DAYS ({base:g})")
+    return None
+
+
+def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
+    """The open rejects as the newest run summary under ``output_dir`` lists them."""
+    for path in sorted((output_dir / "runs").glob("*.json"), reverse=True):
+        if not RUN_ID_PATTERN.match(path.stem):
+            continue
+        try:
+            summary = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(summary, dict):
+            return list(summary.get("open_rejects") or [])
+    return []
