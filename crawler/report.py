@@ -8,7 +8,8 @@ caption and a small table of the numbers behind it. What it shows:
 2. the distribution of the latest views (log-spaced bins, by language);
 3. records per run (one point each, on a time axis) and field coverage of the runs with
    enough records for the monitors to judge it (from ``runs/*.json``);
-4. rejects by reason (from ``rejects/*.jsonl``, which exist even for a run that crashed).
+4. rejects by reason (from ``rejects/*.jsonl``, which exist even for a run that crashed);
+5. the open rejects (pages not records yet) as the newest run summary lists them.
 
 The dataset is read column by column in batches (``lang``, ``date``, ``views``) and the run
 files line by line, so memory depends on the number of months and runs, not of articles.
@@ -33,6 +34,7 @@ from matplotlib.figure import Figure
 from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
 from crawler.plots import LANG_COLOURS, figures, run_time, svg
+from crawler.rejects import latest_open_rejects
 from crawler.runfiles import RUN_ID_PATTERN
 from crawler.storage import temporary_path, write_text_synced
 
@@ -67,6 +69,7 @@ class ReportData:
     runs: list[dict[str, Any]] = field(default_factory=list)
     rejects: Counter[str] = field(default_factory=Counter)
     manifest: dict[str, Any] | None = None
+    open_rejects: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def langs(self) -> list[str]:
@@ -141,6 +144,7 @@ def collect(output_dir: Path) -> ReportData:
                     data.rejects[str(json.loads(line).get("reason", "unknown"))] += 1
                 except (ValueError, AttributeError):
                     continue
+    data.open_rejects = latest_open_rejects(output_dir)
     return data
 
 
@@ -185,6 +189,20 @@ def _figure(figure_id: str, title: str, figure: Figure | None, caption: str,
         f"{svg(figure)}<figcaption><strong>{html.escape(title)}.</strong> "
         f"{html.escape(caption)}<details><summary>numbers</summary>{table}</details>"
         "</figcaption></figure>"
+    )
+
+
+def open_rejects_section(rejects: list[dict[str, Any]]) -> str:
+    """The open rejects as a table: pages to tell the site's editors about."""
+    if not rejects:
+        return ('<section id="open-rejects"><h2>Open rejects</h2><p>None: every article the '
+                "last run saw is a record.</p></section>")
+    rows = [[entry.get("url"), entry.get("reason"), entry.get("since"), entry.get("attempts"),
+             entry.get("next_retry")] for entry in rejects]
+    return (
+        '<section id="open-rejects"><h2>Open rejects</h2><p>Articles the site shows that are '
+        "not records yet (tell its editors); each is retried until it becomes one.</p>"
+        f"{_table(['url', 'reason', 'since', 'attempts', 'next retry'], rows)}</section>"
     )
 
 
@@ -261,7 +279,8 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
         "<h1>Caliber.az Analytics: dataset report</h1>"
         "<p>What the consolidated dataset holds and how the runs that fed it went. Source: "
         "<a href=\"https://caliber.az\">Caliber.az</a> (any use of its material must link "
-        f"to it).</p>{facts}{''.join(sections)}</body></html>\n"
+        f"to it).</p>{facts}{''.join(sections)}{open_rejects_section(data.open_rejects)}"
+        "</body></html>\n"
     )
 
 

@@ -222,6 +222,21 @@ def test_invalid_lines_are_skipped_and_counted(tmp_path):
         "bytes"], "lines": 3, "invalid": 2}]
 
 
+def test_the_card_lists_the_open_rejects_of_the_last_run(tmp_path):
+    t1 = "2026-11-01T06:00:00Z"
+    write_run(tmp_path, "20261101T060000.000Z", [record(1, 1, t1)])
+    broken = {"url": "https://caliber.az/post/no-date", "reason": "missing_date", "since": t1,
+              "attempts": 1, "next_retry": t1}
+    for run_id, open_rejects in (("20261101T060000.000Z", []),
+                                 ("20261102T060000.000Z", [broken])):
+        (tmp_path / "runs").mkdir(exist_ok=True)
+        (tmp_path / "runs" / f"{run_id}.json").write_text(
+            json.dumps({"run_id": run_id, "open_rejects": open_rejects}))
+    consolidate(tmp_path)
+    card = (tmp_path / "dataset" / "README.md").read_text()
+    assert f"| https://caliber.az/post/no-date | `missing_date` | {t1} |" in card
+
+
 def test_a_replaced_run_file_is_refused_until_rebuild(tmp_path):
     t1 = "2026-11-01T06:00:00Z"
     path = write_run(tmp_path, "20261101T060000.000Z", [record(n, 1, t1) for n in range(3)])

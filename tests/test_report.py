@@ -381,3 +381,14 @@ def test_report_numbers_match_the_dataset_and_it_needs_no_network(reported):
     assert page.external == [] and page.scripts == 0
     assert not EXTERNAL_REFERENCE.search(text)
     assert "file://" in reported["stdout"]
+
+
+@pytest.mark.e2e
+def test_report_lists_the_open_rejects(reported):
+    """The broken pages, still broken on the last run: URL, reason and since when."""
+    text = reported["report"].read_text("utf-8")
+    section = text[text.index('<section id="open-rejects">'):]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", section)
+    assert sorted(url for url, _, _ in rows) == sorted(reported["broken"])
+    assert {reason for _, reason, _ in rows} == {"missing_title"}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", since) for _, _, since in rows)

@@ -57,7 +57,8 @@ def _type_name(arrow_type: pa.DataType) -> str:
     return str(arrow_type)
 
 
-def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState]) -> str:
+def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
+                 open_rejects: list[dict[str, Any]] | None = None) -> str:
     """The dataset card (``dataset/README.md``): what is in it, how much, and its terms.
 
     Deterministic: built from the data only (no clock), so an unchanged dataset has an
@@ -129,6 +130,7 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState]) 
     for name, share in stats.coverage().items():
         percent = f"{share:.1%}" if share is not None else "-"
         lines.append(f"| `{name}` | {stats.non_null[name]} | {percent} |")
+    lines += open_rejects_lines(open_rejects or [])
     lines += [
         "",
         "## Loading",
@@ -147,3 +149,15 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState]) 
     ]
     return "\n".join(lines)
 
+
+
+def open_rejects_lines(rejects: list[dict[str, Any]]) -> list[str]:
+    """The card's section on articles the site shows that are not rows yet (open rejects)."""
+    lines = ["", "## Articles not in the dataset yet", ""]
+    if not rejects:
+        return [*lines, "None: every article the last run saw is a row."]
+    lines += ["Pages of the section that the last run could not make a record of (the site's "
+              "editors may fix them); each is retried until it becomes a row.", "",
+              "| url | reason | since |", "|---|---|---|"]
+    return lines + [f"| {entry['url']} | `{entry['reason']}` | {entry['since']} |"
+                    for entry in rejects]

@@ -54,6 +54,7 @@ from crawler.dataset.store import (
     open_store,
     set_meta,
 )
+from crawler.rejects import latest_open_rejects
 from crawler.runfiles import to_json_line
 from crawler.storage import (
     FileLock,
@@ -222,7 +223,8 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
             "SELECT run_id, bytes, lines, invalid, head FROM sources ORDER BY run_id")]
         write_text_synced(temporaries[paths.schema],
                     json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n")
-        write_text_synced(temporaries[paths.card], dataset_card(stats, version, sources))
+        card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir))
+        write_text_synced(temporaries[paths.card], card)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
