@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.runfiles import RUN_ID_PATTERN
+from crawler.runfiles import run_summaries
 
 #: Fetch failures that say the page is not there (rather than "not now").
 PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
@@ -81,13 +81,5 @@ def retry_settings_error(settings: Any) -> str | None:
 
 def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
     """The open rejects as the newest run summary under ``output_dir`` lists them."""
-    for path in sorted((output_dir / "runs").glob("*.json"), reverse=True):
-        if not RUN_ID_PATTERN.match(path.stem):
-            continue
-        try:
-            summary = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(summary, dict):
-            return list(summary.get("open_rejects") or [])
-    return []
+    newest = next(run_summaries(output_dir, newest_first=True), {})
+    return list(newest.get("open_rejects") or [])

@@ -34,8 +34,7 @@ from matplotlib.figure import Figure
 from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
 from crawler.plots import LANG_COLOURS, figures, run_time, svg
-from crawler.rejects import latest_open_rejects
-from crawler.runfiles import RUN_ID_PATTERN
+from crawler.runfiles import RUN_ID_PATTERN, run_summaries
 from crawler.storage import temporary_path, write_text_synced
 
 #: Periods the articles plot can count by, finest first: (name, months in one).
@@ -128,15 +127,8 @@ def collect(output_dir: Path) -> ReportData:
                     data.views_missing += 1
                 else:
                     data.views[lang].append(int(views))
-    for path in sorted((output_dir / "runs").glob("*.json")):
-        if not RUN_ID_PATTERN.match(path.stem):
-            continue
-        try:
-            summary = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if RUN_ID_PATTERN.match(str(summary.get("run_id", ""))):
-            data.runs.append(summary)
+    data.runs = [summary for summary in run_summaries(output_dir)
+                 if RUN_ID_PATTERN.match(str(summary.get("run_id", "")))]
     for path in sorted((output_dir / "rejects").glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
@@ -144,7 +136,7 @@ def collect(output_dir: Path) -> ReportData:
                     data.rejects[str(json.loads(line).get("reason", "unknown"))] += 1
                 except (ValueError, AttributeError):
                     continue
-    data.open_rejects = latest_open_rejects(output_dir)
+    data.open_rejects = list(data.runs[-1].get("open_rejects") or []) if data.runs else []
     return data
 
 

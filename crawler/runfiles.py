@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,3 +117,16 @@ def cut_torn_line(path: Path) -> bool:
             return True
     except FileNotFoundError:
         return False
+
+
+def run_summaries(output_dir: Path, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+    """Every readable run summary (``runs/<run>.json``) under ``output_dir``, by run id."""
+    for path in sorted((output_dir / "runs").glob("*.json"), reverse=newest_first):
+        if not RUN_ID_PATTERN.match(path.stem):
+            continue
+        try:
+            summary = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(summary, dict):
+            yield summary

@@ -157,7 +157,7 @@ class AnalyticsSpider(Spider):
             url = fetch_url(known.url, known.url, self.arguments.base_url)
             if url and self.arguments.in_range(date.fromisoformat(known.date[:10])):
                 self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
-                yield self.article_request(url, known.lang, refresh=True)
+                yield self.article_request(url, known.lang, again=True)
 
     def reject_retries(self) -> Iterator[Request]:
         """Open rejects whose retry is due, asked for directly (the listing skips them)."""
@@ -170,16 +170,18 @@ class AnalyticsSpider(Spider):
                 self.logger.info("Retrying the open reject %s (%s since %s, attempt %d)",
                                  reject.url, reject.reason, reject.first_seen,
                                  reject.attempts + 1)
-                yield self.article_request(url, reject.lang)
+                yield self.article_request(url, reject.lang, again=True)
 
     def listing_request(self, lang: str, step: Next) -> Request:
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
         return Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
                        cb_kwargs={"lang": lang})
 
-    def article_request(self, url: str, lang: str, refresh: bool = False) -> Request:
+    def article_request(self, url: str, lang: str, again: bool = False) -> Request:
+        """An article page; ``again``: asked for on purpose (a views refresh, a reject's
+        retry), so it is delivered even where the state knows the article."""
         return Request(url, callback=self.parse_article, errback=self.article_failed,
-                       priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "refresh": refresh})
+                       priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "again": again})
 
     def parse_listing(self, response: Response, lang: str) -> Iterator[Request]:
         """Follows the batch's cards in range, then the next batch unless the walk is over."""
@@ -262,13 +264,13 @@ class AnalyticsSpider(Spider):
             return "newer"
         return "fetch"
 
-    def parse_article(self, response: Response, lang: str, refresh: bool) -> Iterator[Any]:
+    def parse_article(self, response: Response, lang: str, again: bool) -> Iterator[Any]:
         assert isinstance(response, TextResponse)
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       format_utc(datetime.now(UTC)))
         canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
-        if self.arguments.mode == "incremental" and not refresh and self.state.is_known(canonical):
+        if self.arguments.mode == "incremental" and not again and self.state.is_known(canonical):
             self.state.remember_url_form(fetched_form(raw), canonical)
             self.crawler.stats.inc_value(statkeys.KNOWN_UNDER_ANOTHER_URL)
             return
