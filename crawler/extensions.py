@@ -143,6 +143,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
     rejects = run_rejects(paths)
+    rejects_at_close: dict[str, Any] = getattr(spider, "rejects_summary", dict)()
     return {
         "run_id": paths.run_id,
         "spider": spider.name,
@@ -158,8 +159,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
                     "by_reason": statkeys.by_suffix(stats, statkeys.REJECTED)},
         "new_rejects": [_reject_entry(line) for line in rejects if not line.get("known")],
         "known_rejects": [_reject_entry(line) for line in rejects if line.get("known")],
-        "open_rejects": getattr(spider, "open_rejects", []),
-        "closed_rejects": getattr(spider, "closed_rejects", []),
+        "open_rejects": rejects_at_close.get("open", []),
+        "closed_rejects": rejects_at_close.get("closed", []),
         "duplicates": int(stats.get(statkeys.DUPLICATES, 0)),
         "requests": {
             "total": int(stats.get("downloader/request_count", 0)),

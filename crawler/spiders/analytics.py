@@ -104,9 +104,8 @@ class AnalyticsSpider(Spider):
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
-        #: The state's open rejects when the run closed, and those it closed (for the summary).
-        self.open_rejects: list[dict[str, Any]] = []
-        self.closed_rejects: list[dict[str, Any]] = []
+        #: The state's open rejects as the run closed, and those it closed (for the summary).
+        self.rejects_at_close: dict[str, list[dict[str, Any]]] = {"open": [], "closed": []}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AnalyticsSpider:
@@ -129,6 +128,10 @@ class AnalyticsSpider(Spider):
     def arguments_summary(self) -> dict[str, Any]:
         """The run's arguments, for the run summary."""
         return self.arguments.summary()
+
+    def rejects_summary(self) -> dict[str, list[dict[str, Any]]]:
+        """The rejects still open when the run closed, and those it closed, for the summary."""
+        return self.rejects_at_close
 
     async def start(self) -> AsyncIterator[Request]:
         incremental = self.arguments.mode == "incremental"
@@ -318,6 +321,7 @@ class AnalyticsSpider(Spider):
         if reason != "finished":
             completed = []
         self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason, completed)
-        self.open_rejects = [reject.summary() for reject in self.state.open_rejects()]
-        self.closed_rejects = self.state.closed_rejects(self.run.run_id)
+        self.rejects_at_close = {
+            "open": [reject.summary() for reject in self.state.open_rejects()],
+            "closed": self.state.closed_rejects(self.run.run_id)}
         close_crawl_state(self.crawler)
