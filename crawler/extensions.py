@@ -21,6 +21,7 @@ from crawler.items import OPTIONAL_FIELDS
 from crawler.monitors import RunFacts, failed_checks
 from crawler.normalize import format_utc
 from crawler.rejects import RetrySchedule, found_hash, is_permanent
+from crawler.runconfig import require_run
 from crawler.runfiles import LineFile, RunPaths
 from crawler.site import language_of_path
 from crawler.state import crawl_state
@@ -45,6 +46,7 @@ class RejectsLog:
     """
 
     def __init__(self, crawler: Crawler) -> None:
+        require_run(crawler.settings, "RejectsLog")
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
@@ -188,6 +190,7 @@ class RunSummary:
     """At the close of a run: runs the monitors and writes ``runs/<run>.json``."""
 
     def __init__(self, crawler: Crawler) -> None:
+        require_run(crawler.settings, "RunSummary")
         self.crawler = crawler
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 

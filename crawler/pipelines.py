@@ -19,6 +19,7 @@ from crawler import statkeys
 from crawler.exceptions import Duplicate, Rejected
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
 from crawler.normalize import FieldError, fetched_form, normalize_article
+from crawler.runconfig import require_run
 from crawler.runfiles import LineFile, RunPaths
 from crawler.state import crawl_state
 from crawler.urls import canonical_url
@@ -105,6 +106,7 @@ class ExportPipeline(_CrawlerComponent):
     """
 
     def __init__(self, crawler: Crawler) -> None:
+        require_run(crawler.settings, "ExportPipeline")
         super().__init__(crawler)
         settings = crawler.settings
         paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
@@ -136,6 +138,7 @@ class StatePipeline(_CrawlerComponent):
     """
 
     def __init__(self, crawler: Crawler) -> None:
+        require_run(crawler.settings, "StatePipeline")
         super().__init__(crawler)
         self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
 

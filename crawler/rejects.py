@@ -24,8 +24,6 @@ from crawler.runfiles import run_summaries
 PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
 #: Fields of a reject's ``found`` that change on every fetch (or with the crawl's host).
 VOLATILE_FIELDS = frozenset({"views_text", "views", "scraped_at", "fetched_url", "base_url"})
-#: The settings of the retry schedule, in days.
-RETRY_SETTINGS = ("ANALYTICS_REJECT_RETRY_DAYS", "ANALYTICS_REJECT_RETRY_MAX_DAYS")
 
 
 def is_permanent(reason: str) -> bool:
@@ -59,24 +57,6 @@ class RetrySchedule:
             return last_seen
         days = min(self.base_days * 2 ** min(attempts - 2, 60), self.max_days)
         return last_seen + timedelta(days=days)
-
-
-def retry_settings_error(settings: Any) -> str | None:
-    """What is wrong with the retry schedule's settings (one line), or None."""
-    values: dict[str, float] = {}
-    for name in RETRY_SETTINGS:
-        given = settings.get(name)
-        try:
-            values[name] = float(given)
-        except (TypeError, ValueError):
-            return f"{name}={given!r}: expected a number of days (0 or more)"
-        if not 0 <= values[name] < 100_000:
-            return f"{name}={given!r}: expected a number of days (0 or more)"
-    base, cap = (values[name] for name in RETRY_SETTINGS)
-    if cap < base:
-        return (f"ANALYTICS_REJECT_RETRY_MAX_DAYS={cap:g}: expected at least "
-                f"ANALYTICS_REJECT_RETRY_DAYS ({base:g})")
-    return None
 
 
 def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
+from typing import Any
 
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
-from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
-from crawler.rejects import retry_settings_error
-from crawler.runfiles import new_run_id, validate_run_id
-from crawler.site import JSON_CARD_FIELDS, LANGUAGES, SELECTORS, SiteProfile
-from crawler.urls import page_url_problem
+from crawler.arguments import CrawlArguments, is_loopback
+from crawler.config import check_paths, check_settings
+from crawler.runfiles import new_run_id
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ LOOPBACK_UNTHROTTLED: dict[str, object] = {
 }
 
 
-def user_agent(settings: Settings) -> str:
+def user_agent(settings: Any) -> str:
     """``<bot>/<version> (+<contact URL>)``: names the crawler and how to reach its operator."""
     return (
         f"{settings['ANALYTICS_BOT_NAME']}/{settings['ANALYTICS_BOT_VERSION']} "
@@ -34,70 +33,39 @@ def user_agent(settings: Settings) -> str:
     )
 
 
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.%]*$")
-
-
-def validate_pagination_settings(settings: Settings) -> None:
-    """``ANALYTICS_PAGE_URL``, ``ANALYTICS_PAGE_SIZE``, ``ANALYTICS_JSON_CARD_FIELDS``."""
-    if settings.get("ANALYTICS_PAGE_PARAM") is not None:
-        raise ArgumentError(
-            f"ANALYTICS_PAGE_PARAM: {settings['ANALYTICS_PAGE_PARAM']!r} is replaced by "
-            "ANALYTICS_PAGE_URL, a template of the whole URL: for ?p=N give "
-            "-s 'ANALYTICS_PAGE_URL={path}?p={n}'")
-    template = str(settings.get("ANALYTICS_PAGE_URL") or "")
-    problem = page_url_problem(template)
-    if problem:
-        raise ArgumentError(f"ANALYTICS_PAGE_URL: {template!r} {problem}")
-    size = str(settings.get("ANALYTICS_PAGE_SIZE")).strip()
-    if not size.isdigit() or int(size) < 1:
-        raise ArgumentError(f"ANALYTICS_PAGE_SIZE: {size!r} is not a number of cards (1 or more)")
-    try:
-        fields = settings.getdict("ANALYTICS_JSON_CARD_FIELDS")
-    except ValueError:
-        fields = {"": settings.get("ANALYTICS_JSON_CARD_FIELDS")}
-    bad = {key: value for key, value in fields.items()
-           if key not in JSON_CARD_FIELDS or not isinstance(value, str) or not value.strip()}
-    if bad:
-        raise ArgumentError(f"ANALYTICS_JSON_CARD_FIELDS: {bad!r} is not a card field mapped to "
-                            f"a JSON key; expected a JSON object such as {dict(JSON_CARD_FIELDS)}")
-
-
 def validate_settings(settings: Settings) -> None:
-    """Refuse settings that cannot be right before any request (``ArgumentError`` says why).
+    """Refuse, before any request, a setting outside its declaration (``crawler/config.py``),
+    and for a run (``ANALYTICS_WRITE_RUN``) an output or state directory it cannot write.
 
-    Site facts may only name paths on the base URL's host; numbers must be in range.
+    ``ArgumentError`` says which setting, what was given and what is expected.
     """
-    validate_pagination_settings(settings)
-    site = SiteProfile.from_settings(settings)
-    for lang, path in site.section_paths.items():
-        if lang not in LANGUAGES or not _SAFE_PATH.match(path) or ".." in path:
-            raise ArgumentError(f"ANALYTICS_SECTION_PATHS: {lang!r}: {path!r} must be a path "
-                                f"such as /en/category/analytics, for one of {LANGUAGES}")
-    unknown = sorted(set(site.selectors) - set(SELECTORS))
-    if unknown:
-        raise ArgumentError(
-            f"ANALYTICS_SELECTORS: unknown keys {unknown}; known: {sorted(SELECTORS)}")
-    if settings.getint("ANALYTICS_MAX_LISTING_PAGES") < 1:
-        raise ArgumentError("ANALYTICS_MAX_LISTING_PAGES must be at least 1")
-    for name in ("ANALYTICS_BACKOFF_BASE", "ANALYTICS_BACKOFF_MAX", "ANALYTICS_RETRY_AFTER_MAX",
-                 "ANALYTICS_PROGRESS_INTERVAL"):
-        if settings.getfloat(name) < 0:
-            raise ArgumentError(f"{name} must not be negative")
-    for name in ("ANALYTICS_OUTPUT_DIR", "ANALYTICS_STATE_PATH"):
-        if not str(settings.get(name) or "").strip():
-            raise ArgumentError(f"{name} must name a path")
-    retry_error = retry_settings_error(settings)
-    if retry_error:
-        raise ArgumentError(retry_error)
-    tolerated = str(settings.get("ANALYTICS_MONITOR_REJECTS_TOLERATED"))
-    if not tolerated.isdigit():
-        raise ArgumentError(f"ANALYTICS_MONITOR_REJECTS_TOLERATED={tolerated!r}: expected a "
-                            "whole number of rejects (0 or more)")
-    if settings.get("ANALYTICS_RUN_ID"):
-        try:
-            validate_run_id(settings["ANALYTICS_RUN_ID"])
-        except ValueError as error:
-            raise ArgumentError(f"ANALYTICS_RUN_ID: {error}") from None
+    check_settings(settings)
+    if is_run(settings):
+        check_paths(settings)
+
+
+def declare_run(settings: Settings) -> None:
+    """Make this process a run: its components write the run files, state and summary.
+
+    Called by the commands that make a run (``scrapy crawl analytics``) before the crawler
+    is created; every other Scrapy tool leaves ``ANALYTICS_WRITE_RUN`` off and writes
+    nothing. The run id (the run's start, naming its files) is fixed here unless given.
+    """
+    settings.set("ANALYTICS_WRITE_RUN", True, priority="cmdline")
+    if not settings.get("ANALYTICS_RUN_ID"):
+        settings.set("ANALYTICS_RUN_ID", new_run_id(), priority="cmdline")
+
+
+def is_run(settings: Settings) -> bool:
+    """True in a process that makes a run (``declare_run``): run components switch on."""
+    return settings.getbool("ANALYTICS_WRITE_RUN")
+
+
+def require_run(settings: Settings, component: str) -> None:
+    """``NotConfigured`` outside a run: ``scrapy shell``/``fetch``/``parse`` write nothing."""
+    if not is_run(settings):
+        raise NotConfigured(f"{component} writes a run's files; off outside "
+                            "`scrapy crawl analytics` (ANALYTICS_WRITE_RUN)")
 
 
 def apply_run_settings(settings: Settings, arguments: CrawlArguments) -> None:

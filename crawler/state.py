@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from crawler.rejects import RetrySchedule
+from crawler.runconfig import is_run
 from crawler.runfiles import RunPaths, cut_torn_line
 from crawler.storage import FileLock, LockHeld, connect_sqlite
 
@@ -129,17 +130,23 @@ _OPEN_REJECT_COLUMNS = "url, lang, reason, first_seen, last_seen, attempts, next
 class StateStore:
     """The SQLite state of the crawler, locked for one run."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
+        """Open (and lock) the store at ``path``; None: an empty store in memory, for the
+        tools that write nothing (``scrapy parse``, ``shell``)."""
         self.path = path
-        try:
-            self._lock = FileLock(path.parent / f"{path.name}.lock", wait=False)
-        except LockHeld as held:
-            raise StateLocked(
-                f"the state {path} is in use by a running crawl ({held.holder}); "
-                "two runs must not share a state: wait for it, or give this run its own "
-                "ANALYTICS_STATE_PATH"
-            ) from None
-        self.db = connect_sqlite(path)  # the run files are the durable record
+        self._lock: FileLock | None = None
+        if path is None:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            try:
+                self._lock = FileLock(path.parent / f"{path.name}.lock", wait=False)
+            except LockHeld as held:
+                raise StateLocked(
+                    f"the state {path} is in use by a running crawl ({held.holder}); "
+                    "two runs must not share a state: wait for it, or give this run its own "
+                    "ANALYTICS_STATE_PATH"
+                ) from None
+            self.db = connect_sqlite(path)  # the run files are the durable record
         self.migrate()
 
     def migrate(self) -> None:
@@ -159,7 +166,8 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     # --- runs -------------------------------------------------------------------------
     def begin_run(self, paths: RunPaths, started_at: str) -> int:
@@ -341,9 +349,11 @@ _CRAWL_STATES: WeakKeyDictionary[Crawler, StateStore] = WeakKeyDictionary()
 
 def crawl_state(crawler: Crawler) -> StateStore:
     """The state store of a crawl: opened by the first component that asks (the spider, as
-    the run begins), the same store for every later one until ``close_crawl_state``."""
+    the run begins), the same store for every later one until ``close_crawl_state``.
+    Outside a run (``ANALYTICS_WRITE_RUN`` off) an empty store in memory."""
     if crawler not in _CRAWL_STATES:
-        _CRAWL_STATES[crawler] = open_state(crawler.settings)
+        _CRAWL_STATES[crawler] = (open_state(crawler.settings) if is_run(crawler.settings)
+                                  else StateStore(None))  # scrapy parse, shell: nothing on disk
     return _CRAWL_STATES[crawler]
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.arguments import ArgumentError, CrawlArguments
+from crawler.config import DECLARED, markdown_table
 from crawler.runconfig import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
 
 
@@ -46,39 +49,110 @@ def test_user_agent_names_the_crawler_and_contact() -> None:
     assert settings["USER_AGENT"] == "CaliberAnalyticsCrawler/0.1 (+https://example.org/contact)"
 
 
-def test_a_run_id_that_could_name_another_path_is_refused() -> None:
-    with pytest.raises(ValueError, match="run id"):
-        apply_run_settings(settings_with(ANALYTICS_RUN_ID="../x"), arguments("https://caliber.az"))
-
-
 @pytest.mark.parametrize(
-    ("name", "value", "message"),
+    ("name", "value", "expected"),
     [
-        ("ANALYTICS_SECTION_PATHS", {"en": "https://evil.example/x"}, "must be a path"),
-        ("ANALYTICS_SECTION_PATHS", {"en": "/en/../../etc"}, "must be a path"),
-        ("ANALYTICS_SECTION_PATHS", {"az": "/az/category/analytics"}, "must be a path"),
+        ("ANALYTICS_SECTION_PATHS", {"en": "https://evil.example/x"}, "a path such as"),
+        ("ANALYTICS_SECTION_PATHS", {"en": "/en/../../etc"}, "a path such as"),
+        ("ANALYTICS_SECTION_PATHS", {"az": "/az/category/analytics"}, "unknown key 'az'"),
+        ("ANALYTICS_SECTION_PATHS", "{bad", "not JSON"),
+        ("ANALYTICS_SECTION_PATHS", "[1]", "not a JSON object"),
         ("ANALYTICS_PAGE_PARAM", "p", "replaced by ANALYTICS_PAGE_URL"),
         ("ANALYTICS_PAGE_URL", "{path}?page={page}", "unknown placeholders"),
         ("ANALYTICS_PAGE_URL", "https://evil.example/?p={n}", "caliber.az"),
-        ("ANALYTICS_PAGE_SIZE", 0, "not a number of cards"),
-        ("ANALYTICS_PAGE_SIZE", "many", "not a number of cards"),
-        ("ANALYTICS_JSON_CARD_FIELDS", {"link": "url"}, "not a card field"),
-        ("ANALYTICS_JSON_CARD_FIELDS", {"href": ""}, "not a card field"),
-        ("ANALYTICS_JSON_CARD_FIELDS", "{not json", "not a card field"),
-        ("ANALYTICS_SELECTORS", {"titel": "h1"}, "unknown keys"),
-        ("ANALYTICS_MAX_LISTING_PAGES", 0, "at least 1"),
-        ("ANALYTICS_BACKOFF_BASE", -1, "negative"),
-        ("ANALYTICS_OUTPUT_DIR", "", "must name a path"),
-        ("ANALYTICS_REJECT_RETRY_DAYS", "a week", r"RETRY_DAYS='a week': expected a number"),
-        ("ANALYTICS_REJECT_RETRY_DAYS", -1, "expected a number of days"),
-        ("ANALYTICS_REJECT_RETRY_MAX_DAYS", 0.5, "expected at least ANALYTICS_REJECT_RETRY_DAYS"),
-        ("ANALYTICS_MONITOR_REJECTS_TOLERATED", "-1", "expected a whole number"),
+        ("ANALYTICS_PAGE_URL", "{path}?page=2", "needs {n} or {offset}"),
+        ("ANALYTICS_PAGE_SIZE", 0, "a whole number, 1 or more"),
+        ("ANALYTICS_PAGE_SIZE", "many", "a whole number, 1 or more"),
+        ("ANALYTICS_JSON_CARD_FIELDS", {"link": "url"}, "unknown key 'link'"),
+        ("ANALYTICS_JSON_CARD_FIELDS", {"href": ""}, "a JSON key"),
+        ("ANALYTICS_JSON_CARD_FIELDS", "{not json", "not JSON"),
+        ("ANALYTICS_SELECTORS", {"titel": "h1"}, "unknown key 'titel'"),
+        ("ANALYTICS_SELECTORS", '{"title": "h1[["}', "a CSS selector"),
+        ("ANALYTICS_VIEWS_LABELS", {"en": ""}, "a non-empty text"),
+        ("ANALYTICS_MAX_LISTING_PAGES", 0, "a whole number, 1 or more"),
+        ("ANALYTICS_MAX_LISTING_PAGES", "1.5", "a whole number"),
+        ("ANALYTICS_REFRESH_DAYS", "9999", "from 0 to 3650"),
+        ("ANALYTICS_BACKOFF_BASE", -1, "a number of seconds, 0 or more"),
+        ("ANALYTICS_PROGRESS_INTERVAL", "abc", "a number of seconds"),
+        ("ANALYTICS_RETRY_AFTER_MAX", "nan", "a number of seconds"),
+        ("ANALYTICS_FSYNC", "maybe", "True or False"),
+        ("ANALYTICS_LOOPBACK_UNTHROTTLED", "2", "True or False"),
+        ("ANALYTICS_OUTPUT_DIR", "", "a directory"),
+        ("ANALYTICS_RUN_ID", "../x", "a run id"),
+        ("ANALYTICS_BASE_URL", "caliber.az", "an http(s) origin"),
+        ("ANALYTICS_CONTACT_URL", "mailto:me@example.org", "an http(s) URL"),
+        ("ANALYTICS_BOT_NAME", "Bot (evil)", "a User-Agent product name"),
+        ("ANALYTICS_MONITOR_MAX_ERRORS", "x", "a whole number, 0 or more"),
+        ("ANALYTICS_MONITOR_MAX_REJECTS_RATIO", 1.5, "a ratio from 0 to 1"),
+        ("ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO", -0.1, "a ratio from 0 to 1"),
+        ("ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED", "-1", "a whole number, 0 or more"),
+        ("ANALYTICS_MONITOR_MIN_COVERAGE", "{views:0.5}", "not JSON"),
+        ("ANALYTICS_MONITOR_MIN_COVERAGE", {"views": 2}, "'views': 2"),
+        ("ANALYTICS_MONITOR_MIN_COVERAGE", {"view": 0.5}, "unknown key 'view'"),
+        ("ANALYTICS_MONITOR_MIN_COVERAGE_VIEWS", "abc", "a ratio from 0 to 1, or unset"),
+        ("ANALYTICS_MONITOR_REJECTS_TOLERATED", "-1", "a whole number, 0 or more"),
+        ("ANALYTICS_REJECT_RETRY_DAYS", "a week", "a number of days"),
+        ("ANALYTICS_REJECT_RETRY_DAYS", -1, "a number of days"),
+        ("ANALYTICS_REJECT_RETRY_MAX_DAYS", 0.5, "at least ANALYTICS_REJECT_RETRY_DAYS (1)"),
+        ("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS", 0, "a whole number, 1 or more"),
+        ("ANALYTICS_DATASET_FEEDS", {"s3://b/x.jsonl": "jsonl"}, "a FEEDS entry"),
+        ("ANALYTICS_FSNYC", "1", "a known setting (ANALYTICS_FSYNC?)"),
     ],
 )
-def test_settings_that_cannot_be_right_are_refused(name: str, value: object, message: str) -> None:
-    with pytest.raises(ArgumentError, match=message):
+def test_settings_outside_their_declaration_are_refused_in_one_line(
+    name: str, value: object, expected: str
+) -> None:
+    with pytest.raises(ArgumentError) as refused:
         validate_settings(settings_with(**{name: value}))
+    message = str(refused.value)
+    assert message.startswith(f"{name}: given {value!r}; expected ")
+    assert expected in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("ANALYTICS_FSYNC", "false"), ("ANALYTICS_FSYNC", 0), ("ANALYTICS_MAX_LISTING_PAGES", "7"),
+     ("ANALYTICS_MONITOR_MIN_COVERAGE", '{"views": 1, "image": 0}'),
+     ("ANALYTICS_MONITOR_MIN_COVERAGE_AUTHOR", "0.1"), ("ANALYTICS_BACKOFF_MAX", "0"),
+     ("ANALYTICS_SELECTORS", '{"subtitle": ".post_lead::text"}')],
+)
+def test_values_inside_their_declaration_pass(name: str, value: object) -> None:
+    validate_settings(settings_with(**{name: value}))
+
+
+def test_a_run_refuses_directories_it_cannot_write(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for name, value in (("ANALYTICS_OUTPUT_DIR", "/proc/caliber"),
+                        ("ANALYTICS_OUTPUT_DIR", str(blocker / "out")),
+                        ("ANALYTICS_STATE_PATH", str(blocker / "state.sqlite3")),
+                        ("ANALYTICS_STATE_PATH", str(tmp_path))):
+        settings = settings_with(**{name: value, "ANALYTICS_WRITE_RUN": True})
+        with pytest.raises(ArgumentError, match=f"^{name}: given '{value}'; expected a"):
+            validate_settings(settings)
+        validate_settings(settings_with(**{name: value}))  # not a run: nothing is written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_new_output_directory_is_checked_but_not_made(tmp_path: Path) -> None:
+    settings = settings_with(ANALYTICS_WRITE_RUN=True, ANALYTICS_OUTPUT_DIR=str(tmp_path / "a/b"),
+                             ANALYTICS_STATE_PATH=str(tmp_path / "s/state.sqlite3"))
+    validate_settings(settings)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_project_settings_are_valid() -> None:
     validate_settings(settings_with())
+
+
+def test_project_settings_take_every_default_from_the_declaration() -> None:
+    project = settings_with()
+    declared = {setting.name for setting in DECLARED}
+    assert {name for name in project if name.startswith("ANALYTICS_")} == declared
+    assert all(project[s.name] == s.default for s in DECLARED if not s.env)
+
+
+def test_the_readme_table_is_the_declaration() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert markdown_table() in readme, "paste `python -m crawler.config` into the README"

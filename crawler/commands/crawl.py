@@ -11,7 +11,7 @@ from scrapy.exceptions import UsageError
 
 from crawler import statkeys
 from crawler.arguments import ArgumentError, CrawlArguments
-from crawler.runconfig import validate_settings
+from crawler.runconfig import declare_run, validate_settings
 from crawler.spiders.analytics import AnalyticsSpider
 from crawler.state import StateLocked, open_state
 
@@ -28,8 +28,10 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.settings is not None and self.crawler_process is not None
         try:
-            CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"])
+            declare_run(self.settings)
             validate_settings(self.settings)
+            CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"],
+                                 self.settings.getint("ANALYTICS_REFRESH_DAYS"))
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
         try:

@@ -15,7 +15,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError, is_loopback, parse_base_url, parse_languages
-from crawler.runconfig import user_agent, validate_pagination_settings
+from crawler.runconfig import user_agent, validate_settings
 from crawler.site import LANGUAGES, SiteProfile
 from crawler.sitecheck import Fetcher, SiteCheck, format_report
 
@@ -51,7 +51,7 @@ class Command(ScrapyCommand):
         try:
             base_url = parse_base_url(opts.base_url or self.settings["ANALYTICS_BASE_URL"])
             languages = parse_languages(opts.lang)
-            validate_pagination_settings(self.settings)
+            validate_settings(self.settings)
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
         # Polite like a crawl: the same delay, lifted only for a loopback replica.

@@ -44,7 +44,7 @@ from crawler.normalize import (
 )
 from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
 from crawler.rejects import RetrySchedule, is_permanent
-from crawler.runconfig import apply_run_settings
+from crawler.runconfig import apply_run_settings, is_run
 from crawler.runfiles import RunPaths
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state import StateStore, close_crawl_state, crawl_state
@@ -114,8 +114,8 @@ class AnalyticsSpider(Spider):
                                          settings.getint("ANALYTICS_REFRESH_DAYS"))
         apply_run_settings(settings, arguments)
         run = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
-        state = crawl_state(crawler)
-        recovered = state.begin_run(run, format_utc(datetime.now(UTC)))
+        state = crawl_state(crawler)  # outside a run: empty, in memory (scrapy parse, shell)
+        recovered = state.begin_run(run, format_utc(datetime.now(UTC))) if is_run(settings) else 0
         spider: AnalyticsSpider = super().from_crawler(
             crawler, arguments=arguments, site=SiteProfile.from_settings(settings),
             max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"), state=state, run=run,
@@ -267,7 +267,9 @@ class AnalyticsSpider(Spider):
             return "newer"
         return "fetch"
 
-    def parse_article(self, response: Response, lang: str, again: bool) -> Iterator[Any]:
+    def parse_article(self, response: Response, lang: str = "", again: bool = False
+                      ) -> Iterator[Any]:
+        """The page as a ``RawArticle`` (``scrapy parse -c parse_article URL`` shows it)."""
         assert isinstance(response, TextResponse)
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       format_utc(datetime.now(UTC)))

@@ -1,0 +1,386 @@
+"""Every ``ANALYTICS_*`` setting, declared once: its type, default, allowed values and meaning.
+
+``crawler/settings.py`` takes its defaults from ``DECLARED``; ``check_settings`` refuses a
+value outside the declaration before the first request (one line: ``NAME: given X;
+expected Y``); the README's settings table is ``markdown_table()`` (``python -m
+crawler.config`` prints it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cssselect import SelectorError
+from parsel import Selector
+
+from crawler import site
+from crawler.arguments import ArgumentError, parse_base_url
+from crawler.items import OPTIONAL_FIELDS
+from crawler.runfiles import validate_run_id
+from crawler.urls import page_url_problem
+
+#: Prefix of the project's own settings; an unknown name with it is a typo and refused.
+PREFIX = "ANALYTICS_"
+
+#: Settings of earlier versions, refused with what replaces them.
+RETIRED: Mapping[str, str] = {
+    "ANALYTICS_PAGE_PARAM": "ANALYTICS_PAGE_URL instead, a template of the whole URL: for ?p=N "
+                            "give -s 'ANALYTICS_PAGE_URL={path}?p={n}' (replaced by "
+                            "ANALYTICS_PAGE_URL)",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A type of setting: what it accepts (``expected``) and how a given value is read.
+
+    ``read`` returns the value as the crawler uses it or raises ``ValueError`` (its message,
+    when not empty, says which part of the value is wrong).
+    """
+
+    expected: str
+    read: Callable[[Any], Any]
+
+
+def _number(value: Any, cast: Callable[[Any], Any]) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("")
+    try:
+        number = cast(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError("") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError("")
+    return number
+
+
+def integer(low: int, high: int | None = None) -> Kind:
+    """A whole number from ``low`` (to ``high``)."""
+    def read(value: Any) -> int:
+        number = _number(value, int)
+        if number < low or (high is not None and number > high):
+            raise ValueError("")
+        return int(number)
+    upto = f" from {low} to {high}" if high is not None else f", {low} or more"
+    return Kind(f"a whole number{upto}", read)
+
+
+def number(low: float, high: float | None = None, what: str = "a number") -> Kind:
+    """A finite decimal number from ``low`` (to ``high``)."""
+    def read(value: Any) -> float:
+        result = float(_number(value, float))
+        if result < low or (high is not None and result > high):
+            raise ValueError("")
+        return result
+    upto = f" from {low:g} to {high:g}" if high is not None else f", {low:g} or more"
+    return Kind(f"{what}{upto}", read)
+
+
+RATIO = number(0, 1, "a ratio")
+SECONDS = number(0, what="a number of seconds")
+DAYS = number(0, 100_000, what="a number of days")
+
+_TRUE, _FALSE = ("1", "True", "true"), ("0", "False", "false")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip() in _TRUE + _FALSE:
+        return value.strip() in _TRUE
+    raise ValueError("")
+
+
+FLAG = Kind("True or False (also 1/0, true/false)", _flag)
+
+
+def text(pattern: str | None = None, expected: str = "a non-empty text") -> Kind:
+    """A non-empty string, matching ``pattern`` when one is given."""
+    def read(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("")
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise ValueError("")
+        return value
+    return Kind(expected, read)
+
+
+def _css(value: Any) -> str:
+    css = text().read(value)
+    try:
+        Selector(text="<html></html>").css(css)
+    except (SelectorError, ValueError):
+        raise ValueError("") from None
+    return css
+
+
+def _http_url(value: Any) -> str:
+    parts = urlsplit(text().read(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("")
+    return str(value)
+
+
+def _feed_options(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError("")
+    return dict(value)
+
+
+def _base_url(value: Any) -> str:
+    try:
+        return parse_base_url(text().read(value))
+    except ArgumentError:
+        raise ValueError("") from None
+
+
+def _section_path(value: Any) -> str:
+    path = text(r"/[A-Za-z0-9/_\-.%]*").read(value)
+    if ".." in path:
+        raise ValueError("")
+    return path
+
+
+def _page_url(value: Any) -> str:
+    template = text().read(value)
+    problem = page_url_problem(template)
+    if problem:
+        raise ValueError(problem)
+    return template
+
+
+def _run_id(value: Any) -> str:
+    return validate_run_id(text().read(value))
+
+
+def optional(kind: Kind) -> Kind:
+    """``kind``, or unset (None or an empty string)."""
+    def read(value: Any) -> Any:
+        return None if value is None or value == "" else kind.read(value)
+    return Kind(f"{kind.expected}, or unset", read)
+
+
+def mapping(keys: tuple[str, ...] | None, key_doc: str, value: Kind) -> Kind:
+    """A JSON object (a dict in Python) from ``keys`` (any text when None) to ``value``."""
+    def read(given: Any) -> dict[str, Any]:
+        try:
+            data = json.loads(given) if isinstance(given, str) else given
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not JSON: {error.msg} at character {error.pos}") from None
+        if not isinstance(data, Mapping):
+            raise ValueError("not a JSON object")
+        result = {}
+        for key, item in dict(data).items():
+            if keys is not None and key not in keys:
+                raise ValueError(f"unknown key {key!r}")
+            try:
+                result[str(key)] = value.read(item)
+            except ValueError:
+                raise ValueError(f"{key!r}: {item!r}") from None
+        return result
+    return Kind(f"a JSON object of {key_doc} -> {value.expected}", read)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``ANALYTICS_*`` setting; ``env``: a server may set its default by that variable."""
+
+    name: str
+    kind: Kind
+    default: Any
+    doc: str
+    env: bool = False
+
+
+_LANGS = f"language ({', '.join(site.LANGUAGES)})"
+_TOKEN = r"[A-Za-z0-9._\-]+"
+
+#: Every setting of the project, in the order of the README's table.
+DECLARED: tuple[Setting, ...] = (
+    Setting("ANALYTICS_BASE_URL", Kind("an http(s) origin such as https://caliber.az", _base_url),
+            "https://caliber.az", "default of `-a base_url`"),
+    Setting("ANALYTICS_OUTPUT_DIR", text(expected="a directory this user can write"), "output",
+            "where `articles/`, `rejects/`, `runs/` are written", env=True),
+    Setting("ANALYTICS_STATE_PATH", text(expected="a file in a directory this user can write"),
+            "output/state.sqlite3", "the incremental state store (SQLite)", env=True),
+    Setting("ANALYTICS_WRITE_RUN", FLAG, False,
+            "set by `scrapy crawl analytics`: this process is a run and writes its files, state "
+            "and summary; the other Scrapy tools leave it off and write nothing"),
+    Setting("ANALYTICS_RUN_ID", optional(Kind("a run id such as 20261128T071500.123Z", _run_id)),
+            None, "names the run's files; the run's start time when unset"),
+    Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
+    Setting("ANALYTICS_FSYNC", FLAG, True, "fsync every record line before it counts as delivered"),
+    Setting("ANALYTICS_BOT_NAME", text(_TOKEN, "a User-Agent product name"),
+            "CaliberAnalyticsCrawler", "the bot's name in the User-Agent"),
+    Setting("ANALYTICS_BOT_VERSION", text(_TOKEN, "a User-Agent version"), "0.1",
+            "the bot's version in the User-Agent"),
+    Setting("ANALYTICS_CONTACT_URL", Kind("an http(s) URL", _http_url),
+            "https://github.com/caliber-analytics-crawler",
+            "contact page of the crawler's operator, in the User-Agent", env=True),
+    Setting("ANALYTICS_LOOPBACK_UNTHROTTLED", FLAG, False,
+            "no delays, 16 parallel requests: loopback base URLs only"),
+    Setting("ANALYTICS_MAX_LISTING_PAGES", integer(1), 2000,
+            "per language; bounds an endless pagination (an error when reached)"),
+    Setting("ANALYTICS_PROGRESS_INTERVAL", SECONDS, 60.0,
+            "seconds between progress lines (0: none)"),
+    Setting("ANALYTICS_BACKOFF_BASE", SECONDS, 2.0,
+            "seconds: site pause after a failure, doubling per retry"),
+    Setting("ANALYTICS_BACKOFF_MAX", SECONDS, 120.0, "seconds: cap of that pause"),
+    Setting("ANALYTICS_RETRY_AFTER_MAX", SECONDS, 600.0,
+            "seconds: the longest `Retry-After` obeyed"),
+    Setting("ANALYTICS_REJECT_RETRY_DAYS", DAYS, 1.0, "an open reject is retried on the next "
+            "run, then after this many days, doubling (0: every run)"),
+    Setting("ANALYTICS_REJECT_RETRY_MAX_DAYS", DAYS, 7.0,
+            "the longest interval between two retries of an open reject"),
+    # Assumed facts of the site, correctable without touching the parser.
+    Setting("ANALYTICS_SECTION_PATHS",
+            mapping(site.LANGUAGES, _LANGS, Kind("a path such as /en/category/analytics",
+                                                 _section_path)),
+            dict(site.SECTION_PATHS), "listing path per language (assumed)"),
+    Setting("ANALYTICS_PAGE_URL", Kind("a template: a path such as {path}?page={n} or a URL on "
+                                       "caliber.az, with {n} or {offset}", _page_url),
+            site.PAGE_URL, "URL of listing batch N ≥ 2 where page 1 links no next batch itself "
+            "(see *How pagination is followed*): `{n}` (batch number) or `{offset}` (cards "
+            "before the batch, `(n-1) * ANALYTICS_PAGE_SIZE`), and optionally `{limit}` "
+            "(`ANALYTICS_PAGE_SIZE`), `{path}` (the section path), `{lang}` (`en`, `ru`, `hy`), "
+            "`{slug}` (the section path's last segment). Replaces `ANALYTICS_PAGE_PARAM`, which "
+            "is now refused: `-s ANALYTICS_PAGE_PARAM=p` becomes "
+            "`-s 'ANALYTICS_PAGE_URL={path}?p={n}'` (assumed)"),
+    Setting("ANALYTICS_PAGE_SIZE", integer(1), site.PAGE_SIZE,
+            "cards on a full listing page: a page 2 that does not advance after a full page 1 "
+            "fails the run (assumed)"),
+    Setting("ANALYTICS_JSON_CARD_FIELDS",
+            mapping(tuple(site.JSON_CARD_FIELDS), "card field", text(expected="a JSON key")),
+            dict(site.JSON_CARD_FIELDS),
+            "card field → key of each object of a JSON batch's `result` (dots reach into "
+            "nested objects: `\"link.href\"`) (assumed)"),
+    Setting("ANALYTICS_VIEWS_LABELS", mapping(site.LANGUAGES, _LANGS, text()),
+            dict(site.VIEWS_LABELS), "label of the views counter (assumed for hy), checked by "
+            "`scrapy sitecheck` only: the crawl reads the number whatever its label"),
+    Setting("ANALYTICS_SELECTORS",
+            mapping(tuple(site.SELECTORS), "key of `crawler/site.py` SELECTORS",
+                    Kind("a CSS selector", _css)),
+            {}, "overrides of the CSS selectors in `crawler/site.py` by key"),
+    # Monitors (crawler/monitors.py): thresholds of the end-of-run checks.
+    Setting("ANALYTICS_MONITOR_MAX_ERRORS", integer(0), 0,
+            "errors in the log before the run is `failed`"),
+    Setting("ANALYTICS_MONITOR_MAX_REJECTS_RATIO", RATIO, 0.05,
+            "new rejects / articles before the run is `failed`"),
+    Setting("ANALYTICS_MONITOR_REJECTS_TOLERATED", integer(0), 1,
+            "new rejects that never fail a run delivering more records than that (see Monitors)"),
+    Setting("ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO", RATIO, 0.2,
+            "4xx+5xx / responses before the run is `failed`"),
+    Setting("ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED", integer(0), 3,
+            "this many 4xx/5xx never fail a run (a listing's closing 404)"),
+    Setting("ANALYTICS_MONITOR_MIN_COVERAGE",
+            mapping(OPTIONAL_FIELDS, f"optional field ({', '.join(OPTIONAL_FIELDS)})", RATIO),
+            {"views": 0.2, "category": 0.5, "subtitle": 0.2, "author": 0.0},
+            "least share of records with each optional field (author: older articles only)"),
+    *(Setting(f"ANALYTICS_MONITOR_MIN_COVERAGE_{field.upper()}", optional(RATIO), None,
+              f"the least share of `{field}` alone (wins over the dict)")
+      for field in OPTIONAL_FIELDS),
+    Setting("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS", integer(1), 20,
+            "fewer records: coverage is not judged"),
+    Setting("ANALYTICS_DATASET_FEEDS",
+            mapping(None, "URI", Kind("a FEEDS entry (a JSON object)", _feed_options)),
+            {}, "`scrapy dataset` exports, in the form of `FEEDS`"),
+)
+
+BY_NAME: Mapping[str, Setting] = {setting.name: setting for setting in DECLARED}
+
+
+def defaults(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Every declared setting's default (copies), the server's environment applied."""
+    values = {s.name: json.loads(json.dumps(s.default)) for s in DECLARED}
+    values.update({s.name: environ[s.name] for s in DECLARED if s.env and environ.get(s.name)})
+    return values
+
+
+def refusal(name: str, given: Any, expected: str, detail: str = "") -> ArgumentError:
+    """The one-line refusal of a setting: ``NAME: given X; expected Y (detail)``."""
+    return ArgumentError(f"{name}: given {given!r}; expected {expected}"
+                         + (f" ({detail})" if detail else ""))
+
+
+def read_setting(settings: Any, name: str) -> Any:
+    """The value of a declared setting, checked; ``ArgumentError`` when it is not allowed."""
+    declared = BY_NAME[name]
+    given = settings.get(name, declared.default)
+    try:
+        return declared.kind.read(given)
+    except ValueError as error:
+        raise refusal(name, given, declared.kind.expected, str(error)) from None
+
+
+def _unwritable(directory: Path) -> str | None:
+    """Why files cannot be created in ``directory`` (made later when missing), or None.
+
+    Tried for real with a temporary file (removed at once) in the nearest existing
+    directory: permissions, read-only mounts and ``/proc`` all answer truthfully.
+    """
+    probe = directory.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a directory"
+    try:
+        handle, name = tempfile.mkstemp(prefix=".write-check-", dir=probe)
+    except OSError as error:
+        return f"{probe}: {error.strerror}"
+    os.close(handle)
+    os.unlink(name)
+    return None
+
+
+def check_paths(settings: Any) -> None:
+    """The run's output directory and its state's directory can be written."""
+    output, state = Path(settings["ANALYTICS_OUTPUT_DIR"]), Path(settings["ANALYTICS_STATE_PATH"])
+    for name, problem in (
+        ("ANALYTICS_OUTPUT_DIR", _unwritable(output)),
+        ("ANALYTICS_STATE_PATH", f"{state} is a directory" if state.is_dir()
+         else _unwritable(state.parent)),
+    ):
+        if problem:
+            raise refusal(name, settings[name], BY_NAME[name].kind.expected, problem)
+
+
+def check_settings(settings: Any) -> None:
+    """Refuse any ``ANALYTICS_*`` setting that is unknown or outside its declaration."""
+    for name in sorted(settings):
+        if name in RETIRED:
+            raise refusal(name, settings[name], RETIRED[name])
+        if name.startswith(PREFIX) and name not in BY_NAME:
+            near = difflib.get_close_matches(name, BY_NAME, n=1)
+            raise refusal(name, settings[name], f"a known setting{f' ({near[0]}?)' if near else ''}"
+                          " (README, Settings)")
+    for setting in DECLARED:
+        read_setting(settings, setting.name)
+    base = read_setting(settings, "ANALYTICS_REJECT_RETRY_DAYS")
+    if read_setting(settings, "ANALYTICS_REJECT_RETRY_MAX_DAYS") < base:
+        raise refusal("ANALYTICS_REJECT_RETRY_MAX_DAYS",
+                      settings.get("ANALYTICS_REJECT_RETRY_MAX_DAYS"),
+                      f"at least ANALYTICS_REJECT_RETRY_DAYS ({base:g})")
+
+
+def markdown_table() -> str:
+    """The README's table of settings, from the declaration."""
+    def shown(setting: Setting) -> str:
+        value = "unset" if setting.default is None else json.dumps(setting.default,
+                                                                    ensure_ascii=False)
+        return f"`{value}`" + (f" (env `{setting.name}`)" if setting.env else "")
+    rows = [f"| `{s.name}` | {s.kind.expected} | {shown(s)} | {s.doc} |" for s in DECLARED]
+    return "\n".join(["| Setting | Accepts | Default | Meaning |", "|---|---|---|---|", *rows])
+
+
+if __name__ == "__main__":
+    print(markdown_table())
