@@ -1,0 +1,111 @@
+"""End to end: a wrong setting stops ``scrapy crawl`` before any request, and Scrapy's own
+tools (parse, shell, fetch, view, list, bench) work inside the project and write nothing."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crawl import ROOT, run_crawl, without_crawler_fields
+from tests.replica.handle import ReplicaHandle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[ReplicaHandle]:
+    with ReplicaHandle(articles=6, seed=3) as replica:
+        yield replica
+
+
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        ("ANALYTICS_OUTPUT_DIR=/proc/caliber",
+         "ANALYTICS_OUTPUT_DIR: given '/proc/caliber'; expected a directory this user can write"),
+        ('ANALYTICS_MONITOR_MIN_COVERAGE={"views": 2}',
+         "ANALYTICS_MONITOR_MIN_COVERAGE: given '{\"views\": 2}'; expected a JSON object"),
+        ("ANALYTICS_SECTION_PATHS={bad",
+         "ANALYTICS_SECTION_PATHS: given '{bad'; expected a JSON object"),
+        ("ANALYTICS_FSYNC=maybe", "ANALYTICS_FSYNC: given 'maybe'; expected True or False"),
+    ],
+)
+def test_a_wrong_setting_stops_the_crawl_before_any_request(
+    site: ReplicaHandle, tmp_path: Path, setting: str, line: str
+) -> None:
+    name, value = setting.split("=", 1)
+    before = len(site.requests())
+    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value})
+    assert result.returncode == 2
+    assert line in result.log
+    assert "Traceback" not in result.log
+    assert len(site.requests()) == before
+    assert not (tmp_path / "out").exists()
+
+
+def scrapy(*arguments: str, workdir: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``scrapy <arguments>`` in the project with its output and state under ``workdir``;
+    the command must succeed and leave ``workdir`` empty. Returns stdout."""
+    command = [sys.executable, "-m", "scrapy", *arguments,
+               "-s", f"ANALYTICS_OUTPUT_DIR={workdir / 'out'}",
+               "-s", f"ANALYTICS_STATE_PATH={workdir / 'state' / 'state.sqlite3'}"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+                               check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "Traceback" not in completed.stderr
+    assert list(workdir.iterdir()) == []
+    return completed.stdout
+
+
+def scraped_items(stdout: str) -> list[dict[str, Any]]:
+    """The items ``scrapy parse`` printed (a Python literal between its two headings)."""
+    block = stdout.split("# Scraped Items", 1)[1].split("\n", 1)[1].split("# Requests", 1)[0]
+    items: list[dict[str, Any]] = ast.literal_eval(block)
+    return items
+
+
+def article(site: ReplicaHandle) -> tuple[str, dict[str, Any]]:
+    """The replica URL of an English article, and its record as the truth has it."""
+    record = next(r for r in site.truth() if r["lang"] == "en")
+    return site.url(record["url"].removeprefix("https://caliber.az")), record
+
+
+def test_parse_prints_the_raw_fields_and_writes_nothing(site: ReplicaHandle,
+                                                        tmp_path: Path) -> None:
+    url, record = article(site)
+    stdout = scrapy("parse", "--spider", "analytics", "-c", "parse_article", "--nolog",
+                    "-a", f"base_url={site.base_url}", url, workdir=tmp_path)
+    [raw] = scraped_items(stdout)
+    assert raw["fetched_url"] == url
+    assert raw["canonical_href"] == record["url"]
+    assert raw["views_text"] and "title" in raw
+
+
+def test_parse_with_pipelines_prints_the_record(site: ReplicaHandle, tmp_path: Path) -> None:
+    url, record = article(site)
+    stdout = scrapy("parse", "--spider", "analytics", "-c", "parse_article", "--pipelines",
+                    "--nolog", "-a", f"base_url={site.base_url}", url, workdir=tmp_path)
+    [normalised] = scraped_items(stdout)
+    assert without_crawler_fields(normalised) == without_crawler_fields(record)
+
+
+def test_shell_fetch_view_list_work_in_the_project(site: ReplicaHandle, tmp_path: Path) -> None:
+    url, record = article(site)
+    shell = scrapy("shell", "-c", "response.css('link[rel=canonical]::attr(href)').get()", url,
+                   workdir=tmp_path)
+    assert shell.strip() == record["url"]
+    assert record["url"] in scrapy("fetch", "--nolog", url, workdir=tmp_path)
+    scrapy("view", "--nolog", url, workdir=tmp_path, env={"BROWSER": "true"})
+    assert scrapy("list", workdir=tmp_path).split() == ["analytics"]
+
+
+def test_bench_runs_in_the_project(tmp_path: Path) -> None:
+    scrapy("bench", "-s", "CLOSESPIDER_TIMEOUT=1", workdir=tmp_path)
