@@ -41,9 +41,10 @@ deploy: setup
 	SCRAPYD_USERNAME="$${SCRAPYD_USERNAME-}" SCRAPYD_PASSWORD="$${SCRAPYD_PASSWORD-}" \
 		$(VENV)/bin/scrapyd-deploy
 
-## fuzz: the parser fuzzing with many more cases than the suite (FUZZ_EXAMPLES)
+## fuzz: the parser fuzzing with many more cases than the suite (FUZZ_EXAMPLES), new
+##       random ones each time (the suite's are fixed: tests/conftest.py)
 fuzz: setup
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q tests/test_fuzz.py
 
 ## faults: the long fault-injected crawl (500 articles) and SIGKILL trials of issue 7
 faults: setup

@@ -12,7 +12,7 @@ import time
 from functools import lru_cache
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from lxml import etree, html
@@ -27,8 +27,7 @@ from tests.replica.render import render_article, render_listing
 from tests.responses import SAMPLES
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=5000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=EXAMPLES)  # deadline, health checks: tests/conftest.py
 BASE = "http://127.0.0.1:8000"
 VALIDATOR = Draft202012Validator(article_schema())
 

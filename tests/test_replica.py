@@ -234,7 +234,7 @@ def test_every_article_page_yields_its_truth(seed: int) -> None:
         assert parse_article(page, article.url) == truth[article.url], article.url
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12)
 @given(seed=st.integers(min_value=0, max_value=10**6), articles=st.integers(1, 24))
 def test_any_seed_yields_its_truth(seed: int, articles: int) -> None:
     site = build_site(seed, articles)
