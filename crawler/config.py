@@ -322,7 +322,7 @@ def read_setting(settings: Any, name: str) -> Any:
         raise refusal(name, given, declared.kind.expected, str(error)) from None
 
 
-def _unwritable(directory: Path) -> str | None:
+def unwritable_reason(directory: Path) -> str | None:
     """Why files cannot be created in ``directory`` (made later when missing), or None.
 
     Tried for real with a temporary file (removed at once) in the nearest existing
@@ -346,9 +346,9 @@ def check_paths(settings: Any) -> None:
     """The run's output directory and its state's directory can be written."""
     output, state = Path(settings["ANALYTICS_OUTPUT_DIR"]), Path(settings["ANALYTICS_STATE_PATH"])
     for name, problem in (
-        ("ANALYTICS_OUTPUT_DIR", _unwritable(output)),
+        ("ANALYTICS_OUTPUT_DIR", unwritable_reason(output)),
         ("ANALYTICS_STATE_PATH", f"{state} is a directory" if state.is_dir()
-         else _unwritable(state.parent)),
+         else unwritable_reason(state.parent)),
     ):
         if problem:
             raise refusal(name, settings[name], BY_NAME[name].kind.expected, problem)

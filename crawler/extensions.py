@@ -135,6 +135,11 @@ def run_rejects(paths: RunPaths) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.endswith("\n")]
 
 
+def utc_ms(moment: datetime) -> str:
+    """A UTC time to the millisecond, ``2026-11-28T07:15:00.123Z``: start and end of a run."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
     """The run summary: what ran, what came out, what went wrong, and the verdict."""
     assert crawler.stats is not None
@@ -151,8 +156,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "spider": spider.name,
         "status": "failed" if failures else "ok",
         "failed_checks": failures,
-        "started_at": started.isoformat() if started else None,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "started_at": utc_ms(started) if started else None,
+        "finished_at": utc_ms(datetime.now(UTC)),
         "finish_reason": reason,
         "arguments": arguments,
         "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},
@@ -178,7 +183,9 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
             for name in OPTIONAL_FIELDS
         },
         "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
-        "files": {"articles": str(paths.articles), "rejects": str(paths.rejects)},
+        # Only the files the run wrote: an article file appears with the first record.
+        "files": {name: str(path) for name, path in
+                  (("articles", paths.articles), ("rejects", paths.rejects)) if path.exists()},
     }
 
 

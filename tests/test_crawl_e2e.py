@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -64,6 +65,13 @@ def test_summary_tells_the_run(full_crawl: CrawlResult) -> None:
     assert summary["new_rejects"] == summary["known_rejects"] == summary["open_rejects"] == []
     assert summary["requests"]["by_status"]["200"] > 60
     assert 0 < summary["field_coverage"]["views"] < 1
+    # Only the files written (no reject, so no rejects file), times to the millisecond.
+    assert summary["files"] == {"articles": str(full_crawl.output_dir / "articles" /
+                                                f"{summary['run_id']}.jsonl")}
+    started, finished = summary["started_at"], summary["finished_at"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", at)
+               for at in (started, finished))
+    assert finished >= started
 
 
 def test_only_robots_listings_and_cards_are_requested(

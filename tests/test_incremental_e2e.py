@@ -75,9 +75,9 @@ def test_day_two_costs_the_floor_and_refresh_keeps_views_current(tmp_path: Path)
 
 def run_records(result: CrawlResult) -> list[dict]:
     """The records of the last run of ``result`` only (its own articles file)."""
-    path = Path(result.summary["files"]["articles"])
-    if not path.exists():
+    if "articles" not in result.summary["files"]:  # the run delivered nothing
         return []
+    path = Path(result.summary["files"]["articles"])
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 

@@ -109,3 +109,39 @@ def test_shell_fetch_view_list_work_in_the_project(site: ReplicaHandle, tmp_path
 
 def test_bench_runs_in_the_project(tmp_path: Path) -> None:
     scrapy("bench", "-s", "CLOSESPIDER_TIMEOUT=1", workdir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (("dataset",), "ANALYTICS_OUTPUT_DIR: given 'MISSING'; expected a directory with run "
+                       "files (articles/*.jsonl, runs/*.json); MISSING has none"),
+        (("report",), "ANALYTICS_OUTPUT_DIR: given 'MISSING'; expected a directory with run "
+                      "files"),
+        (("dataset", "-s", "ANALYTICS_DATASET_FEEDS={x"),
+         "ANALYTICS_DATASET_FEEDS: given '{x'; expected a JSON object"),
+        (("sitecheck", "--base-url", "BASE_URL", "--articles", "0"),
+         "argument --articles: given '0'; expected a whole number, 1 or more"),
+        (("sitecheck", "--base-url", "BASE_URL", "-s", "ANALYTICS_PAGE_URL={path}?page=2"),
+         "ANALYTICS_PAGE_URL: given '{path}?page=2'; expected a template"),
+    ],
+)
+def test_dataset_report_and_sitecheck_refuse_a_mistake_with_exit_2(
+    site: ReplicaHandle, tmp_path: Path, arguments: tuple[str, ...], line: str
+) -> None:
+    missing = tmp_path / "mistyped"
+
+    def fill(text: str) -> str:
+        return text.replace("MISSING", str(missing)).replace("BASE_URL", site.base_url)
+
+    before = len(site.requests())
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapy", *map(fill, arguments),
+         "-s", f"ANALYTICS_OUTPUT_DIR={missing}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 2
+    assert fill(line) in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not missing.exists()
+    assert len(site.requests()) == before

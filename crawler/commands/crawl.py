@@ -11,7 +11,8 @@ from scrapy.exceptions import UsageError
 
 from crawler import statkeys
 from crawler.arguments import ArgumentError, CrawlArguments
-from crawler.runconfig import declare_run, validate_settings
+from crawler.commands import check_settings_or_exit
+from crawler.runconfig import declare_run
 from crawler.spiders.analytics import AnalyticsSpider
 from crawler.state import StateLocked, open_state
 
@@ -27,9 +28,9 @@ class Command(ScrapyCrawlCommand):
             super().run(args, opts)
             return
         assert self.settings is not None and self.crawler_process is not None
+        declare_run(self.settings)
+        check_settings_or_exit(self.settings)
         try:
-            declare_run(self.settings)
-            validate_settings(self.settings)
             CrawlArguments.parse(opts.spargs, self.settings["ANALYTICS_BASE_URL"],
                                  self.settings.getint("ANALYTICS_REFRESH_DAYS"))
         except ArgumentError as error:

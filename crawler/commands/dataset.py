@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import feed_process_params_from_cli
+
+from crawler.commands import check_settings_or_exit, output_dir_with_runs
 
 # crawler.dataset (pyarrow) is imported inside the methods: Scrapy imports every command
 # module for every command, and pyarrow would cost each crawl ~0.5 s and ~60 MB.
@@ -60,6 +61,7 @@ class Command(ScrapyCommand):
 
         super().process_options(args, opts)
         assert self.settings is not None
+        check_settings_or_exit(self.settings)  # before ANALYTICS_DATASET_FEEDS is read
         self.settings.set("FEED_EXPORTERS", {**self.settings.getdict("FEED_EXPORTERS"),
                                              **DATASET_FEED_EXPORTERS}, priority="cmdline")
         feeds: dict[str, Any] = dict(self.settings.getdict("ANALYTICS_DATASET_FEEDS"))
@@ -75,8 +77,7 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy dataset takes no arguments", print_help=True)
         assert self.settings is not None
         try:
-            result = consolidate(Path(self.settings["ANALYTICS_OUTPUT_DIR"]),
-                                 rebuild=opts.rebuild)
+            result = consolidate(output_dir_with_runs(self.settings), rebuild=opts.rebuild)
         except DatasetError as error:
             print(f"scrapy dataset: {error}", file=sys.stderr)
             self.exitcode = EXIT_FAILED

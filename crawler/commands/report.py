@@ -15,6 +15,9 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands import check_settings_or_exit, output_dir_with_runs
+from crawler.config import unwritable_reason
+
 # crawler.dataset (pyarrow) and crawler.report (matplotlib) are imported inside ``run``:
 # Scrapy imports every command module for every command, crawls included (~1 s, ~110 MB).
 
@@ -55,7 +58,17 @@ class Command(ScrapyCommand):
         if args:
             raise UsageError("scrapy report takes no arguments", print_help=True)
         assert self.settings is not None
-        output_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"])
+        check_settings_or_exit(self.settings)
+        output_dir = output_dir_with_runs(self.settings)
+        report_path = Path(opts.output) if opts.output else None
+        for option, given, problem in (
+            ("--output", opts.output, report_path and ("it is a directory" if report_path.is_dir()
+                                                       else unwritable_reason(report_path.parent))),
+            ("--png", opts.png, opts.png and unwritable_reason(Path(opts.png))),
+        ):
+            if problem:
+                raise UsageError(f"{option}: given {given!r}; expected a path this user can "
+                                 f"write ({problem})", print_help=False)
         try:
             print(consolidate(output_dir).describe())
         except DatasetError as error:
@@ -63,7 +76,7 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_FAILED
             return
         min_records = self.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
-        path = write_report(output_dir, min_records, Path(opts.output) if opts.output else None)
+        path = write_report(output_dir, min_records, report_path)
         print(f"Report written: {path.resolve()} (open it in a browser: "
               f"file://{path.resolve()})")
         if opts.png:

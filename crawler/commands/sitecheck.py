@@ -15,12 +15,20 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError, is_loopback, parse_base_url, parse_languages
-from crawler.runconfig import user_agent, validate_settings
+from crawler.commands import check_settings_or_exit
+from crawler.runconfig import user_agent
 from crawler.site import LANGUAGES, SiteProfile
 from crawler.sitecheck import Fetcher, SiteCheck, format_report
 
 #: Exit code when at least one check failed.
 EXIT_CHECK_FAILED = 1
+
+
+def positive_int(value: str) -> int:
+    """``--articles``: a whole number of at least 1 (argparse refuses anything else, exit 2)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"given {value!r}; expected a whole number, 1 or more")
+    return int(value)
 
 
 class Command(ScrapyCommand):
@@ -40,7 +48,7 @@ class Command(ScrapyCommand):
                             help="site to check (default: ANALYTICS_BASE_URL)")
         parser.add_argument("--lang", default=",".join(LANGUAGES),
                             help="languages, comma-separated (default: all)")
-        parser.add_argument("--articles", type=int, default=5,
+        parser.add_argument("--articles", type=positive_int, default=5,
                             help="at most this many articles per language (default 5): "
                                  "more than the first only while a field has not shown up")
 
@@ -48,10 +56,10 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if args:
             raise UsageError("sitecheck takes no positional arguments", print_help=True)
+        check_settings_or_exit(self.settings)
         try:
             base_url = parse_base_url(opts.base_url or self.settings["ANALYTICS_BASE_URL"])
             languages = parse_languages(opts.lang)
-            validate_settings(self.settings)
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
         # Polite like a crawl: the same delay, lifted only for a loopback replica.
