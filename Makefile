@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo crawl clean fuzz faults deploy audit
+.PHONY: setup test lint demo crawl clean fuzz faults deploy audit package-check
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ demo: setup
 ## crawl: crawl the live site politely into output/ (needs network access to caliber.az)
 crawl: setup
 	$(VENV)/bin/scrapy crawl analytics
+
+## package-check: build a wheel from this checkout, install it into a fresh venv in a
+##                temporary directory (dependencies from pyproject.toml, held to the pins of
+##                constraints.txt) and run `scrapy list` there from the project directory
+package-check: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && set -e && \
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-w "$$tmp/dist" . && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt "$$tmp"/dist/*.whl && \
+	(cd / && "$$tmp/venv/bin/python" -c "import crawler.config, crawler.validation as v; \
+		assert '/site-packages/crawler/' in crawler.config.__file__; v.article_schema()") && \
+	spiders=$$(env -u PYTHONPATH "$$tmp/venv/bin/scrapy" list) && \
+	test "$$spiders" = analytics && echo "package-check: the installed wheel lists '$$spiders'"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
