@@ -51,15 +51,20 @@ def test_a_wrong_setting_stops_the_crawl_before_any_request(
     assert not (tmp_path / "out").exists()
 
 
+def run_scrapy(*arguments: str, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """``scrapy <arguments>`` in the project directory, as a subprocess."""
+    return subprocess.run([sys.executable, "-m", "scrapy", *arguments], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+
+
 def scrapy(*arguments: str, workdir: Path, env: dict[str, str] | None = None) -> str:
     """Run ``scrapy <arguments>`` in the project with its output and state under ``workdir``;
     the command must succeed and leave ``workdir`` empty. Returns stdout."""
-    command = [sys.executable, "-m", "scrapy", *arguments,
-               "-s", f"ANALYTICS_OUTPUT_DIR={workdir / 'out'}",
-               "-s", f"ANALYTICS_STATE_PATH={workdir / 'state' / 'state.sqlite3'}"]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                               env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                               check=False)
+    completed = run_scrapy(*arguments, "-s", f"ANALYTICS_OUTPUT_DIR={workdir / 'out'}",
+                           "-s", f"ANALYTICS_STATE_PATH={workdir / 'state' / 'state.sqlite3'}",
+                           env=env)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "Traceback" not in completed.stderr
     assert list(workdir.iterdir()) == []
@@ -137,13 +142,22 @@ def test_dataset_report_and_sitecheck_refuse_a_mistake_with_exit_2(
         return text.replace("MISSING", str(missing)).replace("BASE_URL", site.base_url)
 
     before = len(site.requests())
-    completed = subprocess.run(
-        [sys.executable, "-m", "scrapy", *map(fill, arguments),
-         "-s", f"ANALYTICS_OUTPUT_DIR={missing}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    completed = run_scrapy(*map(fill, arguments), "-s", f"ANALYTICS_OUTPUT_DIR={missing}")
     assert completed.returncode == 2
     assert fill(line) in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not missing.exists()
     assert len(site.requests()) == before
+
+
+def test_report_refuses_an_output_it_cannot_write_before_touching_the_dataset(
+    tmp_path: Path
+) -> None:
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "20261128T071500.123Z.json").write_text("{}")
+    completed = run_scrapy("report", "-o", "/proc/caliber/report.html",
+                           "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}")
+    assert completed.returncode == 2
+    assert ("--output: given '/proc/caliber/report.html'; expected a path this user can write"
+            in completed.stderr)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
