@@ -247,6 +247,9 @@ DECLARED: tuple[Setting, ...] = (
             mapping(site.LANGUAGES, _LANGS, Kind("a path such as /en/category/analytics",
                                                  _section_path)),
             dict(site.SECTION_PATHS), "listing path per language (assumed)"),
+    Setting("ANALYTICS_SECTION_LABELS", mapping(site.LANGUAGES, _LANGS, text()),
+            dict(site.SECTION_LABELS), "the section's label in each home page's menu, by "
+            "which `scrapy sitecheck` finds the section path (assumed for ru and hy)"),
     Setting("ANALYTICS_PAGE_URL", Kind("a template: a path such as {path}?page={n} or a URL on "
                                        "caliber.az, with {n} or {offset}", _page_url),
             site.PAGE_URL, "URL of listing batch N ≥ 2 where page 1 links no next batch itself "

@@ -38,6 +38,11 @@ SECTION_PATHS: Mapping[str, str] = {
     "hy": "/arm/category/analytics",
 }
 
+#: Label of the section's link in each language's menu (en seen there; ru, hy seen as the
+#: section's label, assumed in the menu; ``ANALYTICS_SECTION_LABELS``): ``scrapy sitecheck``
+#: finds the listing path by it on the home pages.
+SECTION_LABELS: Mapping[str, str] = {"en": "ANALYTICS", "ru": "АНАЛИТИКА", "hy": "ՎԵՐԼՈՒԾՈՒԹՅՈՒՆ"}
+
 #: URL of listing batch N >= 2 (assumed; ``ANALYTICS_PAGE_URL``), used only where the
 #: listing's first page links no next page itself. Placeholders: ``PAGE_URL_FIELDS``.
 PAGE_URL = "{path}?page={n}"
@@ -51,6 +56,14 @@ PAGE_URL_FIELDS: Mapping[str, str] = {
     "lang": "the language code (en, ru, hy)",
     "slug": "the section's slug, the last segment of its path (analytics, analitika)",
 }
+
+#: Templates of batch N the site is known to have used (assumed): ``scrapy sitecheck`` tries
+#: them, one request each, when page 1 links no next batch and ``ANALYTICS_PAGE_URL`` brings
+#: no new cards after a full page 1. The query (the default), path pages, and the older back
+#: end's JSON route ``category/{slug}/posts`` (its ``/api/{lang}/`` prefix assumed).
+PAGE_URL_CANDIDATES: tuple[str, ...] = (
+    PAGE_URL, "{path}/page/{n}", "/api/{lang}/category/{slug}/posts?limit={limit}&page={n}",
+)
 
 #: Cards on a full listing page (assumed, as the older back end had; ``ANALYTICS_PAGE_SIZE``).
 PAGE_SIZE = 18
@@ -68,7 +81,8 @@ JSON_PAGES_LEFT_KEY = "pages_left"
 VIEWS_LABELS: Mapping[str, str] = {"en": "Views", "ru": "Просмотров", "hy": "Դիտումներ"}
 
 #: CSS selectors of the listing and article markup (``ANALYTICS_SELECTORS`` overrides
-#: any of them). All seen, except ``subtitle`` and ``author`` (assumed class names).
+#: any of them). All seen, except ``subtitle`` and ``author`` (assumed class names);
+#: ``nav_link`` is the home page's menu, read by ``scrapy sitecheck`` only.
 SELECTORS: Mapping[str, str] = {
     "card": "div.float_block",
     "card_link": "a[href]",
@@ -93,6 +107,7 @@ SELECTORS: Mapping[str, str] = {
     "cover": ".post_cover::attr(style)",
     "views": ".post_hits",
     "body": ".post_body",
+    "nav_link": "nav a[href]",
 }
 
 #: Texts of a pager's "next" link, case-folded, arrows around them ignored ("Next »"),
@@ -145,6 +160,7 @@ class SiteProfile:
     page_url: str = PAGE_URL
     page_size: int = PAGE_SIZE
     json_card_fields: Mapping[str, str] = field(default_factory=lambda: dict(JSON_CARD_FIELDS))
+    section_labels: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_LABELS))
     views_labels: Mapping[str, str] = field(default_factory=lambda: dict(VIEWS_LABELS))
     selectors: Mapping[str, str] = field(default_factory=lambda: dict(SELECTORS))
 
@@ -160,6 +176,8 @@ class SiteProfile:
             page_size=settings.getint("ANALYTICS_PAGE_SIZE", profile.page_size),
             json_card_fields={**profile.json_card_fields,
                               **settings.getdict("ANALYTICS_JSON_CARD_FIELDS")},
+            section_labels={**profile.section_labels,
+                            **settings.getdict("ANALYTICS_SECTION_LABELS")},
             views_labels={**profile.views_labels, **settings.getdict("ANALYTICS_VIEWS_LABELS")},
             selectors={**profile.selectors, **settings.getdict("ANALYTICS_SELECTORS")},
         )

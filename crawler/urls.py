@@ -66,6 +66,12 @@ def page_url_problem(template: str) -> str | None:
     return None
 
 
+def allowed_domains(base_url: str) -> list[str]:
+    """The spider's ``allowed_domains``: the base URL's host only, so Scrapy's offsite
+    middleware drops a redirect to any other host (the site's links are mapped onto it)."""
+    return [_hostname(base_url)]
+
+
 def is_site_host(host: str, base_url: str) -> bool:
     """True for the site's own hosts and for the host the crawl runs against."""
     return host in SITE_HOSTS or host == _hostname(base_url)

@@ -1,8 +1,9 @@
 """``scrapy sitecheck``: is the site still shaped the way the crawler assumes?
 
-Fetches one listing page (and page 2) and an article per language and reports, for every
-assumption of docs/site.md, pass or fail with what it saw instead. Exit 0 only when all
-pass: the command to run first against the live site, and after any failed run.
+Per language it reads the home page's menu, the section's page 1, its next batch and a few
+articles through the crawl's own downloader (``crawler.sitecheck.spider``), and prints a
+verdict per assumption and the settings the site needs. Exit 0 unless a check failed:
+the command to run first against the live site, and after any failed run.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler.arguments import ArgumentError, is_loopback, parse_base_url, parse_languages
+from crawler.arguments import ArgumentError, parse_base_url, parse_languages
 from crawler.commands import check_settings_or_exit
-from crawler.runconfig import user_agent
-from crawler.site import LANGUAGES, SiteProfile
-from crawler.sitecheck import Fetcher, SiteCheck, format_report
+from crawler.site import LANGUAGES
+from crawler.sitecheck.findings import format_report
+from crawler.sitecheck.spider import SiteCheckSpider
 
-#: Exit code when at least one check failed.
+#: Exit code when at least one check failed (or the check could not finish).
 EXIT_CHECK_FAILED = 1
 
 
@@ -33,14 +35,13 @@ def positive_int(value: str) -> int:
 
 class Command(ScrapyCommand):
     requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    default_settings: ClassVar[dict[str, Any]] = {}
 
     def syntax(self) -> str:
         return "[--base-url URL] [--lang en,ru,hy] [--articles N]"
 
     def short_desc(self) -> str:
-        return "Check the site against every assumption of the crawler (exit 0: all pass)"
+        return "Check the site against every assumption of the crawler (exit 0: nothing failed)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -52,8 +53,15 @@ class Command(ScrapyCommand):
                             help="at most this many articles per language (default 5): "
                                  "more than the first only while a field has not shown up")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         assert self.settings is not None
+        # The report is the output: the log (stderr) shows only warnings, unless asked.
+        if (self.settings.getpriority("LOG_LEVEL") or 0) <= SETTINGS_PRIORITIES["project"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="project")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None and self.crawler_process is not None
         if args:
             raise UsageError("sitecheck takes no positional arguments", print_help=True)
         check_settings_or_exit(self.settings)
@@ -62,14 +70,19 @@ class Command(ScrapyCommand):
             languages = parse_languages(opts.lang)
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
-        # Polite like a crawl: the same delay, lifted only for a loopback replica.
-        fast = self.settings.getbool("ANALYTICS_LOOPBACK_UNTHROTTLED") and is_loopback(base_url)
-        fetcher = Fetcher(base_url, user_agent(self.settings),
-                          delay=0.0 if fast else self.settings.getfloat("DOWNLOAD_DELAY"),
-                          timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT"))
-        checks = SiteCheck(fetcher, SiteProfile.from_settings(self.settings),
-                           articles=opts.articles).run(languages)
-        print(format_report(base_url, checks))
+        crawler = self.crawler_process.create_crawler(SiteCheckSpider)
+        self.crawler_process.crawl(crawler, base_url=base_url, languages=languages,
+                                   articles=opts.articles)
+        self.crawler_process.start()
+        spider = crawler.spider
+        if not isinstance(spider, SiteCheckSpider) or crawler.stats is None:
+            print("scrapy sitecheck: the check did not start (see the log)", file=sys.stderr)
+            self.exitcode = EXIT_CHECK_FAILED
+            return
+        findings = spider.findings
+        findings.requests = int(crawler.stats.get_value("downloader/request_count", 0))
+        findings.retries = int(crawler.stats.get_value("retry/count", 0))
+        print(format_report(base_url, findings))
         sys.stdout.flush()
-        if any(check.failed for check in checks):
+        if findings.failed or findings.aborted:
             self.exitcode = EXIT_CHECK_FAILED

@@ -48,7 +48,7 @@ from crawler.runconfig import apply_run_settings, is_run
 from crawler.runfiles import RunPaths
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state import StateStore, close_crawl_state, crawl_state
-from crawler.urls import canonical_url, fetch_url
+from crawler.urls import allowed_domains, canonical_url, fetch_url
 from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -96,7 +96,7 @@ class AnalyticsSpider(Spider):
         self.max_pages = max_pages
         self.state = state
         self.run = run
-        self.allowed_domains = [urlsplit(arguments.base_url).hostname or ""]
+        self.allowed_domains = allowed_domains(arguments.base_url)
         self.fetched_canonical: set[str] = set()
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()

@@ -33,13 +33,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hang-seconds", type=float, default=60.0, help="hang of the timeout fault")
     p.add_argument("--pagination", choices=PAGINATIONS, default="query",
                    help="how listings page (tests/replica/README.md)")
+    p.add_argument("--lang-articles", type=per_language, default=None,
+                   help="articles per language, e.g. 'en=40,ru=5,hy=5' (instead of --articles)")
+    p.add_argument("--rare-fields", type=field_names, default=(),
+                   help="optional fields kept on one article in ten, e.g. 'subtitle,image'")
     return p.parse_args(argv)
+
+
+def per_language(value: str) -> dict[str, int]:
+    """`en=40,ru=5` -> {"en": 40, "ru": 5}."""
+    try:
+        pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+        return {lang.strip(): int(count) for lang, count in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected LANG=N,... such as en=40,ru=5") from None
+
+
+def field_names(value: str) -> tuple[str, ...]:
+    """`subtitle,image` -> ("subtitle", "image")."""
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def main(argv: list[str] | None = None) -> None:
     """Build the site, apply faults, listen, print the base URL, serve until SIGTERM/SIGINT."""
     args = parse_args(argv)
-    site = build_site(args.seed, args.articles)
+    site = build_site(args.seed, args.articles, args.lang_articles, args.rare_fields)
     plan = parse_faults(args.faults, args.seed)
     site.set_broken(plan.broken_rate, plan.defect_paths)
     options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds,

@@ -30,6 +30,11 @@ LAST_DATE = datetime(2026, 11, 20)
 LEGACY_BEFORE = datetime(2023, 1, 1)  # the older template (`.post_author`, "date - time")
 VIEWS_STYLES = ("plain", "space", "nbsp", "nbsp_entity", "comma", "dot")
 PREVIEW_POSITIONS = (2, 9)  # where the robots-disallowed preview cards sit on en page 1
+#: Optional fields `rare_fields` can make rare: record field -> Article attributes emptied.
+RARE_FIELDS: dict[str, tuple[str, ...]] = {
+    "subtitle": ("subtitle", "subtitle_html"), "image": ("image",), "author": ("author",),
+}  # fmt: skip
+RARE_EVERY = 10  # a rare field stays on one article in RARE_EVERY (by key)
 
 
 def baku_iso(local: datetime) -> str:
@@ -332,8 +337,41 @@ class Site:
         self.version += 1
 
 
-def build_site(seed: int, articles: int) -> Site:
-    """Generate `articles` Analytics articles (languages round-robin) plus previews/off-section."""
+def language_order(articles: int, per_lang: dict[str, int] | None = None) -> list[str]:
+    """The language of each article: round-robin en, ru, hy, or round-robin over the
+    languages that still have articles left of `per_lang` (then `articles` is ignored)."""
+    if not per_lang:
+        return [LANGS[i % len(LANGS)] for i in range(articles)]
+    unknown = set(per_lang) - set(LANGS)
+    if unknown:
+        raise ValueError(f"unknown languages {sorted(unknown)}; known: {', '.join(LANGS)}")
+    left = {lang: per_lang.get(lang, 0) for lang in LANGS}
+    order: list[str] = []
+    while any(left.values()):
+        for lang in LANGS:
+            if left[lang]:
+                order.append(lang)
+                left[lang] -= 1
+    return order
+
+
+def make_rare(articles: list[Article], fields: tuple[str, ...]) -> None:
+    """Keep each of `fields` (record names, RARE_FIELDS) on one article in RARE_EVERY only."""
+    for name in fields:
+        if name not in RARE_FIELDS:
+            raise ValueError(f"unknown rare field {name!r}; known: {', '.join(RARE_FIELDS)}")
+        for article in articles:
+            if article.key % RARE_EVERY != RARE_EVERY - 1:
+                for attribute in RARE_FIELDS[name]:
+                    setattr(article, attribute, None)
+
+
+def build_site(seed: int, articles: int, per_lang: dict[str, int] | None = None,
+               rare_fields: tuple[str, ...] = ()) -> Site:  # fmt: skip
+    """Generate `articles` Analytics articles (languages round-robin; or `per_lang` of each),
+    plus previews/off-section; `rare_fields` are kept on one article in RARE_EVERY."""
+    langs = language_order(articles, per_lang)
+    articles = len(langs)
     date_rng = random.Random(f"{seed}:dates")
     dates: list[datetime] = []
     seen: set[datetime] = set()
@@ -344,9 +382,10 @@ def build_site(seed: int, articles: int) -> Site:
             dates.append(local)
     factory = ArticleFactory(seed)
     made = [
-        factory.make(i, LANGS[i % len(LANGS)], dates[i], random.Random(f"{seed}:article:{i}"))
+        factory.make(i, langs[i], dates[i], random.Random(f"{seed}:article:{i}"))
         for i in range(articles)
     ]
+    make_rare(made, rare_fields)
     _number_older(made, random.Random(f"{seed}:numbers"))
     extra = articles
 

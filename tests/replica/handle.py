@@ -50,6 +50,8 @@ class ReplicaHandle:
         log: bool = True,
         extra_args: tuple[str, ...] = (),
         pagination: str | None = None,
+        lang_articles: dict[str, int] | None = None,
+        rare_fields: tuple[str, ...] = (),
     ) -> None:
         self._own_dir: Path | None = None  # a temporary directory we made, removed at stop
         if log_path is None:
@@ -64,6 +66,9 @@ class ReplicaHandle:
             "--slow-seconds": slow_seconds,
             "--hang-seconds": hang_seconds,
             "--pagination": pagination,
+            "--lang-articles": ",".join(f"{k}={v}" for k, v in lang_articles.items())
+            if lang_articles else None,
+            "--rare-fields": ",".join(rare_fields) or None,
         }
         self.base_url = ""
         self.proc: subprocess.Popen[str] | None = None

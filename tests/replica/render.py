@@ -263,3 +263,12 @@ def render_simple(site: Site, lang_code: str, heading: str) -> bytes:
     lang = LANG[lang_code]
     main = f'<div class="category_page"><h1 class="category_title">{heading}</h1></div>\n'
     return page(site, lang, main, heading, None)
+
+
+def render_home(site: Site, lang_code: str) -> bytes:
+    """A language's home page: the site's chrome (its menu links the sections) and the
+    newest Analytics cards."""
+    lang = LANG[lang_code]
+    cards = "".join(card(a) for a in site.listing_page(lang_code, 1)[:6])
+    main = (f'<div class="home_page"><div class="float_blocks">\n{cards}</div></div>\n')
+    return page(site, lang, main, "Caliber.Az", f"{lang.home}")

@@ -20,15 +20,16 @@ from urllib.parse import parse_qs
 
 from .faults import ERROR_STATUS, FaultPlan, normalize
 from .generator import Site
-from .lang import LANG
+from .lang import LANG, LANGS
 from .paging import Paging
-from .render import ROBOTS_TXT, render_article, render_simple
+from .render import ROBOTS_TXT, render_article, render_home, render_simple
 
 HTML = "text/html; charset=utf-8"
 REASONS = {
     200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
     429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
+HOMES: dict[str, str] = {f"/{LANG[code].prefix}": code for code in LANGS}
 CONTROL = "/__replica__/"
 MAX_HEAD = 64 * 1024
 CACHE_LIMIT = 4096
@@ -73,6 +74,8 @@ class Pages:
         if listing is not None:
             status, body, content_type = listing
             return Page(status, body, content_type, "listing")
+        if path in HOMES:
+            return Page(200, render_home(self.site, HOMES[path]))
         article = self.site.article_at(path)
         defect = self.site.defect(article) if article is not None else None
         if article is not None and defect != "gone":

@@ -1,0 +1,2 @@
+"""``scrapy sitecheck``: checks (``checks``, ``pagination``, ``clues``), fetching (``spider``)
+and the report (``findings``)."""

@@ -1,0 +1,181 @@
+"""The fetching of ``scrapy sitecheck``: the crawl's own downloader, one page at a time.
+
+``SiteCheckSpider`` asks for every page through Scrapy's engine with the project's
+settings, so the check meets the site exactly as a crawl does: robots.txt first, the
+crawler's User-Agent, ``DOWNLOAD_DELAY`` (and AutoThrottle), retries with the project's
+backoff, the ``Retry-After`` pause (``SitePauseMiddleware``), ``DOWNLOAD_MAXSIZE``, and no
+redirect to another host (the crawl's ``allowed_domains``). Pages go to the pure checks of
+``crawler.sitecheck.checks``. It is not in ``SPIDER_MODULES``: ``scrapy crawl`` does not
+offer it; ``scrapy sitecheck`` runs it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
+from twisted.python.failure import Failure
+
+from crawler.arguments import CrawlArguments
+from crawler.monitors import coverage_thresholds
+from crawler.runconfig import apply_run_settings
+from crawler.site import LANGUAGE_PREFIXES, PAGE_URL_CANDIDATES, SiteProfile
+from crawler.sitecheck.checks import (
+    ArticleSample,
+    Fetched,
+    check_articles,
+    check_cards,
+    check_listing_path,
+    check_section,
+)
+from crawler.sitecheck.findings import Findings
+from crawler.sitecheck.pagination import (
+    Batch,
+    PaginationProbe,
+    detect_pagination,
+    judge_pagination,
+    template_url,
+)
+from crawler.spiders.analytics import failure_reason
+from crawler.urls import allowed_domains, listing_url, origin_of
+from crawler.walk import TEMPLATE
+
+#: What ``fetch`` answers for a page robots.txt forbids: skipped, as the crawl skips it.
+ROBOTS_FORBIDDEN = "robots.txt forbids it"
+#: Sampled articles that may fail (after their retries) before a language stops sampling.
+MAX_FAILED_ARTICLES = 3
+
+
+class SiteCheckSpider(Spider):
+    """Checks the site in three rounds: the section and page 1 of each language, the next
+    batch of each listing, then a few articles of each."""
+
+    name = "sitecheck"
+    # A check writes nothing: no records, no run files, no run summary.
+    custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}  # noqa: RUF012 (Scrapy's)
+
+    def __init__(self, base_url: str, languages: tuple[str, ...], articles: int,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url
+        self.languages = languages
+        self.articles = max(1, articles)
+        self.allowed_domains = allowed_domains(base_url)
+        self.findings = Findings()
+        self.site = SiteProfile()
+        self.coverage: dict[str, float] = {}
+        self.min_records = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteCheckSpider:
+        settings = crawler.settings
+        # The crawl's run settings: its User-Agent, politeness lifted only for loopback.
+        apply_run_settings(settings, CrawlArguments.parse({"base_url": kwargs["base_url"]},
+                                                          settings["ANALYTICS_BASE_URL"]))
+        spider: SiteCheckSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.site = SiteProfile.from_settings(settings)
+        spider.coverage = coverage_thresholds(settings)
+        spider.min_records = settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Runs the whole check here, awaiting each page; yields no request of its own."""
+        started = time.monotonic()
+        try:
+            await self.check_site()
+        except Exception as error:  # a defect of the check itself: reported, not hidden
+            self.logger.exception("Site check stopped")
+            self.findings.aborted = f"{type(error).__name__}: {error}"
+        self.findings.seconds = time.monotonic() - started
+        return
+        yield  # an async generator without requests: the engine waits for it to end
+
+    async def fetch(self, url: str) -> Fetched:
+        """The page at ``url`` through the downloader, or why there is none."""
+        assert self.crawler.engine is not None
+        try:
+            response = await self.crawler.engine.download_async(Request(url))
+        except IgnoreRequest as error:  # robots.txt, or a redirect to another host
+            return ROBOTS_FORBIDDEN if "robots.txt" in str(error) else f"not followed: {error}"
+        except Exception as error:  # failed after its retries (timeouts, resets, size cap)
+            return f"no answer ({failure_reason(Failure(error))}: {error})"
+        retries = int(response.meta.get("retry_times", 0))
+        if response.status != 200:
+            return f"HTTP {response.status}" + (f" after {retries} retries" if retries else "")
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type") or b"no Content-Type"
+            return f"not a web page ({kind.decode('latin-1')})"
+        return response
+
+    async def check_site(self) -> None:
+        firsts: dict[str, tuple[TextResponse, list[str]]] = {}
+        for lang in self.languages:
+            first = await self.check_listing(lang)
+            if first is not None:
+                firsts[lang] = first
+        for lang, (page, urls) in firsts.items():
+            probe = await self.probe_pagination(lang, page, tuple(urls))
+            judge_pagination(self.findings, probe, self.site, self.base_url)
+        for lang, (_, urls) in firsts.items():
+            await self.sample_articles(lang, urls)
+
+    async def check_listing(self, lang: str) -> tuple[TextResponse, list[str]] | None:
+        """The home page's menu, the listing's page 1 and its cards; page 1 and card URLs."""
+        configured = self.site.section_paths[lang]
+        scheme, netloc = origin_of(self.base_url)
+        home = await self.fetch(f"{scheme}://{netloc}{LANGUAGE_PREFIXES[lang]}")
+        first = await self.fetch(listing_url(self.base_url, configured))
+        found = check_section(self.findings, lang, home, self.site, self.base_url,
+                              listing_works=not isinstance(first, str))
+        check_listing_path(self.findings, lang, configured, first)
+        if found is not None:
+            corrected = dict(self.findings.settings.get("ANALYTICS_SECTION_PATHS")
+                             or self.site.section_paths)
+            corrected[lang] = found
+            self.findings.suggest("ANALYTICS_SECTION_PATHS", corrected)
+            if isinstance(first, str):  # the rest is checked where the menu leads
+                first = await self.fetch(listing_url(self.base_url, found))
+        if isinstance(first, str):
+            return None
+        return first, check_cards(self.findings, lang, first, self.site, self.base_url)
+
+    async def probe_pagination(self, lang: str, first: TextResponse,
+                               urls: tuple[str, ...]) -> PaginationProbe:
+        """Batch 2 the crawl's way; after a full page 1 that links nothing and whose
+        template brings nothing new, each other known template until one works."""
+        if not urls:
+            return PaginationProbe(lang, urls, ())
+        mechanism, url = detect_pagination(first, self.site, self.base_url, lang)
+        template = self.site.page_url if mechanism == TEMPLATE else None
+        batches = [Batch(mechanism, url, await self.fetch(url) if url else None, template)]
+        if (template is None or len(urls) < self.site.page_size
+                or batches[0].read(self.site, self.base_url, urls)[0]):
+            return PaginationProbe(lang, urls, tuple(batches))
+        asked = {url}
+        for candidate in PAGE_URL_CANDIDATES:
+            url = template_url(candidate, first, self.site, self.base_url, lang)
+            if url is None or url in asked:
+                continue
+            asked.add(url)
+            batches.append(Batch(TEMPLATE, url, await self.fetch(url), candidate))
+            if batches[-1].read(self.site, self.base_url, urls)[0]:
+                break
+        return PaginationProbe(lang, urls, tuple(batches))
+
+    async def sample_articles(self, lang: str, urls: list[str]) -> None:
+        """Up to ``articles`` articles of page 1, fewer once every field has shown up; one
+        that fails after its retries is replaced by the next card's."""
+        sample = ArticleSample(self.site, self.base_url, self.site.views_labels.get(lang, ""))
+        for url in urls:
+            if (sample.read >= self.articles or (sample.read and sample.complete)
+                    or len(sample.problems) >= MAX_FAILED_ARTICLES):
+                break
+            page = await self.fetch(url)
+            if page != ROBOTS_FORBIDDEN:  # the crawl skips these cards too
+                sample.add(url, page)
+        check_articles(self.findings, lang, sample, self.coverage, self.min_records)

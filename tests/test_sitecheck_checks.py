@@ -1,0 +1,150 @@
+"""The pure checks of ``scrapy sitecheck`` on replica pages (no server, no reactor)."""
+
+from __future__ import annotations
+
+from scrapy.http import HtmlResponse
+
+from crawler.site import SiteProfile
+from crawler.sitecheck.checks import ArticleSample, article_urls, check_articles, check_section
+from crawler.sitecheck.findings import FAIL, PASS, UNSEEN, WARN, Findings, format_report
+from crawler.sitecheck.pagination import (
+    Batch,
+    PaginationProbe,
+    detect_pagination,
+    judge_pagination,
+)
+from tests.replica.generator import build_site
+from tests.replica.lang import LANG
+from tests.replica.render import render_article, render_home, render_listing
+
+BASE = "http://127.0.0.1:8000"
+SITE = build_site(7, 0, {"en": 40, "ru": 40, "hy": 4})
+PROFILE = SiteProfile()
+COVERAGE = {"views": 0.2, "subtitle": 0.2, "author": 0.0}
+
+
+def listing(lang: str, page: int) -> HtmlResponse:
+    path = LANG[lang].listing_path + (f"?page={page}" if page > 1 else "")
+    body = render_listing(SITE, lang, page) or b"<html><body>404</body></html>"
+    return HtmlResponse(BASE + path, body=body, encoding="utf-8")
+
+
+def probe(lang: str, *answers: tuple[str, HtmlResponse | str]) -> PaginationProbe:
+    """Page 1 of ``lang`` and batches asked by template (template, answer)."""
+    first = listing(lang, 1)
+    mechanism, url = detect_pagination(first, PROFILE, BASE, lang)
+    batches = [Batch(mechanism, url, answer, template)
+               for template, answer in answers]
+    return PaginationProbe(lang, tuple(article_urls(first, PROFILE, BASE)), tuple(batches))
+
+
+def verdicts(findings: Findings) -> dict[str, tuple[str, str]]:
+    return {f"{c.lang}/{c.name}": (c.status, c.seen) for c in findings.checks}
+
+
+def judged(probe: PaginationProbe) -> tuple[Findings, tuple[str, str]]:
+    out = Findings()
+    judge_pagination(out, probe, PROFILE, BASE)
+    return out, verdicts(out)[f"{probe.lang}/pagination"]
+
+
+DEFAULT = PROFILE.page_url
+
+
+def test_pagination_passes_with_new_cards_and_on_one_short_page() -> None:
+    assert detect_pagination(listing("en", 1), PROFILE, BASE, "en") == (
+        "page_url", f"{BASE}/en/category/analytics?page=2")
+    _, (status, seen) = judged(probe("en", (DEFAULT, listing("en", 2))))
+    assert status == PASS and seen.endswith("?page=2 (HTML) has 18 further cards"), seen
+    _, (status, seen) = judged(probe("hy", (DEFAULT, "HTTP 404")))
+    assert status == PASS and "a section of one short page (4 cards, a full page has 18" in seen
+
+
+def test_a_full_page_without_a_working_next_batch_fails() -> None:
+    _, (status, seen) = judged(probe("ru", (DEFAULT, "HTTP 404")))
+    assert status == FAIL and "page 1 is full (18 cards) and no way to page 2 works" in seen
+    _, (status, seen) = judged(probe("ru", (DEFAULT, listing("ru", 1))))
+    assert status == FAIL and "repeats page 1's 18 cards: the site ignores it" in seen
+
+
+def test_another_template_that_works_is_printed() -> None:
+    out, (status, seen) = judged(probe("ru", (DEFAULT, listing("ru", 1)),
+                                       ("{path}/page/{n}", listing("ru", 2))))
+    assert status == FAIL and "but ANALYTICS_PAGE_URL='{path}/page/{n}' works" in seen
+    assert out.settings == {"ANALYTICS_PAGE_URL": "{path}/page/{n}"}
+
+
+def test_a_page_without_cards_is_not_judged() -> None:
+    _, (status, _) = judged(PaginationProbe("en", (), ()))
+    assert status == UNSEEN
+
+
+def home(lang: str) -> HtmlResponse:
+    return HtmlResponse(BASE + "/" + LANG[lang].prefix, body=render_home(SITE, lang),
+                        encoding="utf-8")
+
+
+def test_the_section_is_read_from_the_menu() -> None:
+    out = Findings()
+    assert check_section(out, "hy", home("hy"), PROFILE, BASE, listing_works=True) is None
+    moved = SiteProfile(section_paths={**PROFILE.section_paths, "hy": "/arm/analytics"})
+    assert check_section(out, "hy", home("hy"), moved, BASE, False) == "/arm/category/analytics"
+    assert check_section(out, "hy", home("hy"), moved, BASE, True) == "/arm/category/analytics"
+    relabelled = SiteProfile(section_labels={**PROFILE.section_labels, "hy": "ANALYTICS"})
+    assert check_section(out, "hy", home("hy"), relabelled, BASE, True) is None
+    assert [c.status for c in out.checks] == [PASS, FAIL, WARN, WARN]
+    assert "menu reads ['POLITICS', 'ECONOMICS', 'ՎԵՐԼՈՒԾՈՒԹՅՈՒՆ'" in out.checks[3].seen
+    out.suggest("ANALYTICS_SECTION_PATHS", {"hy": "/arm/category/analytics"})
+    assert ("  -s 'ANALYTICS_SECTION_PATHS={\"hy\": \"/arm/category/analytics\"}'"
+            in format_report(BASE, out).splitlines())
+
+
+def article(index: int, renames: dict[str, str] | None = None) -> HtmlResponse:
+    a = SITE.listing("ru")[index]
+    body = render_article(SITE, a).decode()
+    for old, new in (renames or {}).items():
+        body = body.replace(old, new)
+    return HtmlResponse(BASE + a.path, body=body.encode(), encoding="utf-8")
+
+
+def sampled(*pages: HtmlResponse | str) -> dict[str, tuple[str, str]]:
+    sample = ArticleSample(PROFILE, BASE, "Просмотров")
+    for page in pages:
+        sample.add("http://x/post/y", page)
+    out = Findings()
+    check_articles(out, "ru", sample, COVERAGE, 20)
+    return verdicts(out)
+
+
+def test_optional_fields_never_seen_are_unseen_with_the_monitors_consequence() -> None:
+    no_subtitle = [i for i, a in enumerate(SITE.listing("ru")) if not a.subtitle][:2]
+    found = sampled(*(article(i) for i in no_subtitle))
+    status, seen = found["ru/subtitle"]
+    assert status == UNSEEN
+    assert seen.endswith("lower ANALYTICS_MONITOR_MIN_COVERAGE_SUBTITLE (now 0.2)")
+    assert found["ru/article"] == (PASS, "2 read")
+
+
+def test_an_optional_field_under_another_class_fails_naming_it() -> None:
+    with_subtitle = next(i for i, a in enumerate(SITE.listing("ru")) if a.subtitle)
+    found = sampled(article(with_subtitle, {"post_subtitle": "entry_subtitle"}))
+    status, seen = found["ru/subtitle"]
+    assert status == FAIL and "similar classes on the page: entry_subtitle" in seen
+
+
+def test_a_failed_article_is_replaced_and_none_read_fails() -> None:
+    found = sampled("HTTP 503 after 5 retries", article(0))
+    assert found["ru/article"][0] == WARN and "HTTP 503 after 5 retries" in found["ru/article"][1]
+    assert found["ru/title"][0] == PASS
+    found = sampled("HTTP 503 after 5 retries")
+    assert found == {"ru/article": (FAIL, "http://x/post/y: HTTP 503 after 5 retries")}
+
+
+def test_a_clue_on_a_later_article_is_not_lost() -> None:
+    """The first article has no counter (rightly); the second shows it under another class."""
+    ru = SITE.listing("ru")
+    without = next(i for i, a in enumerate(ru) if a.views is None)
+    with_views = next(i for i, a in enumerate(ru) if a.views is not None)
+    found = sampled(article(without), article(with_views, {"post_hits": "entry_hits"}))
+    status, seen = found["ru/views"]
+    assert status == FAIL and "the counter stands in div.entry_hits: 'Просмотров:" in seen
