@@ -113,6 +113,7 @@ class SiteCheckSpider(Spider):
         return response
 
     async def check_site(self) -> None:
+        """Every language's section and page 1, then each one's batch 2, then articles."""
         firsts: dict[str, tuple[TextResponse, list[str]]] = {}
         for lang in self.languages:
             first = await self.check_listing(lang)
