@@ -321,7 +321,8 @@ def test_bad_options_are_refused_before_any_request(
 ) -> None:
     site = replica(articles=3, seed=7)
     result = sitecheck(site.base_url, "--articles", "0")
-    assert result.returncode == 2 and "--articles: given '0'; expected a whole number" in result.stderr
+    assert result.returncode == 2
+    assert "--articles: given '0'; expected a whole number" in result.stderr
     result = sitecheck(site.base_url, "-s", 'ANALYTICS_SECTION_LABELS={"de": "ANALYSE"}')
     assert result.returncode == 2 and "ANALYTICS_SECTION_LABELS" in result.stderr
     assert site.requests() == []
