@@ -219,6 +219,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_RUN_ID", optional(Kind("a run id such as 20261128T071500.123Z", _run_id)),
             None, "names the run's files; the run's start time when unset"),
     Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
+    Setting("ANALYTICS_STATE_FRESH_START", FLAG, False, "a missing state beside run files "
+            "stops a crawl (rebuild it: `scrapy state --rebuild`); True starts afresh on "
+            "purpose: every article is fetched and delivered again"),
     Setting("ANALYTICS_FSYNC", FLAG, True, "fsync every record line before it counts as delivered"),
     Setting("ANALYTICS_BOT_NAME", text(_TOKEN, "a User-Agent product name"),
             "CaliberAnalyticsCrawler", "the bot's name in the User-Agent"),

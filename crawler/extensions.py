@@ -147,6 +147,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     paths = run_paths(crawler)
     records = int(stats.get(statkeys.RECORDS, 0))
     arguments: dict[str, Any] = getattr(spider, "arguments_summary", dict)()
+    state: dict[str, Any] = getattr(spider, "state_summary", lambda reason: {})(reason)
     failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
     started = stats.get("start_time")
     rejects = run_rejects(paths)
@@ -186,6 +187,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         # Only the files the run wrote: an article file appears with the first record.
         "files": {name: str(path) for name, path in
                   (("articles", paths.articles), ("rejects", paths.rejects)) if path.exists()},
+        **state,
     }
 
 

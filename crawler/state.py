@@ -2,7 +2,9 @@
 and the open rejects (pages that are not records yet, retried on a schedule).
 
 One run at a time: the store holds an exclusive lock on ``<state>.lock`` while open.
-The schema is versioned (``PRAGMA user_version``) and migrated in place on open.
+The schema is versioned (``PRAGMA user_version``) and migrated in place on open; the
+file is marked as this crawler's (``PRAGMA application_id``), and a file that is not, is
+damaged, or is newer than this code is refused (``StateUnusable``), never started afresh.
 
 Exactly-once delivery: a record counts as delivered once its line is fsynced in the
 run file; the state records it right after. A run killed between the two leaves the
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
                   "image")
+
+#: ``PRAGMA application_id`` of every state of this crawler ("CALA"): tells it from any
+#: other SQLite file put at ``ANALYTICS_STATE_PATH``.
+APPLICATION_ID = 0x43414C41
 
 #: Migrations by the version they bring the schema to, applied in order.
 MIGRATIONS: dict[int, str] = {
@@ -82,12 +88,87 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX rejects_open ON rejects (closed_at, next_retry);
     """,
+    4: f"PRAGMA application_id = {APPLICATION_ID}",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+#: The migration that marks the file as this crawler's: an unmarked file older than it is
+#: a state of this crawler from before the mark (it gets marked); any other is refused.
+MARKED_FROM = 4
+#: Tables every state of this crawler has (from migration 1): how an unmarked one is known.
+BASE_TABLES = frozenset({"articles", "url_forms", "views_history", "runs", "walks"})
 
 
 class StateLocked(RuntimeError):
     """Another run holds the state: two runs must never share it."""
+
+
+#: Why a state file cannot be used, and what fixes it, by kind.
+UNUSABLE: dict[str, str] = {
+    "damaged": "is damaged ({detail}); rebuild it from the run files: scrapy state --rebuild",
+    "foreign": "is not this crawler's state ({detail}); point ANALYTICS_STATE_PATH at the "
+               "crawler's state, or move that file away and run: scrapy state --rebuild",
+    "newer": "has schema {detail}, newer than this crawler (schema " + str(SCHEMA_VERSION)
+             + "); run the newer crawler, or rebuild it for this one: scrapy state --rebuild",
+    "missing": "is missing, but {detail}: rebuild it from them with scrapy state --rebuild, or "
+               "set ANALYTICS_STATE_FRESH_START=1 to start afresh on purpose (every article "
+               "fetched and delivered again)",
+}
+
+
+class StateUnusable(RuntimeError):
+    """The state file is not this crawler's, is damaged, newer, or missing beside run files."""
+
+    def __init__(self, kind: str, path: Path, detail: str) -> None:
+        super().__init__(f"the state {path} " + UNUSABLE[kind].format(detail=detail))
+        self.kind = kind
+
+
+def verify_state(db: sqlite3.Connection, path: Path) -> None:
+    """Raise ``StateUnusable`` unless ``db`` is a (possibly new or unmarked) state of ours."""
+    try:
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as error:
+        raise StateUnusable("damaged", path, str(error)) from None
+    unmarked_ours = (version == 0 and not tables) or (
+        0 < version < MARKED_FROM and tables >= BASE_TABLES)
+    if application_id != APPLICATION_ID and not (application_id == 0 and unmarked_ours):
+        raise StateUnusable("foreign", path, f"SQLite application_id {application_id}, "
+                            f"user_version {version}")
+    if version > SCHEMA_VERSION:
+        raise StateUnusable("newer", path, str(version))
+
+
+def open_verified(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the state file at ``path`` if it is this crawler's
+    (``StateUnusable`` otherwise; ``FileNotFoundError`` when there is none)."""
+    if not path.exists():
+        raise FileNotFoundError(f"there is no state at {path}")
+    if not path.is_file():
+        raise StateUnusable("damaged", path, "not a file")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise StateUnusable("damaged", path, str(error)) from None
+    try:
+        verify_state(db, path)
+    except StateUnusable:
+        db.close()
+        raise
+    return db
+
+
+def lock_state(path: Path) -> FileLock:
+    """Hold ``<state>.lock`` (``StateLocked`` at once if a run has it); ``release`` it."""
+    try:
+        return FileLock(path.parent / f"{path.name}.lock", wait=False)
+    except LockHeld as held:
+        raise StateLocked(
+            f"the state {path} is in use by a running crawl ({held.holder}); "
+            "two runs must not share a state: wait for it, or give this run its own "
+            "ANALYTICS_STATE_PATH"
+        ) from None
 
 
 def content_hash(record: dict[str, Any]) -> str:
@@ -138,22 +219,19 @@ class StateStore:
         if path is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
         else:
-            try:
-                self._lock = FileLock(path.parent / f"{path.name}.lock", wait=False)
-            except LockHeld as held:
-                raise StateLocked(
-                    f"the state {path} is in use by a running crawl ({held.holder}); "
-                    "two runs must not share a state: wait for it, or give this run its own "
-                    "ANALYTICS_STATE_PATH"
-                ) from None
+            self._lock = lock_state(path)
+            if path.exists():
+                try:
+                    open_verified(path).close()  # before anything writes to it
+                except StateUnusable:
+                    self._lock.release()
+                    raise
             self.db = connect_sqlite(path)  # the run files are the durable record
         self.migrate()
 
     def migrate(self) -> None:
         """Bring the schema to ``SCHEMA_VERSION``, one transaction per step."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"state {self.path} has schema {version}, newer than this crawler")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 for statement in MIGRATIONS[target].split(";"):

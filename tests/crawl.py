@@ -77,3 +77,13 @@ def without_crawler_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 def by_url(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {record["url"]: record for record in records}
+
+
+def run_state(output_dir: Path, *options: str, timeout: float = 120) -> CrawlResult:
+    """``scrapy state <options>`` on the output and state of ``run_crawl(..., output_dir)``."""
+    command = [sys.executable, "-m", "scrapy", "state", *options,
+               "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
+               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)

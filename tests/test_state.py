@@ -10,7 +10,15 @@ import pytest
 
 from crawler.rejects import RetrySchedule, found_hash, is_permanent
 from crawler.runfiles import RunPaths
-from crawler.state import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
+from crawler.state import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    StateLocked,
+    StateStore,
+    StateUnusable,
+    content_hash,
+)
 from tests.responses import sample_record
 
 
@@ -43,9 +51,40 @@ def test_a_state_of_schema_2_gains_the_rejects_table(tmp_path: Path) -> None:
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(RuntimeError, match="newer than this crawler"):
+    with pytest.raises(StateUnusable, match=r"newer than this crawler.*scrapy state --rebuild"):
         StateStore(tmp_path / "state.sqlite3")
+
+
+def test_a_file_of_another_application_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    before = path.read_bytes()
+    with pytest.raises(StateUnusable, match="is not this crawler's state") as refused:
+        StateStore(path)
+    assert refused.value.kind == "foreign"
+    assert path.read_bytes() == before
+    StateStore(tmp_path / "other.sqlite3").close()  # the lock was let go: others open
+
+
+def test_junk_is_refused_as_damaged(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite3").write_bytes(b"junk " * 1000)
+    with pytest.raises(StateUnusable, match=r"is damaged.*scrapy state --rebuild"):
+        StateStore(tmp_path / "state.sqlite3")
+
+
+def test_a_state_from_before_the_mark_is_marked(tmp_path: Path) -> None:
+    """A state of this crawler at schema 1 (no application_id yet) is migrated, not refused."""
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[1])
+        db.execute("PRAGMA user_version = 1")
+    StateStore(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_one_run_at_a_time(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -14,12 +15,15 @@ from crawler.arguments import ArgumentError, CrawlArguments
 from crawler.commands import check_settings_or_exit
 from crawler.runconfig import declare_run
 from crawler.spiders.analytics import AnalyticsSpider
-from crawler.state import StateLocked, open_state
+from crawler.state import StateLocked, StateUnusable
+from crawler.statetools import preflight
 
 #: Exit code of a run that finished but whose monitors failed (or that wrote no summary).
 EXIT_RUN_FAILED = 3
 #: Exit code of a run refused because another run holds its state.
 EXIT_STATE_LOCKED = 4
+#: Exit code of a run refused before any request: bad arguments, settings or state file.
+EXIT_REFUSED = 2
 
 
 class Command(ScrapyCrawlCommand):
@@ -35,11 +39,13 @@ class Command(ScrapyCrawlCommand):
                                  self.settings.getint("ANALYTICS_REFRESH_DAYS"))
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
-        try:
-            open_state(self.settings).close()  # refuse at once, before Scrapy starts
-        except StateLocked as error:
+        try:  # refuse at once, before Scrapy starts
+            preflight(Path(self.settings["ANALYTICS_STATE_PATH"]),
+                      Path(self.settings["ANALYTICS_OUTPUT_DIR"]),
+                      self.settings.getbool("ANALYTICS_STATE_FRESH_START"))
+        except (StateLocked, StateUnusable) as error:
             print(f"scrapy crawl: refused: {error}", file=sys.stderr)
-            self.exitcode = EXIT_STATE_LOCKED
+            self.exitcode = EXIT_STATE_LOCKED if isinstance(error, StateLocked) else EXIT_REFUSED
             return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)

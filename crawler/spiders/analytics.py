@@ -101,6 +101,8 @@ class AnalyticsSpider(Spider):
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
         self.walks: dict[str, ListingWalk] = {}
+        #: Every other URL form met this run -> its canonical URL, for the run summary.
+        self.url_forms_seen: dict[str, str] = {}
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
@@ -132,6 +134,13 @@ class AnalyticsSpider(Spider):
     def rejects_summary(self) -> dict[str, list[dict[str, Any]]]:
         """The rejects still open when the run closed, and those it closed, for the summary."""
         return self.rejects_at_close
+
+    def state_summary(self, reason: str) -> dict[str, Any]:
+        """What the state learnt from this run besides its records (``scrapy state --rebuild``
+        reads it back): the walks started and completed, the other URL forms met."""
+        return {"walks": {"started": list(self.walks),
+                          "completed": self.completed_walks(reason)},
+                "url_forms": dict(sorted(self.url_forms_seen.items()))}
 
     async def start(self) -> AsyncIterator[Request]:
         incremental = self.arguments.mode == "incremental"
@@ -275,8 +284,11 @@ class AnalyticsSpider(Spider):
                                                       format_utc(datetime.now(UTC)))
         canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
+        form = fetched_form(raw)
+        if form != canonical:
+            self.url_forms_seen[form] = canonical
         if self.arguments.mode == "incremental" and not again and self.state.is_known(canonical):
-            self.state.remember_url_form(fetched_form(raw), canonical)
+            self.state.remember_url_form(form, canonical)
             self.crawler.stats.inc_value(statkeys.KNOWN_UNDER_ANOTHER_URL)
             return
         yield raw
@@ -317,12 +329,16 @@ class AnalyticsSpider(Spider):
         if isinstance(exception, Rejected) and not is_permanent(exception.reason):
             self.languages_with_losses.add(language_of_path(urlsplit(exception.url).path))
 
+    def completed_walks(self, reason: str) -> list[str]:
+        """Languages whose walk ended with nothing left unseen, in a run that finished."""
+        if reason != "finished":
+            return []
+        return sorted(self.walks_ended - self.languages_with_losses)
+
     def closed(self, reason: str) -> None:
         """Record which walks completed (so the next incremental run may stop early)."""
-        completed = sorted(self.walks_ended - self.languages_with_losses)
-        if reason != "finished":
-            completed = []
-        self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason, completed)
+        self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason,
+                             self.completed_walks(reason))
         self.rejects_at_close = {
             "open": [reject.summary() for reject in self.state.open_rejects()],
             "closed": self.state.closed_rejects(self.run.run_id)}

@@ -1,0 +1,113 @@
+"""Reading back the run files under ``ANALYTICS_OUTPUT_DIR``: the deliveries the state is a
+cache of. Lines that are not whole valid records are counted and named, never fatal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.runfiles import RUN_ID_PATTERN, RunPaths
+from crawler.validation import RecordCheck, article_schema
+
+#: Invalid lines named in a report; the rest are only counted.
+INVALID_SHOWN = 10
+
+
+@dataclass
+class ReadCounts:
+    """What was read: files, lines, and the lines skipped as invalid (the first few named)."""
+
+    files: int = 0
+    lines: int = 0
+    invalid: int = 0
+    invalid_shown: list[str] = field(default_factory=list)
+    archive_runs: int = 0
+
+    def skip(self, where: str, why: str) -> None:
+        self.invalid += 1
+        if len(self.invalid_shown) < INVALID_SHOWN:
+            self.invalid_shown.append(f"{where}: {why}")
+
+    def describe(self) -> str:
+        text = (f"Read {self.files} run files, {self.lines} lines; {self.invalid} invalid "
+                f"lines skipped; {self.archive_runs} re-extraction runs (source archive) skipped")
+        more = self.invalid - len(self.invalid_shown)
+        return "\n".join([text, *(f"  skipped {line}" for line in self.invalid_shown),
+                          *([f"  … and {more} more"] if more > 0 else [])])
+
+
+@dataclass(frozen=True)
+class Run:
+    """One delivery run's files; ``summary`` is None for a run that did not close."""
+
+    paths: RunPaths
+    summary: dict[str, Any] | None
+
+
+def run_ids(output_dir: Path) -> list[str]:
+    """Ids of every run with a file under ``output_dir``, oldest first."""
+    names = [path.name.split(".json")[0] for folder in ("articles", "rejects", "runs")
+             for path in (output_dir / folder).glob("*.json*")]
+    return sorted({name for name in names if RUN_ID_PATTERN.match(name)})
+
+
+def has_run_files(output_dir: Path) -> bool:
+    """True when ``output_dir`` holds the records or summary of any run."""
+    return any(True for folder, pattern in (("articles", "*.jsonl"), ("runs", "*.json"))
+               for _ in (output_dir / folder).glob(pattern))
+
+
+def delivery_runs(output_dir: Path, counts: ReadCounts) -> Iterator[Run]:
+    """Every run that delivered (re-extractions skipped), oldest first, summary read."""
+    for run_id in run_ids(output_dir):
+        paths = RunPaths(output_dir, run_id)
+        summary = _read_summary(paths.summary, counts)
+        if summary is not None and summary.get("source") == "archive":
+            counts.archive_runs += 1
+            continue
+        yield Run(paths, summary)
+
+
+def _read_summary(path: Path, counts: ReadCounts) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    counts.files += 1
+    try:
+        summary = json.loads(path.read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        counts.skip(str(path), f"not JSON ({error})")
+        return None
+    if not isinstance(summary, dict):
+        counts.skip(str(path), "not a JSON object")
+        return None
+    return summary
+
+
+def json_lines(path: Path, counts: ReadCounts) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) of every line of ``path`` that parses (a torn one does not)."""
+    if not path.exists():
+        return
+    counts.files += 1
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            counts.lines += 1
+            try:
+                yield number, json.loads(line)
+            except ValueError as error:
+                counts.skip(f"{path}:{number}", f"not JSON ({error})")
+
+
+def records(path: Path, counts: ReadCounts) -> Iterator[dict[str, Any]]:
+    """The valid records of an articles file, in order (invalid lines counted, skipped)."""
+    check = RecordCheck(article_schema())
+    for number, record in json_lines(path, counts):
+        error = check.first_error(record)
+        if error is None:
+            yield record
+        else:
+            counts.skip(f"{path}:{number}", f"not a valid record ({error.message})")

@@ -1,0 +1,126 @@
+"""The state rebuilt from the run files, checked against them, and refused when unusable."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.crawl import ROOT, read_lines, run_crawl, run_state
+from tests.replica.handle import ReplicaHandle
+from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
+
+pytestmark = pytest.mark.e2e
+STATE = "state.sqlite3"
+
+
+def delete_state(output_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        (output_dir / f"{STATE}{suffix}").unlink(missing_ok=True)
+
+
+def test_a_rebuilt_state_gives_day_two_its_floor_and_agrees_with_the_run_files(
+    tmp_path: Path,
+) -> None:
+    with ReplicaHandle(articles=45, seed=21) as replica:
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        assert day1.returncode == 0, day1.log[-3000:]
+        assert day1.summary["walks"]["completed"] == ["en", "hy", "ru"]
+        assert day1.summary["url_forms"], "the replica links some cards to numeric URLs"
+        delete_state(tmp_path)
+
+        rebuilt = run_state(tmp_path, "--rebuild")
+        assert rebuilt.returncode == 0, rebuilt.log[-3000:]
+        assert "45 articles from 45 deliveries of 1 runs" in rebuilt.log
+        assert "0 invalid lines skipped" in rebuilt.log
+        assert "walks completed: en, hy, ru" in rebuilt.log
+
+        new_urls = replica.publish(4)
+        started = time.time()
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        assert day2.returncode == 0, day2.log[-3000:]
+        log = requests_since(replica, started)
+    assert len(log) == 1 + LANGUAGES + 4, [entry["path"] for entry in log]  # the floor
+    assert sorted(record["url"] for record in run_records(day2)) == sorted(new_urls)
+    delivered = Counter(record["id"] for record in read_lines(tmp_path / "articles"))
+    assert len(delivered) == 49 and max(delivered.values()) == 1
+
+    agreed = run_state(tmp_path, "--check")
+    assert agreed.returncode == 0, agreed.log[-3000:]
+    assert "agrees with the run files" in agreed.log
+
+    Path(day2.summary["files"]["articles"]).unlink()
+    differs = run_state(tmp_path, "--check")
+    assert differs.returncode == 3, differs.log[-3000:]
+    unexplained = [line for line in differs.log.splitlines()
+                   if "known to the state but in no run file" in line]
+    assert sorted(line.split()[-1] for line in unexplained) == sorted(new_urls)
+
+
+def foreign_state(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+
+
+def future_state(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA application_id = 1128352833")  # crawler.state.APPLICATION_ID
+        db.execute("PRAGMA user_version = 999")
+
+
+UNUSABLE_STATES = {
+    "junk": (lambda path: path.write_bytes(b"\x00junk" * 4096), "is damaged"),
+    "foreign": (foreign_state, "is not this crawler's state"),
+    "future": (future_state, "newer than this crawler"),
+    "missing": (lambda path: None, "is missing, but"),
+}
+
+
+def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) -> None:
+    with ReplicaHandle(articles=6, seed=4) as replica:
+        first = run_crawl(replica.base_url, tmp_path)
+        assert first.returncode == 0, first.log[-3000:]
+        before = len(replica.requests())
+        for name, (make, message) in UNUSABLE_STATES.items():
+            delete_state(tmp_path)
+            make(tmp_path / STATE)
+            refused = run_crawl(replica.base_url, tmp_path)
+            assert refused.returncode == 2, (name, refused.log[-3000:])
+            lines = [line for line in refused.log.splitlines() if "refused" in line]
+            assert len(lines) == 1 and message in lines[0], (name, refused.log[-3000:])
+            assert str(tmp_path / STATE) in lines[0] and "scrapy state --rebuild" in lines[0]
+            assert "Traceback" not in refused.log
+            assert len(replica.requests()) == before, name
+        bad_setting = run_crawl(replica.base_url, tmp_path,
+                                settings={"ANALYTICS_STATE_FRESH_START": "maybe"})
+        assert bad_setting.returncode == 2 and "ANALYTICS_STATE_FRESH_START" in bad_setting.log
+        assert len(replica.requests()) == before
+        fresh = run_crawl(replica.base_url, tmp_path, settings={"ANALYTICS_STATE_FRESH_START": 1})
+        assert fresh.returncode == 0, fresh.log[-3000:]
+    assert len(fresh.records) == 12  # on purpose: every article delivered again
+
+
+def test_a_rebuild_while_a_crawl_runs_is_refused(tmp_path: Path) -> None:
+    with ReplicaHandle(articles=6, seed=4) as replica:
+        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
+                   f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
+                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / STATE}",
+                   "-s", "DOWNLOAD_DELAY=0.3"]
+        crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 30
+            while not replica.requests() and time.time() < deadline:
+                time.sleep(0.1)
+            refused = run_state(tmp_path, "--rebuild")
+            assert refused.returncode == 4, refused.log[-3000:]
+            assert "in use by a running crawl" in refused.log
+        finally:
+            assert crawl.wait(timeout=120) == 0
+    assert not (tmp_path / f"{STATE}.previous").exists()
+    assert len(read_lines(tmp_path / "articles")) == 6
