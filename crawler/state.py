@@ -313,9 +313,12 @@ class StateStore:
         return row is not None and row[0] != digest
 
     def remember_url_form(self, url: str, canonical: str) -> None:
-        """Another URL of an article (its numeric form) that leads to ``canonical``."""
+        """Another URL of an article (its numeric form) that leads to ``canonical``.
+
+        The article is found by its canonical URL's own row in ``url_forms`` (a key), not
+        by a scan of ``articles``: 1,800 forms took 17 s of a 20,000-article rebuild."""
         self.db.execute(
-            "INSERT OR IGNORE INTO url_forms SELECT ?, id FROM articles WHERE url = ?",
+            "INSERT OR IGNORE INTO url_forms SELECT ?, id FROM url_forms WHERE url = ?",
             (url, canonical),
         )
 
