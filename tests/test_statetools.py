@@ -1,0 +1,193 @@
+"""Rebuild, check, export and import of the state from run files written here by hand."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.export import RunPaths, write_json_atomic
+from crawler.state import StateLocked, StateStore, StateUnusable, content_hash
+from crawler.statetools import check, export_state, import_state, preflight, rebuild
+from crawler.urls import article_id
+from tests.responses import sample_record
+
+RUN1, RUN2, RUN3 = "20261128T060000.000Z", "20261129T060000.000Z", "20261130T060000.000Z"
+NUMERIC = "https://caliber.az/en/post/125546/"
+
+
+def record(name: str, scraped_at: str, **changes: Any) -> dict[str, Any]:
+    data = {**sample_record(f"{name}.json"), "scraped_at": scraped_at, **changes}
+    return {**data, "id": article_id(data["url"])}
+
+
+def write_run(output_dir: Path, run_id: str, lines: list[Any],
+              summary: dict[str, Any] | None = None, rejects: int = 0) -> RunPaths:
+    """A run's files: its records (a str is written as is), rejects, summary if given."""
+    paths = RunPaths(output_dir, run_id)
+    paths.articles.parent.mkdir(parents=True, exist_ok=True)
+    with paths.articles.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line if isinstance(line, str) else json.dumps(line) + "\n")
+    if rejects:
+        paths.rejects.parent.mkdir(parents=True, exist_ok=True)
+        paths.rejects.write_text('{"url": "u", "reason": "missing_title"}\n' * rejects)
+    if summary is not None:
+        write_json_atomic(paths.summary, {"run_id": run_id, "finish_reason": "finished",
+                                          "finished_at": "2026-11-28T07:00:00Z", **summary})
+    return paths
+
+
+EN1 = record("en-article", "2026-11-28T06:01:00Z", views=10)
+RU1 = record("ru-article", "2026-11-28T06:02:00Z")
+EN2 = record("en-article", "2026-11-29T06:01:00Z", views=20, title="Changed title")
+HY2 = record("hy-article", "2026-11-29T06:02:00Z")
+ALL_WALKS = {"started": ["en", "ru", "hy"], "completed": ["en", "ru"]}
+
+
+def day_one(output_dir: Path) -> None:
+    write_run(output_dir, RUN1, [EN1, RU1], rejects=2,
+              summary={"walks": ALL_WALKS, "url_forms": {NUMERIC: EN1["url"]}})
+
+
+def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    write_run(tmp_path, RUN2, [EN2, "not json\n", json.dumps({"id": "x"}) + "\n", HY2,
+                               json.dumps(RU1)[:40]])  # did not close: no summary, torn line
+    write_run(tmp_path, RUN3, [record("en-legacy-article", "2026-11-30T06:00:00Z")],
+              summary={"source": "archive"})  # a re-extraction delivers nothing
+    counts, built = rebuild(tmp_path / "state.sqlite3", tmp_path)
+
+    assert (counts.files, counts.lines, counts.invalid, counts.archive_runs) == (5, 9, 3, 1)
+    assert [line.split(": ")[0] for line in counts.invalid_shown] == [
+        f"{tmp_path}/articles/{RUN2}.jsonl:{n}" for n in (2, 3, 5)]
+    assert (built.runs, built.crashed_runs, built.deliveries, built.articles) == (2, 1, 4, 3)
+    assert (built.url_forms, built.reject_lines, built.walks_completed) == (1, 2, [])
+    store = StateStore(tmp_path / "state.sqlite3")
+    try:
+        assert store.is_known(NUMERIC) and store.is_known(HY2["url"])
+        assert not store.is_known(record("en-legacy-article", "x")["url"])
+        assert store.views_history(EN1["id"]) == [(10, EN1["scraped_at"]), (20, EN2["scraped_at"])]
+        row = store.db.execute("SELECT first_seen, last_seen, views, content_hash, delivered_run "
+                               "FROM articles WHERE id = ?", (EN1["id"],)).fetchone()
+        assert row == (EN1["scraped_at"], EN2["scraped_at"], 20, content_hash(EN2), RUN2)
+        assert not any(store.walk_completed(lang) for lang in ("en", "ru", "hy"))
+        unclosed = store.db.execute("SELECT count(*) FROM runs WHERE closed_at IS NULL")
+        assert unclosed.fetchone()[0] == 0  # nothing left for the next run to reconcile
+    finally:
+        store.close()
+    assert check(tmp_path / "state.sqlite3", tmp_path)[1] == []
+
+
+def test_walks_completed_come_from_the_last_summary(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    assert rebuild(tmp_path / "state.sqlite3", tmp_path)[1].walks_completed == ["en", "ru"]
+
+
+def test_a_stale_wal_of_the_replaced_state_is_not_applied_to_the_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    old = StateStore(path)
+    old.record_delivery(record("hy-article", "2026-11-20T00:00:00Z"), RUN1)
+    shutil.copy(tmp_path / "state.sqlite3-wal", tmp_path / "saved-wal")
+    old.close()  # checkpoints and removes its WAL; put it back as a crash would leave it
+    shutil.copy(tmp_path / "saved-wal", tmp_path / "state.sqlite3-wal")
+    day_one(tmp_path)
+    rebuild(path, tmp_path)
+    assert not (tmp_path / "state.sqlite3-wal").exists()
+    assert (tmp_path / "state.sqlite3.previous").exists()
+    assert check(path, tmp_path)[1] == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert sorted(row[0] for row in db.execute("SELECT id FROM articles")) == sorted(
+            [EN1["id"], RU1["id"]])
+    assert not list(tmp_path.glob(".state.sqlite3.rebuild*"))  # no temporary left
+
+
+def test_rebuild_replaces_junk_but_never_another_applications_file(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    path = tmp_path / "state.sqlite3"
+    path.write_bytes(b"junk" * 2000)
+    rebuild(path, tmp_path)
+    assert (tmp_path / "state.sqlite3.previous").read_bytes() == b"junk" * 2000
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    before = path.read_bytes()
+    with pytest.raises(StateUnusable, match="not this crawler's state"):
+        rebuild(path, tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_rebuild_is_refused_while_the_state_is_held(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    held = StateStore(tmp_path / "state.sqlite3")
+    try:
+        with pytest.raises(StateLocked):
+            rebuild(tmp_path / "state.sqlite3", tmp_path)
+    finally:
+        held.close()
+
+
+def test_check_lists_what_the_state_and_the_files_disagree_on(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    path = tmp_path / "state.sqlite3"
+    rebuild(path, tmp_path)
+    store = StateStore(path)
+    store.record_delivery(HY2, RUN2)  # known, but in no run file
+    store.record_delivery(record("ru-article", "2026-11-29T00:00:00Z"), RUN2)  # newer than files
+    store.db.execute("DELETE FROM articles WHERE id = ?", (EN1["id"],))
+    store.db.execute("DELETE FROM url_forms WHERE url = ?", (NUMERIC,))
+    store.close()
+    differences = check(path, tmp_path)[1]
+    assert [line.split(": ")[0] for line in differences] == [
+        "delivered in the run files but unknown to the state",
+        "known to the state but in no run file",
+        "last delivery differs (seen at, content)",
+        "URL forms met in the runs but unknown to the state",
+    ]
+    assert EN1["url"] in differences[0] and HY2["url"] in differences[1]
+
+
+def test_export_and_import_carry_the_state_to_another_node(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    rebuild(tmp_path / "state.sqlite3", tmp_path)
+    backup = tmp_path / "backup" / "state.sqlite3"
+    backup.parent.mkdir()
+    export_state(tmp_path / "state.sqlite3", backup)
+    export_state(tmp_path / "state.sqlite3", backup)  # an earlier export is overwritten
+    node = tmp_path / "node"
+    import_state(node / "state.sqlite3", backup)
+    store = StateStore(node / "state.sqlite3")
+    try:
+        assert store.is_known(NUMERIC) and store.walk_completed("en")
+    finally:
+        store.close()
+
+
+def test_export_and_import_refuse_files_that_are_not_states(tmp_path: Path) -> None:
+    day_one(tmp_path)
+    rebuild(tmp_path / "state.sqlite3", tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    with pytest.raises(StateUnusable):
+        export_state(tmp_path / "state.sqlite3", notes)
+    assert notes.read_text() == "keep me"
+    with pytest.raises(StateUnusable):
+        import_state(tmp_path / "state.sqlite3", notes)
+    with pytest.raises(FileNotFoundError):
+        import_state(tmp_path / "state.sqlite3", tmp_path / "nowhere.sqlite3")
+    assert check(tmp_path / "state.sqlite3", tmp_path)[1] == []
+
+
+def test_preflight_refuses_a_missing_state_beside_run_files(tmp_path: Path) -> None:
+    preflight(tmp_path / "empty" / "state.sqlite3", tmp_path / "empty", fresh_start=False)
+    day_one(tmp_path)
+    with pytest.raises(StateUnusable, match=r"is missing, but .* holds run files"):
+        preflight(tmp_path / "state.sqlite3", tmp_path, fresh_start=False)
+    assert not (tmp_path / "state.sqlite3").exists()
+    preflight(tmp_path / "state.sqlite3", tmp_path, fresh_start=True)
+    assert (tmp_path / "state.sqlite3").exists()
