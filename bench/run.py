@@ -45,6 +45,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "cpu_ms_per_item": ("<=", 4.0),
     "rss_ratio_20k_vs_2k": ("<=", 1.15),
     "incremental_requests_over_floor": ("<=", 1.0),
+    "rebuild_cpu_ratio_vs_crawl": ("<=", 0.1),
 }
 
 
@@ -196,9 +197,10 @@ def scrapy_bench_once(workdir: Path) -> float:
 
 # --- the crawl ----------------------------------------------------------------------------
 def crawl_once(base_url: str, workdir: Path, *arguments: str,
-               settings: dict[str, str] | None = None) -> dict[str, Any]:
-    """One ``scrapy crawl analytics`` against the replica with its own output and state."""
-    out = Path(tempfile.mkdtemp(prefix="crawl-", dir=workdir))
+               settings: dict[str, str] | None = None, out: Path | None = None) -> dict[str, Any]:
+    """One ``scrapy crawl analytics`` against the replica with its own output (``out``, else
+    a new directory) and state."""
+    out = out or Path(tempfile.mkdtemp(prefix="crawl-", dir=workdir))
     command = [sys.executable, "-m", "scrapy", "crawl", "analytics",
                "-a", f"base_url={base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={out}",
                "-s", f"ANALYTICS_STATE_PATH={workdir / 'state' / out.name}.sqlite3"]
@@ -327,6 +329,33 @@ def measure_incremental(days: int, new_per_day: int, workdir: Path) -> dict[str,
     }
 
 
+def measure_rebuild(reps: int, articles: int, workdir: Path) -> dict[str, Any]:
+    """``scrapy state --rebuild`` from the run files of an unthrottled full crawl of
+    ``articles``: wall time, CPU and peak RSS, and its CPU over that of the crawl."""
+    out = workdir / "rebuild"
+    out.mkdir()
+    settings = {"ANALYTICS_OUTPUT_DIR": str(out), "ANALYTICS_STATE_PATH": str(out / "state.sqlite3")}
+    with replica(articles, log=False) as site:
+        crawl = crawl_once(site.base_url, workdir, "mode=full", settings=settings, out=out)
+    runs = []
+    for _ in range(reps):
+        status, wall, cpu, rss = run_measured(
+            [sys.executable, "-m", "scrapy", "state", "--rebuild",
+             *(f"-s{name}={value}" for name, value in settings.items())],
+            cwd=ROOT, log=workdir / "rebuild.log")
+        if status != 0:
+            raise RuntimeError(f"rebuild failed:\n{(workdir / 'rebuild.log').read_text()}")
+        runs.append({"wall_s": wall, "cpu_s": cpu, "rss_mb": rss})
+    return {
+        "rebuild_articles": crawl["items"],
+        "rebuild_wall_s": round(median([r["wall_s"] for r in runs]), 2),
+        "rebuild_rss_mb": round(median([r["rss_mb"] for r in runs]), 1),
+        "rebuild_cpu_ratio_vs_crawl": round(median([r["cpu_s"] for r in runs]) / crawl["cpu_s"],
+                                            3),
+        "rebuild_runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
+    }
+
+
 # --- report -------------------------------------------------------------------------------
 def versions() -> dict[str, str]:
     names = ("scrapy", "parsel", "lxml", "twisted", "trafilatura", "py-spy")
@@ -368,7 +397,8 @@ def markdown(results: dict[str, Any]) -> str:
         "floor_pages_per_s", "scrapy_bench_pages_per_s", "crawl_rss_mb",
         "rss_mb_2000", "rss_mb_20000", "rss_items_per_s_20000", "rss_cpu_ms_per_item_20000",
         "rss_replica_start_s_20000",
-        "incremental_requests", "incremental_floor") if key in results]
+        "incremental_requests", "incremental_floor", "rebuild_articles", "rebuild_wall_s",
+        "rebuild_rss_mb") if key in results]
     m, v = results["machine"], results["versions"]
     return "\n".join([
         BEGIN,
@@ -391,7 +421,7 @@ def write_doc(results: dict[str, Any]) -> None:
     DOC.write_text(head + table + tail, "utf-8")
 
 
-MEASUREMENTS = ("extract", "crawl", "rss", "incremental")
+MEASUREMENTS = ("extract", "crawl", "rss", "incremental", "rebuild")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
                                        small_runs))
         if "incremental" in chosen:
             results.update(measure_incremental(args.reps, 5, workdir))
+        if "rebuild" in chosen:
+            results.update(measure_rebuild(args.reps, args.large, workdir))
     results["bench_seconds"] = round(time.perf_counter() - began)
     print(json.dumps(results, indent=1, ensure_ascii=False))
     if not args.no_write:
