@@ -334,7 +334,8 @@ def measure_rebuild(reps: int, articles: int, workdir: Path) -> dict[str, Any]:
     ``articles``: wall time, CPU and peak RSS, and its CPU over that of the crawl."""
     out = workdir / "rebuild"
     out.mkdir()
-    settings = {"ANALYTICS_OUTPUT_DIR": str(out), "ANALYTICS_STATE_PATH": str(out / "state.sqlite3")}
+    settings = {"ANALYTICS_OUTPUT_DIR": str(out),
+                "ANALYTICS_STATE_PATH": str(out / "state.sqlite3")}
     with replica(articles, log=False) as site:
         crawl = crawl_once(site.base_url, workdir, "mode=full", settings=settings, out=out)
     runs = []
