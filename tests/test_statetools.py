@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from crawler.export import RunPaths, write_json_atomic
+from crawler.runfiles import RunPaths
 from crawler.state import StateLocked, StateStore, StateUnusable, content_hash
 from crawler.statetools import check, export_state, import_state, preflight, rebuild
+from crawler.storage import write_json_atomic
 from crawler.urls import article_id
 from tests.responses import sample_record
 
