@@ -6,9 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.replica.handle import ReplicaHandle
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Fields the crawler sets itself; the replica's truth has every other field.
@@ -87,3 +93,22 @@ def run_state(output_dir: Path, *options: str, timeout: float = 120) -> CrawlRes
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+
+
+@contextmanager
+def crawl_under_way(replica: ReplicaHandle, output_dir: Path) -> Iterator[None]:
+    """A slow crawl (0.3 s a request) holding the state of ``output_dir``, its first request
+    made, while the block runs; then it must finish well."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
+               f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
+               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}",
+               "-s", "DOWNLOAD_DELAY=0.3"]
+    crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while not replica.requests() and time.time() < deadline:
+            time.sleep(0.1)
+        yield
+    finally:
+        assert crawl.wait(timeout=120) == 0

@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.crawl import ROOT, CrawlResult, by_url, read_lines, run_crawl, without_crawler_fields
+from tests.crawl import (
+    ROOT,
+    CrawlResult,
+    by_url,
+    crawl_under_way,
+    read_lines,
+    run_crawl,
+    without_crawler_fields,
+)
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -86,22 +94,10 @@ def replica_truth(replica: ReplicaHandle) -> dict[str, dict]:
 
 
 def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
-    with ReplicaHandle(articles=6, seed=4) as replica:
-        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-                   f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
-                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / 'state.sqlite3'}",
-                   "-s", "DOWNLOAD_DELAY=0.3"]
-        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.time() + 30
-            while not replica.requests() and time.time() < deadline:
-                time.sleep(0.1)
-            second = run_crawl(replica.base_url, tmp_path, relaxed=False)
-            assert second.returncode == 4
-            assert "in use by a running crawl" in second.log
-        finally:
-            assert first.wait(timeout=120) == 0
+    with ReplicaHandle(articles=6, seed=4) as replica, crawl_under_way(replica, tmp_path):
+        second = run_crawl(replica.base_url, tmp_path, relaxed=False)
+        assert second.returncode == 4
+        assert "in use by a running crawl" in second.log
     assert len(read_lines(tmp_path / "articles")) == 6
 
 

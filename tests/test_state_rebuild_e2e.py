@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.crawl import ROOT, read_lines, run_crawl, run_state
+from tests.crawl import crawl_under_way, read_lines, run_crawl, run_state
 from tests.replica.handle import ReplicaHandle
 from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
 
@@ -106,21 +104,9 @@ def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) ->
 
 
 def test_a_rebuild_while_a_crawl_runs_is_refused(tmp_path: Path) -> None:
-    with ReplicaHandle(articles=6, seed=4) as replica:
-        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-                   f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
-                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / STATE}",
-                   "-s", "DOWNLOAD_DELAY=0.3"]
-        crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.time() + 30
-            while not replica.requests() and time.time() < deadline:
-                time.sleep(0.1)
-            refused = run_state(tmp_path, "--rebuild")
-            assert refused.returncode == 4, refused.log[-3000:]
-            assert "in use by a running crawl" in refused.log
-        finally:
-            assert crawl.wait(timeout=120) == 0
+    with ReplicaHandle(articles=6, seed=4) as replica, crawl_under_way(replica, tmp_path):
+        refused = run_state(tmp_path, "--rebuild")
+        assert refused.returncode == 4, refused.log[-3000:]
+        assert "in use by a running crawl" in refused.log
     assert not (tmp_path / f"{STATE}.previous").exists()
     assert len(read_lines(tmp_path / "articles")) == 6
