@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from crawler.rejects import found_hash, is_permanent
 from crawler.runfiles import RUN_ID_PATTERN, RunPaths
+from crawler.site import language_of_path
+from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
 
 #: Invalid lines named in a report; the rest are only counted.
@@ -111,3 +116,33 @@ def records(path: Path, counts: ReadCounts) -> Iterator[dict[str, Any]]:
             yield record
         else:
             counts.skip(f"{path}:{number}", f"not a valid record ({error.message})")
+
+
+@dataclass(frozen=True)
+class PermanentReject:
+    """A permanent reject line, keyed as the state keys it (the canonical form of its URL)."""
+
+    url: str
+    lang: str
+    reason: str
+    digest: str
+    seen_at: str
+
+
+def permanent_rejects(run: Run, counts: ReadCounts) -> Iterator[PermanentReject]:
+    """The run's permanent rejects, in order. Lines written before rejects carried their
+    time and hash take the run's start and the hash of the fields found."""
+    base_url = ((run.summary or {}).get("arguments") or {}).get("base_url")
+    started = datetime.strptime(run.paths.run_id[:15], "%Y%m%dT%H%M%S")
+    for number, line in json_lines(run.paths.rejects, counts):
+        if not (isinstance(line, dict) and isinstance(line.get("url"), str)
+                and isinstance(line.get("reason"), str)):
+            counts.skip(f"{run.paths.rejects}:{number}", "not a reject (url, reason)")
+            continue
+        if not is_permanent(line["reason"]):
+            continue
+        url = canonical_url(line["url"], line["url"], base_url) if base_url else line["url"]
+        yield PermanentReject(
+            url, language_of_path(urlsplit(url).path), line["reason"],
+            line.get("hash") or found_hash(line.get("found") or {}),
+            line.get("seen_at") or started.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.normalize import format_utc
-from crawler.runreader import ReadCounts, delivery_runs, has_run_files, json_lines, records
+from crawler.rejects import RetrySchedule
+from crawler.runreader import (
+    ReadCounts,
+    delivery_runs,
+    has_run_files,
+    permanent_rejects,
+    records,
+)
 from crawler.site import LANGUAGES
 from crawler.state import (
     StateStore,
@@ -54,20 +61,23 @@ class Built:
     crashed_runs: int = 0
     deliveries: int = 0
     url_forms: int = 0
-    reject_lines: int = 0
+    permanent_rejects: int = 0
     walks_completed: list[str] = field(default_factory=list)
     articles: int = 0
+    open_rejects: int = 0
 
     def describe(self) -> str:
         return (f"Built: {self.articles} articles from {self.deliveries} deliveries of "
                 f"{self.runs} runs ({self.crashed_runs} without a summary: their walks count "
                 f"as incomplete), {self.url_forms} other URL forms, walks completed: "
-                f"{', '.join(self.walks_completed) or 'none'}; {self.reject_lines} reject "
-                "lines read (the state keeps no rejects)")
+                f"{', '.join(self.walks_completed) or 'none'}; {self.open_rejects} open "
+                f"rejects from {self.permanent_rejects} permanent reject lines")
 
 
-def rebuild(state_path: Path, output_dir: Path) -> tuple[ReadCounts, Built]:
-    """Build a new state from the run files and swap it in under the state's lock."""
+def rebuild(state_path: Path, output_dir: Path,
+            schedule: RetrySchedule) -> tuple[ReadCounts, Built]:
+    """Build a new state from the run files and swap it in under the state's lock; the open
+    rejects are due by ``schedule`` (the retry settings in force)."""
     if not output_dir.is_dir():
         raise FileNotFoundError(f"ANALYTICS_OUTPUT_DIR {output_dir} is not a directory: "
                                 "there are no run files to rebuild from")
@@ -75,8 +85,9 @@ def rebuild(state_path: Path, output_dir: Path) -> tuple[ReadCounts, Built]:
         counts, built = ReadCounts(), Built()
         store = StateStore(temporary)
         try:
-            _fill(store, output_dir, counts, built)
+            _fill(store, output_dir, schedule, counts, built)
             built.articles = store.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+            built.open_rejects = len(store.open_rejects())
             built.walks_completed = [row[0] for row in store.db.execute(
                 "SELECT lang FROM walks WHERE completed ORDER BY lang")]
         finally:
@@ -84,8 +95,10 @@ def rebuild(state_path: Path, output_dir: Path) -> tuple[ReadCounts, Built]:
     return counts, built
 
 
-def _fill(store: StateStore, output_dir: Path, counts: ReadCounts, built: Built) -> None:
-    """Replay every delivery run into ``store`` as the runs themselves recorded it."""
+def _fill(store: StateStore, output_dir: Path, schedule: RetrySchedule, counts: ReadCounts,
+          built: Built) -> None:
+    """Replay every delivery run into ``store`` as the runs themselves recorded it: its
+    permanent rejects, then its records (which close the rejects they were)."""
     rebuilt_at = format_utc(datetime.now(UTC))
     for run in delivery_runs(output_dir, counts):
         run_id, summary = run.paths.run_id, run.summary or {}
@@ -94,13 +107,20 @@ def _fill(store: StateStore, output_dir: Path, counts: ReadCounts, built: Built)
         for lang in walks["started"]:
             store.start_walk(lang, run_id)
         with store.transaction():
+            for reject in permanent_rejects(run, counts):
+                store.note_reject(reject.url, reject.lang, reject.reason, reject.digest,
+                                  reject.seen_at, run_id, schedule)
+                built.permanent_rejects += 1
+            delivered_at: dict[str, str] = {}
             for record in records(run.paths.articles, counts):
                 store.record_delivery(record, run_id, commit=False)
+                delivered_at[record["url"]] = record["scraped_at"]
                 built.deliveries += 1
             for form, canonical in (summary.get("url_forms") or {}).items():
                 store.remember_url_form(form, canonical)
+                if canonical in delivered_at:  # delivered under this form: its reject closes
+                    store.close_reject(form, delivered_at[canonical], run_id)
                 built.url_forms += 1
-        built.reject_lines += sum(1 for _ in json_lines(run.paths.rejects, counts))
         built.runs += 1
         built.crashed_runs += run.summary is None
         store.close_run(run_id, summary.get("finished_at") or rebuilt_at,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from crawler.rejects import RetrySchedule, found_hash
 from crawler.runfiles import RunPaths
 from crawler.state import StateLocked, StateStore, StateUnusable, content_hash
 from crawler.statetools import check, export_state, import_state, preflight, rebuild
@@ -27,7 +28,8 @@ def record(name: str, scraped_at: str, **changes: Any) -> dict[str, Any]:
 
 
 def write_run(output_dir: Path, run_id: str, lines: list[Any],
-              summary: dict[str, Any] | None = None, rejects: int = 0) -> RunPaths:
+              summary: dict[str, Any] | None = None,
+              rejects: list[dict[str, Any]] | None = None) -> RunPaths:
     """A run's files: its records (a str is written as is), rejects, summary if given."""
     paths = RunPaths(output_dir, run_id)
     paths.articles.parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +38,7 @@ def write_run(output_dir: Path, run_id: str, lines: list[Any],
             handle.write(line if isinstance(line, str) else json.dumps(line) + "\n")
     if rejects:
         paths.rejects.parent.mkdir(parents=True, exist_ok=True)
-        paths.rejects.write_text('{"url": "u", "reason": "missing_title"}\n' * rejects)
+        paths.rejects.write_text("".join(json.dumps(line) + "\n" for line in rejects))
     if summary is not None:
         write_json_atomic(paths.summary, {"run_id": run_id, "finish_reason": "finished",
                                           "finished_at": "2026-11-28T07:00:00Z", **summary})
@@ -48,11 +50,21 @@ RU1 = record("ru-article", "2026-11-28T06:02:00Z")
 EN2 = record("en-article", "2026-11-29T06:01:00Z", views=20, title="Changed title")
 HY2 = record("hy-article", "2026-11-29T06:02:00Z")
 ALL_WALKS = {"started": ["en", "ru", "hy"], "completed": ["en", "ru"]}
+REPLICA = "http://127.0.0.1:8000"
+SCHEDULE = RetrySchedule(base_days=1, max_days=30)
+#: Day one's rejects: a permanent one, a transient one (not kept), and a line written before
+#: rejects carried their time and hash, of the page that day two delivers.
+BROKEN = {"url": f"{REPLICA}/en/post/broken", "reason": "missing_date", "found": {"title": "T"},
+          "seen_at": "2026-11-28T06:03:00Z", "hash": "h1", "known": False, "since": None}
+REJECTS = [BROKEN, {**BROKEN, "url": f"{REPLICA}/en/post/slow", "reason": "fetch_timeout"},
+           {"url": HY2["url"].replace("https://caliber.az", REPLICA), "reason": "missing_title",
+            "detail": "no title", "found": {}}]
 
 
 def day_one(output_dir: Path) -> None:
-    write_run(output_dir, RUN1, [EN1, RU1], rejects=2,
-              summary={"walks": ALL_WALKS, "url_forms": {NUMERIC: EN1["url"]}})
+    write_run(output_dir, RUN1, [EN1, RU1], rejects=REJECTS,
+              summary={"walks": ALL_WALKS, "url_forms": {NUMERIC: EN1["url"]},
+                       "arguments": {"base_url": REPLICA}})
 
 
 def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
@@ -61,13 +73,14 @@ def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
                                json.dumps(RU1)[:40]])  # did not close: no summary, torn line
     write_run(tmp_path, RUN3, [record("en-legacy-article", "2026-11-30T06:00:00Z")],
               summary={"source": "archive"})  # a re-extraction delivers nothing
-    counts, built = rebuild(tmp_path / "state.sqlite3", tmp_path)
+    counts, built = rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
 
-    assert (counts.files, counts.lines, counts.invalid, counts.archive_runs) == (5, 9, 3, 1)
+    assert (counts.files, counts.lines, counts.invalid, counts.archive_runs) == (5, 10, 3, 1)
     assert [line.split(": ")[0] for line in counts.invalid_shown] == [
         f"{tmp_path}/articles/{RUN2}.jsonl:{n}" for n in (2, 3, 5)]
     assert (built.runs, built.crashed_runs, built.deliveries, built.articles) == (2, 1, 4, 3)
-    assert (built.url_forms, built.reject_lines, built.walks_completed) == (1, 2, [])
+    assert (built.url_forms, built.permanent_rejects, built.open_rejects) == (1, 2, 1)
+    assert built.walks_completed == []
     store = StateStore(tmp_path / "state.sqlite3")
     try:
         assert store.is_known(NUMERIC) and store.is_known(HY2["url"])
@@ -79,6 +92,13 @@ def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
         assert not any(store.walk_completed(lang) for lang in ("en", "ru", "hy"))
         unclosed = store.db.execute("SELECT count(*) FROM runs WHERE closed_at IS NULL")
         assert unclosed.fetchone()[0] == 0  # nothing left for the next run to reconcile
+        assert [(r.url, r.lang, r.reason, r.first_seen, r.attempts, r.next_retry)
+                for r in store.open_rejects()] == [
+            ("https://caliber.az/en/post/broken", "en", "missing_date", BROKEN["seen_at"], 1,
+             BROKEN["seen_at"])]
+        closed = store.db.execute("SELECT first_seen, found_hash, closed_run FROM rejects "
+                                  "WHERE url = ?", (HY2["url"],)).fetchone()
+        assert closed == ("2026-11-28T06:00:00Z", found_hash({}), RUN2)
     finally:
         store.close()
     assert check(tmp_path / "state.sqlite3", tmp_path)[1] == []
@@ -86,7 +106,8 @@ def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
 
 def test_walks_completed_come_from_the_last_summary(tmp_path: Path) -> None:
     day_one(tmp_path)
-    assert rebuild(tmp_path / "state.sqlite3", tmp_path)[1].walks_completed == ["en", "ru"]
+    built = rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)[1]
+    assert built.walks_completed == ["en", "ru"]
 
 
 def test_a_stale_wal_of_the_replaced_state_is_not_applied_to_the_new_one(tmp_path: Path) -> None:
@@ -97,7 +118,7 @@ def test_a_stale_wal_of_the_replaced_state_is_not_applied_to_the_new_one(tmp_pat
     old.close()  # checkpoints and removes its WAL; put it back as a crash would leave it
     shutil.copy(tmp_path / "saved-wal", tmp_path / "state.sqlite3-wal")
     day_one(tmp_path)
-    rebuild(path, tmp_path)
+    rebuild(path, tmp_path, SCHEDULE)
     assert not (tmp_path / "state.sqlite3-wal").exists()
     assert (tmp_path / "state.sqlite3.previous").exists()
     assert check(path, tmp_path)[1] == []
@@ -112,14 +133,14 @@ def test_rebuild_replaces_junk_but_never_another_applications_file(tmp_path: Pat
     day_one(tmp_path)
     path = tmp_path / "state.sqlite3"
     path.write_bytes(b"junk" * 2000)
-    rebuild(path, tmp_path)
+    rebuild(path, tmp_path, SCHEDULE)
     assert (tmp_path / "state.sqlite3.previous").read_bytes() == b"junk" * 2000
     path.unlink()
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE notes (text TEXT)")
     before = path.read_bytes()
     with pytest.raises(StateUnusable, match="not this crawler's state"):
-        rebuild(path, tmp_path)
+        rebuild(path, tmp_path, SCHEDULE)
     assert path.read_bytes() == before
 
 
@@ -128,7 +149,7 @@ def test_rebuild_is_refused_while_the_state_is_held(tmp_path: Path) -> None:
     held = StateStore(tmp_path / "state.sqlite3")
     try:
         with pytest.raises(StateLocked):
-            rebuild(tmp_path / "state.sqlite3", tmp_path)
+            rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
     finally:
         held.close()
 
@@ -136,7 +157,7 @@ def test_rebuild_is_refused_while_the_state_is_held(tmp_path: Path) -> None:
 def test_check_lists_what_the_state_and_the_files_disagree_on(tmp_path: Path) -> None:
     day_one(tmp_path)
     path = tmp_path / "state.sqlite3"
-    rebuild(path, tmp_path)
+    rebuild(path, tmp_path, SCHEDULE)
     store = StateStore(path)
     store.record_delivery(HY2, RUN2)  # known, but in no run file
     store.record_delivery(record("ru-article", "2026-11-29T00:00:00Z"), RUN2)  # newer than files
@@ -155,7 +176,7 @@ def test_check_lists_what_the_state_and_the_files_disagree_on(tmp_path: Path) ->
 
 def test_export_and_import_carry_the_state_to_another_node(tmp_path: Path) -> None:
     day_one(tmp_path)
-    rebuild(tmp_path / "state.sqlite3", tmp_path)
+    rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
     backup = tmp_path / "backup" / "state.sqlite3"
     backup.parent.mkdir()
     export_state(tmp_path / "state.sqlite3", backup)
@@ -171,7 +192,7 @@ def test_export_and_import_carry_the_state_to_another_node(tmp_path: Path) -> No
 
 def test_export_and_import_refuse_files_that_are_not_states(tmp_path: Path) -> None:
     day_one(tmp_path)
-    rebuild(tmp_path / "state.sqlite3", tmp_path)
+    rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
     with pytest.raises(StateUnusable):

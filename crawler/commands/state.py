@@ -12,6 +12,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import EXIT_REFUSED, EXIT_RUN_FAILED, EXIT_STATE_LOCKED
+from crawler.rejects import RetrySchedule, retry_settings_error
 from crawler.state import StateLocked, StateUnusable
 from crawler.statetools import check, export_state, import_state, rebuild
 
@@ -76,7 +77,11 @@ class Command(ScrapyCommand):
         """Does what the options say, prints what it did; the exit code."""
         began = time.perf_counter()
         if opts.rebuild:
-            counts, built = rebuild(state_path, output_dir)
+            error = retry_settings_error(self.settings)
+            if error:
+                raise UsageError(error, print_help=False)
+            counts, built = rebuild(state_path, output_dir, RetrySchedule.from_settings(
+                self.settings))
             print(counts.describe())
             print(built.describe())
             print(f"Rebuilt {state_path} from {output_dir} in "
