@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,27 +27,34 @@ def test_a_rebuilt_state_gives_day_two_its_floor_and_agrees_with_the_run_files(
     tmp_path: Path,
 ) -> None:
     with ReplicaHandle(articles=45, seed=21) as replica:
+        undated = replica.truth()[5]["url"]
+        replica.set_defect(undated, "nodate")  # a permanent reject: retried when due
         day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
         assert day1.returncode == 0, day1.log[-3000:]
         assert day1.summary["walks"]["completed"] == ["en", "hy", "ru"]
         assert day1.summary["url_forms"], "the replica links some cards to numeric URLs"
+        [opened] = day1.summary["open_rejects"]
         delete_state(tmp_path)
 
         rebuilt = run_state(tmp_path, "--rebuild")
         assert rebuilt.returncode == 0, rebuilt.log[-3000:]
-        assert "45 articles from 45 deliveries of 1 runs" in rebuilt.log
+        assert "44 articles from 44 deliveries of 1 runs" in rebuilt.log
         assert "0 invalid lines skipped" in rebuilt.log
-        assert "walks completed: en, hy, ru" in rebuilt.log
+        assert "walks completed: en, hy, ru; 1 open rejects" in rebuilt.log
 
         new_urls = replica.publish(4)
         started = time.time()
         day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
         assert day2.returncode == 0, day2.log[-3000:]
         log = requests_since(replica, started)
-    assert len(log) == 1 + LANGUAGES + 4, [entry["path"] for entry in log]  # the floor
+    # The floor: robots.txt, a listing page per language, the k new, the reject's retry.
+    assert len(log) == 1 + LANGUAGES + 4 + 1, [entry["path"] for entry in log]
+    assert urlsplit(undated).path in {entry["path"] for entry in log}
     assert sorted(record["url"] for record in run_records(day2)) == sorted(new_urls)
+    assert [(urlsplit(r["url"]).path, r["since"]) for r in day2.summary["known_rejects"]] == [
+        (urlsplit(opened["url"]).path, opened["since"])]  # the same reject, known since day 1
     delivered = Counter(record["id"] for record in read_lines(tmp_path / "articles"))
-    assert len(delivered) == 49 and max(delivered.values()) == 1
+    assert len(delivered) == 48 and max(delivered.values()) == 1
 
     agreed = run_state(tmp_path, "--check")
     assert agreed.returncode == 0, agreed.log[-3000:]
