@@ -28,6 +28,7 @@ from weakref import WeakKeyDictionary
 from crawler.rejects import RetrySchedule
 from crawler.runconfig import is_run
 from crawler.runfiles import RunPaths, cut_torn_line
+from crawler.statefile import APPLICATION_ID, StateSchema, StateUnusable
 from crawler.storage import FileLock, LockHeld, connect_sqlite
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
                   "image")
-
-#: ``PRAGMA application_id`` of every state of this crawler ("CALA"): tells it from any
-#: other SQLite file put at ``ANALYTICS_STATE_PATH``.
-APPLICATION_ID = 0x43414C41
 
 #: Migrations by the version they bring the schema to, applied in order.
 MIGRATIONS: dict[int, str] = {
@@ -91,72 +88,14 @@ MIGRATIONS: dict[int, str] = {
     4: f"PRAGMA application_id = {APPLICATION_ID}",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
-#: The migration that marks the file as this crawler's: an unmarked file older than it is
-#: a state of this crawler from before the mark (it gets marked); any other is refused.
-MARKED_FROM = 4
-#: Tables every state of this crawler has (from migration 1): how an unmarked one is known.
-BASE_TABLES = frozenset({"articles", "url_forms", "views_history", "runs", "walks"})
+#: The schema as ``StateSchema`` checks a file against it; marked from migration 4 on, and
+#: an unmarked state of ours has the tables of migration 1.
+SCHEMA = StateSchema(SCHEMA_VERSION, marked_from=4, base_tables=frozenset(
+    {"articles", "url_forms", "views_history", "runs", "walks"}))
 
 
 class StateLocked(RuntimeError):
     """Another run holds the state: two runs must never share it."""
-
-
-#: Why a state file cannot be used, and what fixes it, by kind.
-UNUSABLE: dict[str, str] = {
-    "damaged": "is damaged ({detail}); rebuild it from the run files: scrapy state --rebuild",
-    "foreign": "is not this crawler's state ({detail}); point ANALYTICS_STATE_PATH at the "
-               "crawler's state, or move that file away and run: scrapy state --rebuild",
-    "newer": "has schema {detail}, newer than this crawler (schema " + str(SCHEMA_VERSION)
-             + "); run the newer crawler, or rebuild it for this one: scrapy state --rebuild",
-    "missing": "is missing, but {detail}: rebuild it from them with scrapy state --rebuild, or "
-               "set ANALYTICS_STATE_FRESH_START=1 to start afresh on purpose (every article "
-               "fetched and delivered again)",
-}
-
-
-class StateUnusable(RuntimeError):
-    """The state file is not this crawler's, is damaged, newer, or missing beside run files."""
-
-    def __init__(self, kind: str, path: Path, detail: str) -> None:
-        super().__init__(f"the state {path} " + UNUSABLE[kind].format(detail=detail))
-        self.kind = kind
-
-
-def verify_state(db: sqlite3.Connection, path: Path) -> None:
-    """Raise ``StateUnusable`` unless ``db`` is a (possibly new or unmarked) state of ours."""
-    try:
-        application_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as error:
-        raise StateUnusable("damaged", path, str(error)) from None
-    unmarked_ours = (version == 0 and not tables) or (
-        0 < version < MARKED_FROM and tables >= BASE_TABLES)
-    if application_id != APPLICATION_ID and not (application_id == 0 and unmarked_ours):
-        raise StateUnusable("foreign", path, f"SQLite application_id {application_id}, "
-                            f"user_version {version}")
-    if version > SCHEMA_VERSION:
-        raise StateUnusable("newer", path, str(version))
-
-
-def open_verified(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the state file at ``path`` if it is this crawler's
-    (``StateUnusable`` otherwise; ``FileNotFoundError`` when there is none)."""
-    if not path.exists():
-        raise FileNotFoundError(f"there is no state at {path}")
-    if not path.is_file():
-        raise StateUnusable("damaged", path, "not a file")
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise StateUnusable("damaged", path, str(error)) from None
-    try:
-        verify_state(db, path)
-    except StateUnusable:
-        db.close()
-        raise
-    return db
 
 
 def lock_state(path: Path) -> FileLock:
@@ -222,7 +161,7 @@ class StateStore:
             self._lock = lock_state(path)
             if path.exists():
                 try:
-                    open_verified(path).close()  # before anything writes to it
+                    SCHEMA.open_verified(path).close()  # before anything writes to it
                 except StateUnusable:
                     self._lock.release()
                     raise

@@ -21,13 +21,8 @@ from crawler.runreader import (
     records,
 )
 from crawler.site import LANGUAGES
-from crawler.state import (
-    StateStore,
-    StateUnusable,
-    content_hash,
-    lock_state,
-    open_verified,
-)
+from crawler.state import SCHEMA, StateStore, content_hash, lock_state
+from crawler.statefile import StateUnusable
 from crawler.storage import fsync_file, temporary_path
 
 #: Differences listed per kind by ``--check``; the rest are only counted.
@@ -150,7 +145,7 @@ def check(state_path: Path, output_dir: Path) -> tuple[ReadCounts, list[str]]:
                                                 record["scraped_at"], content_hash(record))
         forms.update((run.summary or {}).get("url_forms") or {})
     with _locked(state_path):
-        db = open_verified(state_path)
+        db = SCHEMA.open_verified(state_path)
         try:
             problems = [row[0] for row in db.execute("PRAGMA integrity_check")]
             known = {row[0]: row[1:] for row in db.execute(
@@ -187,8 +182,8 @@ def _listed(kind: str, items: list[str]) -> list[str]:
 def export_state(state_path: Path, target: Path) -> None:
     """A consistent copy of the state (SQLite online backup; a crawl may be running)."""
     if target.exists():
-        open_verified(target).close()  # only ever overwrite an earlier export
-    source = open_verified(state_path)
+        SCHEMA.open_verified(target).close()  # only ever overwrite an earlier export
+    source = SCHEMA.open_verified(state_path)
     try:
         _backup(source, target)
     finally:
@@ -197,7 +192,7 @@ def export_state(state_path: Path, target: Path) -> None:
 
 def import_state(state_path: Path, source_path: Path) -> None:
     """Replace the state with a copy of ``source_path`` (an export), under the state's lock."""
-    source = open_verified(source_path)
+    source = SCHEMA.open_verified(source_path)
     try:
         problem = source.execute("PRAGMA integrity_check").fetchone()[0]
         if problem != "ok":
@@ -251,7 +246,7 @@ def _locked(state_path: Path) -> Iterator[None]:
 def _refuse_foreign(path: Path) -> None:
     """A damaged or newer state may be replaced; another application's file may not."""
     try:
-        open_verified(path).close()
+        SCHEMA.open_verified(path).close()
     except StateUnusable as error:
         if error.kind == "foreign":
             raise

@@ -10,15 +10,8 @@ import pytest
 
 from crawler.rejects import RetrySchedule, found_hash, is_permanent
 from crawler.runfiles import RunPaths
-from crawler.state import (
-    APPLICATION_ID,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    StateLocked,
-    StateStore,
-    StateUnusable,
-    content_hash,
-)
+from crawler.state import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
+from crawler.statefile import APPLICATION_ID, StateUnusable
 from tests.responses import sample_record
 
 

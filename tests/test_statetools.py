@@ -12,7 +12,8 @@ import pytest
 
 from crawler.rejects import RetrySchedule, found_hash
 from crawler.runfiles import RunPaths
-from crawler.state import StateLocked, StateStore, StateUnusable, content_hash
+from crawler.state import StateLocked, StateStore, content_hash
+from crawler.statefile import StateUnusable
 from crawler.statetools import check, export_state, import_state, preflight, rebuild
 from crawler.storage import write_json_atomic
 from crawler.urls import article_id

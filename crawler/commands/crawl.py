@@ -15,7 +15,8 @@ from crawler.arguments import ArgumentError, CrawlArguments
 from crawler.commands import check_settings_or_exit
 from crawler.runconfig import declare_run
 from crawler.spiders.analytics import AnalyticsSpider
-from crawler.state import StateLocked, StateUnusable
+from crawler.state import StateLocked
+from crawler.statefile import StateUnusable
 from crawler.statetools import preflight
 
 #: Exit code of a run that finished but whose monitors failed (or that wrote no summary).

@@ -13,7 +13,8 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands.crawl import EXIT_REFUSED, EXIT_RUN_FAILED, EXIT_STATE_LOCKED
 from crawler.rejects import RetrySchedule, retry_settings_error
-from crawler.state import StateLocked, StateUnusable
+from crawler.state import StateLocked
+from crawler.statefile import StateUnusable
 from crawler.statetools import check, export_state, import_state, rebuild
 
 #: Exit code of ``--check`` when the state and the run files disagree.
