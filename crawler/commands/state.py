@@ -11,8 +11,9 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands import check_settings_or_exit
 from crawler.commands.crawl import EXIT_REFUSED, EXIT_RUN_FAILED, EXIT_STATE_LOCKED
-from crawler.rejects import RetrySchedule, retry_settings_error
+from crawler.rejects import RetrySchedule
 from crawler.state import StateLocked
 from crawler.statefile import StateUnusable
 from crawler.statetools import check, export_state, import_state, rebuild
@@ -59,6 +60,7 @@ class Command(ScrapyCommand):
             raise UsageError("say what to do: --rebuild, --check, --export FILE or --import FILE",
                              print_help=True)
         assert self.settings is not None
+        check_settings_or_exit(self.settings)
         state_path = Path(self.settings["ANALYTICS_STATE_PATH"])
         output_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"])
         try:
@@ -78,9 +80,6 @@ class Command(ScrapyCommand):
         """Does what the options say, prints what it did; the exit code."""
         began = time.perf_counter()
         if opts.rebuild:
-            error = retry_settings_error(self.settings)
-            if error:
-                raise UsageError(error, print_help=False)
             counts, built = rebuild(state_path, output_dir, RetrySchedule.from_settings(
                 self.settings))
             print(counts.describe())
