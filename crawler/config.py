@@ -210,7 +210,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_BASE_URL", Kind("an http(s) origin such as https://caliber.az", _base_url),
             "https://caliber.az", "default of `-a base_url`"),
     Setting("ANALYTICS_OUTPUT_DIR", text(expected="a directory this user can write"), "output",
-            "where `articles/`, `rejects/`, `runs/` are written", env=True),
+            "where `articles/`, `rejects/`, `runs/`, `archive/` are written", env=True),
     Setting("ANALYTICS_STATE_PATH", text(expected="a file in a directory this user can write"),
             "output/state.sqlite3", "the incremental state store (SQLite)", env=True),
     Setting("ANALYTICS_WRITE_RUN", FLAG, False,
@@ -223,6 +223,10 @@ DECLARED: tuple[Setting, ...] = (
             "stops a crawl (rebuild it: `scrapy state --rebuild`); True starts afresh on "
             "purpose: every article is fetched and delivered again"),
     Setting("ANALYTICS_FSYNC", FLAG, True, "fsync every record line before it counts as delivered"),
+    Setting("ANALYTICS_ARCHIVE", FLAG, True, "write every answer of the site with its request to "
+            "`archive/<run>.warc.gz` (WARC); `False` turns the archive off"),
+    Setting("ANALYTICS_ARCHIVE_GZIP_LEVEL", integer(1, 9), 1,
+            "gzip level of the archive, 1 (fastest) to 9 (smallest)"),
     Setting("ANALYTICS_BOT_NAME", text(_TOKEN, "a User-Agent product name"),
             "CaliberAnalyticsCrawler", "the bot's name in the User-Agent"),
     Setting("ANALYTICS_BOT_VERSION", text(_TOKEN, "a User-Agent version"), "0.1",

@@ -155,6 +155,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     return {
         "run_id": paths.run_id,
         "spider": spider.name,
+        # "site" for a crawl; "archive" for ``scrapy reextract``, with the archive's run.
+        **getattr(spider, "source_summary", lambda: {"source": "site"})(),
         "status": "failed" if failures else "ok",
         "failed_checks": failures,
         "started_at": utc_ms(started) if started else None,
@@ -186,7 +188,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
         # Only the files the run wrote: an article file appears with the first record.
         "files": {name: str(path) for name, path in
-                  (("articles", paths.articles), ("rejects", paths.rejects)) if path.exists()},
+                  (("articles", paths.articles), ("rejects", paths.rejects),
+                   ("archive", paths.archive)) if path.exists()},
         **state,
     }
 

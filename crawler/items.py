@@ -72,7 +72,9 @@ class Article:
     author: str | None = documented("Author, where the page names one.")
     image: str | None = documented("Absolute URL of the cover image; null where none.")
     scraped_at: str = documented(
-        "When the page was fetched, ISO 8601 in UTC: 2026-11-28T06:00:00Z."
+        "When the page was fetched, ISO 8601 in UTC to the millisecond: "
+        "2026-11-28T06:00:00.123Z (records of schema 1.0.0 had whole seconds); the same "
+        "instant as the WARC-Date of the page in the run's archive."
     )
     fetched_form: str | None = documented(
         "Not in the record: the canonical form of the URL the page was fetched at where it "

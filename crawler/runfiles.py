@@ -40,7 +40,7 @@ def to_json_line(record: dict[str, Any]) -> bytes:
 
 @dataclass(frozen=True)
 class RunPaths:
-    """Where one run writes: ``articles/``, ``rejects/`` and ``runs/`` files named by run id."""
+    """Where one run writes: ``articles/``, ``rejects/``, ``runs/``, ``archive/``, by run id."""
 
     output_dir: Path
     run_id: str
@@ -59,6 +59,10 @@ class RunPaths:
     @property
     def summary(self) -> Path:
         return self.output_dir / "runs" / f"{self.run_id}.json"
+
+    @property
+    def archive(self) -> Path:
+        return self.output_dir / "archive" / f"{self.run_id}.warc.gz"
 
 
 class LineFile:

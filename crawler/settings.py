@@ -55,6 +55,9 @@ CONCURRENT_ITEMS = 1
 DOWNLOADER_MIDDLEWARES = {
     # After RetryMiddleware (550) in the response path: sees 429/503 before the retry.
     "crawler.middlewares.SitePauseMiddleware": 560,
+    # Next to the downloader: archives each answer as sent (compressed), before the
+    # redirect, retry and decompression middlewares act on it.
+    "crawler.archive.ArchiveMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalizePipeline": 100,

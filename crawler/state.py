@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
+from crawler.archive import cut_torn_archive
 from crawler.rejects import RetrySchedule
 from crawler.runconfig import is_run
 from crawler.runfiles import RunPaths, cut_torn_line
@@ -197,8 +198,10 @@ class StateStore:
         return recovered
 
     def reconcile(self, paths: RunPaths) -> int:
-        """Record every whole line of a run that did not close (its torn line is cut)."""
+        """Record every whole line of a run that did not close (its torn line and torn last
+        archive record are cut)."""
         recovered = 0
+        cut_torn_archive(paths.archive)
         if paths.articles.exists():
             cut_torn_line(paths.articles)
             with self.transaction():

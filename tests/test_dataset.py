@@ -97,7 +97,7 @@ def test_two_days_consolidate_into_one_row_per_article_with_latest_views(two_day
     validator = Draft202012Validator(json.loads((output / "dataset" / "schema.json").read_text()))
     for row in rows:
         validator.validate(row)
-    assert "Dataset v1 (schema 1.0.0) written: 32 articles from 2 run files" in two_days["stdout"]
+    assert "Dataset v1 (schema 1.1.0) written: 32 articles from 2 run files" in two_days["stdout"]
 
 
 @pytest.mark.e2e
@@ -123,13 +123,13 @@ def test_card_and_manifest_describe_the_dataset(two_days):
     directory = two_days["output"] / "dataset"
     manifest = json.loads((directory / "manifest.json").read_text())
     rows = read_jsonl(directory / "articles.jsonl")
-    assert manifest["dataset_version"] == 1 and manifest["schema_version"] == "1.0.0"
+    assert manifest["dataset_version"] == 1 and manifest["schema_version"] == "1.1.0"
     assert manifest["rows"] == len(rows) and [run["lines"] for run in manifest["runs"]] == [30, 32]
     for name, facts in manifest["files"].items():
         assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == facts["sha256"]
     card = (directory / "README.md").read_text()
     assert "[Caliber.az](https://caliber.az)" in card and "hyperlink" in card
-    assert "1.0.0" in card and f"| rows | {len(rows)} " in card
+    assert "1.1.0" in card and f"| rows | {len(rows)} " in card
     for lang in ("en", "ru", "hy"):
         count = sum(row["lang"] == lang for row in rows)
         assert manifest["by_lang"][lang] == count
@@ -279,8 +279,8 @@ def test_an_interrupted_publication_is_repaired(tmp_path):
 
 def test_row_schema_extends_the_record_schema_with_the_same_version():
     schema = row_schema()
-    assert schema["version"] == schema_version() == "1.0.0"
-    assert schema["$id"].endswith(":1.0.0")
+    assert schema["version"] == schema_version() == "1.1.0"
+    assert schema["$id"].endswith(":1.1.0")
     assert list(schema["properties"]) == list(ROW_FIELDS)
     assert set(schema["required"]) == set(ROW_FIELDS)
 

@@ -32,6 +32,7 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from crawler import statkeys
+from crawler.archive import FETCHED_AT
 from crawler.arguments import CrawlArguments
 from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
@@ -39,6 +40,7 @@ from crawler.normalize import (
     FieldError,
     article_url,
     fetched_form,
+    format_instant,
     format_utc,
     parse_site_date,
 )
@@ -280,8 +282,9 @@ class AnalyticsSpider(Spider):
                       ) -> Iterator[Any]:
         """The page as a ``RawArticle`` (``scrapy parse -c parse_article URL`` shows it)."""
         assert isinstance(response, TextResponse)
-        raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
-                                                      format_utc(datetime.now(UTC)))
+        # The instant the answer arrived (its WARC-Date), else now (the archive is off).
+        fetched_at = response.meta.get(FETCHED_AT) or format_instant(datetime.now(UTC))
+        raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url, fetched_at)
         canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
         form = fetched_form(raw)

@@ -1,0 +1,286 @@
+"""The run's WARC archive: every response the site sent, with its request, as it came.
+
+``<ANALYTICS_OUTPUT_DIR>/archive/<run>.warc.gz`` is WARC/1.1 (ISO 28500) written with
+``warcio``: a ``warcinfo`` record naming the run and its arguments, then a ``response`` and
+a ``request`` record per answer (robots.txt, listings, articles, redirects, error answers,
+every retry), each with its payload digest and the body as the site sent it (still in its
+``Content-Encoding``). Every record is one gzip member, and the members of one answer reach
+the file in one ``write``; a run killed mid-write leaves a torn last member, which the next
+run cuts off (``cut_torn_archive``, from the state's reconciliation). A run never appends to
+an archive: it creates its own, named by its run id. ``scrapy reextract`` reads them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from warcio.archiveiterator import ArchiveIterator
+from warcio.limitreader import LimitReader
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.runfiles import RunPaths
+from crawler.normalize import format_instant
+from crawler.runconfig import require_run
+
+logger = logging.getLogger(__name__)
+
+#: ``request.meta`` key of the instant the answer arrived: the response's ``WARC-Date`` and
+#: the record's ``scraped_at`` (the spider reads it; ``scrapy reextract`` sets it).
+FETCHED_AT = "analytics_fetched_at"
+#: ``warcinfo`` fields naming the run the archive belongs to and its arguments (JSON).
+INFO_RUN_ID = "analytics-run-id"
+INFO_ARGUMENTS = "analytics-arguments"
+#: Transfer codings are undone by the client before Scrapy sees the body: the stored body
+#: is the payload, so the header that would tell a reader to undo them again is left out.
+_HOP_HEADERS = frozenset({"transfer-encoding"})
+
+
+class _GzipMembers:
+    """A sink for warcio: what is written between two ``flush`` calls is one gzip member.
+
+    warcio flushes once at the end of every record, so each record becomes its own member
+    (what makes a ``.warc.gz`` seekable), compressed at the level asked for.
+    """
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.parts: list[bytes] = []
+        self._compressor: Any = None
+
+    def write(self, data: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        self.parts.append(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        if self._compressor is not None:
+            self.parts.append(self._compressor.flush())
+            self._compressor = None
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One answer and its request, copied out of Scrapy's objects for the writer thread."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[bytes, bytes]]
+    request_body: bytes
+    protocol: str
+    status: int
+    response_headers: list[tuple[bytes, bytes]]
+    body: bytes
+    fetched_at: str
+    ip_address: str | None
+
+    @classmethod
+    def of(cls, request: Request, response: Response, fetched_at: str) -> Exchange:
+        return cls(
+            url=response.url, method=request.method,
+            request_headers=_header_pairs(request.headers), request_body=request.body,
+            protocol=response.protocol or "HTTP/1.1", status=response.status,
+            response_headers=_header_pairs(response.headers), body=response.body,
+            fetched_at=fetched_at,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+
+
+def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
+    return [(bytes(name), bytes(value)) for name, values in headers.items() for value in values]
+
+
+class WarcEncoder:
+    """Turns exchanges into the bytes of gzip-membered WARC/1.1 records."""
+
+    def __init__(self, gzip_level: int) -> None:
+        self.sink = _GzipMembers(gzip_level)
+        self.writer = WARCWriter(self.sink, gzip=False, warc_version="1.1")
+
+    def warcinfo(self, filename: str, run_id: str, arguments: dict[str, Any]) -> bytes:
+        """The first record: what wrote the archive, and the run it belongs to."""
+        from importlib.metadata import version
+
+        record = self.writer.create_warcinfo_record(filename, {
+            "software": f"caliber-analytics-crawler (Scrapy {version('scrapy')}, "
+                        f"warcio {version('warcio')})",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+                          "warc-format/warc-1.1/",
+            INFO_RUN_ID: run_id,
+            INFO_ARGUMENTS: json.dumps(arguments, sort_keys=True),
+        })
+        self.writer.write_record(record)
+        return self.sink.take()
+
+    def exchange(self, exchange: Exchange) -> bytes:
+        """A ``response`` record then its ``request`` record (``WARC-Concurrent-To``)."""
+        date = {"WARC-Date": exchange.fetched_at}
+        response_headers = StatusAndHeaders(
+            _status_line(exchange.status),
+            [(name, value) for name, value in exchange.response_headers
+             if name.decode("latin-1").lower() not in _HOP_HEADERS],
+            protocol=exchange.protocol)
+        response = self.writer.create_warc_record(
+            exchange.url, "response", payload=io.BytesIO(exchange.body),
+            length=len(exchange.body), http_headers=response_headers,
+            warc_headers_dict={**date, **({"WARC-IP-Address": exchange.ip_address}
+                                          if exchange.ip_address else {})})
+        parts = urlsplit(exchange.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = [(b"Host", parts.netloc.encode("latin-1")),
+                           *exchange.request_headers]
+        request = self.writer.create_warc_record(
+            exchange.url, "request", payload=io.BytesIO(exchange.request_body),
+            length=len(exchange.request_body), warc_headers_dict=date,
+            http_headers=StatusAndHeaders(f"{exchange.method} {target} HTTP/1.1",
+                                          request_headers, is_http_request=True))
+        self.writer.write_request_response_pair(request, response)
+        return self.sink.take()
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+class ArchiveFile:
+    """A new ``.warc.gz`` of one run, appended to one whole write at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise FileExistsError(
+                f"the archive {path} exists: a run never appends to an old archive "
+                "(give this run its own ANALYTICS_RUN_ID)") from None
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` whole; a short write (disk full) is taken back, then raised."""
+        written = os.write(self._fd, data)
+        if written != len(data):
+            os.ftruncate(self._fd, os.fstat(self._fd).st_size - written)
+            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def whole_members_end(path: Path) -> int:
+    """Bytes of ``path`` up to the end of its last whole gzip member (CRC and size checked)."""
+    end = position = 0
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            data = chunk
+            while data:
+                try:
+                    decompressor.decompress(data)
+                except zlib.error:
+                    return end  # garbage after the last whole member: a torn write
+                if not decompressor.eof:
+                    position += len(data)
+                    break
+                rest = decompressor.unused_data
+                position += len(data) - len(rest)
+                end = position
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                data = rest
+    return end
+
+
+def cut_torn_archive(path: Path) -> bool:
+    """Cut a torn last gzip member off an archive (left by a killed run); True if one was."""
+    if not path.exists():
+        return False
+    end = whole_members_end(path)
+    if end == path.stat().st_size:
+        return False
+    with path.open("rb+") as handle:
+        handle.truncate(end)
+    logger.warning("Cut a torn record off the end of the archive %s (%d bytes kept)", path, end)
+    return True
+
+
+def read_archive(path: Path, whole_only: bool = False) -> Iterator[Any]:
+    """Every record of an archive (warcio records); ``whole_only`` stops before a torn end."""
+    with path.open("rb") as handle:
+        stream: Any = handle
+        if whole_only:
+            stream = LimitReader(handle, whole_members_end(path))
+        yield from ArchiveIterator(stream)
+
+
+class ArchiveMiddleware:
+    """Downloader middleware: writes every answer with its request to the run's archive.
+
+    It sits next to the downloader (``DOWNLOADER_MIDDLEWARES`` 950), so it sees each answer
+    before any other middleware: compressed, before redirects and retries act on it. The
+    record is encoded and written on a worker thread; the answer goes on only once it is in
+    the file, so no record of the run can reach the disk before its page.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        require_run(settings, "ArchiveMiddleware")
+        if not settings.getbool("ANALYTICS_ARCHIVE"):
+            raise NotConfigured("ANALYTICS_ARCHIVE is off")
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
+        self.encoder = WarcEncoder(settings.getint("ANALYTICS_ARCHIVE_GZIP_LEVEL"))
+        self.file = ArchiveFile(paths.archive)
+        arguments: dict[str, Any] = getattr(crawler.spider, "arguments_summary", dict)()
+        self.file.write(self.encoder.warcinfo(paths.archive.name, paths.run_id, arguments))
+        self.disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags:  # HTTPCACHE_ENABLED: not an answer of the site
+            return response
+        fetched_at = format_instant(datetime.now(UTC))
+        request.meta[FETCHED_AT] = fetched_at
+        exchange = Exchange.of(request, response, fetched_at)
+        size = await asyncio.get_running_loop().run_in_executor(self.disk, self._write, exchange)
+        self.stats.inc_value("analytics/archive/records", 2)
+        self.stats.inc_value("analytics/archive/bytes", size)
+        return response
+
+    def _write(self, exchange: Exchange) -> int:
+        data = self.encoder.exchange(exchange)
+        self.file.write(data)
+        return len(data)
+
+    def spider_closed(self) -> None:
+        self.disk.shutdown(wait=True)
+        self.file.close()

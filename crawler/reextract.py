@@ -1,0 +1,152 @@
+"""Records rebuilt from a run's archive with today's code and settings (``scrapy reextract``).
+
+The ``reextract`` spider reads one archive (``archive/<run>.warc.gz``) and turns every
+article page the site answered with 200 into a ``RawArticle`` through the very page object
+of a crawl, then the item goes through the crawl's own pipelines into a new run's files. The
+page's response is built as a crawl builds it (``responsetypes``, then Scrapy's
+``HttpCompressionMiddleware`` for the ``Content-Encoding`` the site sent), and the record
+keeps the fetch's instant as ``scraped_at``. No request is sent to any host, and the
+incremental state is left as it is (the state pipeline is off, the state never opened).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
+
+from crawler.archive import FETCHED_AT, INFO_ARGUMENTS, INFO_RUN_ID, read_archive
+from crawler.runfiles import RunPaths
+from crawler.items import RawArticle
+from crawler.pages import ArticlePage
+from crawler.site import SiteProfile, is_article_path
+
+#: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
+REEXTRACT_SETTINGS: dict[str, Any] = {
+    "ANALYTICS_ARCHIVE": False,
+    "ROBOTSTXT_OBEY": False,
+}
+STATE_PIPELINE = "crawler.pipelines.StatePipeline"
+
+
+def archive_info(path: Path) -> dict[str, str]:
+    """The fields of an archive's ``warcinfo`` record (its first record)."""
+    for record in read_archive(path):
+        if record.rec_type != "warcinfo":
+            break
+        text = record.content_stream().read().decode("utf-8")
+        return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    raise ValueError(f"{path} does not start with a warcinfo record of this crawler")
+
+
+class ReextractSpider(Spider):
+    """Yields the article pages of one archive as items; it makes no request."""
+
+    name = "reextract"
+
+    def __init__(self, archive: Path, archive_run: str, arguments: dict[str, Any],
+                 site: SiteProfile, whole_only: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.archive = archive
+        self.archive_run = archive_run
+        self.arguments = arguments
+        self.site = site
+        self.whole_only = whole_only
+        self.decoder: HttpCompressionMiddleware | None = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        for name, value in REEXTRACT_SETTINGS.items():
+            settings.set(name, value, priority="cmdline")
+        pipelines = {**settings.getdict("ITEM_PIPELINES"), STATE_PIPELINE: None}
+        settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReextractSpider:
+        """``archive``: the archive's path; ``run_id``: the id of the run it writes."""
+        settings = crawler.settings
+        archive = Path(kwargs.pop("archive"))
+        settings.set("ANALYTICS_RUN_ID", kwargs.pop("run_id"), priority="cmdline")
+        info = archive_info(archive)
+        archive_run = info[INFO_RUN_ID]
+        # A run that wrote no summary is running or was killed: only its whole records.
+        closed = RunPaths(archive.parent.parent, archive_run).summary.exists()
+        spider: ReextractSpider = super().from_crawler(
+            crawler, *args, archive=archive, archive_run=archive_run,
+            arguments=json.loads(info[INFO_ARGUMENTS]), site=SiteProfile.from_settings(settings),
+            whole_only=not closed, **kwargs)
+        if not closed:
+            spider.logger.warning("Run %s has no summary (it is running or was killed): "
+                                  "only the whole records of its archive are read", archive_run)
+        return spider
+
+    def arguments_summary(self) -> dict[str, Any]:
+        """The archived run's arguments: the monitors judge the re-extraction like that run."""
+        return self.arguments
+
+    def source_summary(self) -> dict[str, Any]:
+        """Where the run's records come from, for the run summary."""
+        return {"source": "archive", "archive_run": self.archive_run,
+                "archive": str(self.archive)}
+
+    async def start(self) -> AsyncIterator[RawArticle]:
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
+        except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either
+            self.decoder = None
+        for record in read_archive(self.archive, whole_only=self.whole_only):
+            if record.rec_type != "response":
+                continue
+            stats.inc_value("analytics/reextract/responses")
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if (record.http_headers.get_statuscode() != "200"
+                    or not is_article_path(urlsplit(url).path)):
+                continue
+            response = self.response_of(record, url)
+            if not isinstance(response, TextResponse):
+                stats.inc_value("analytics/reextract/not_text")
+                self.logger.error("Archived article page is not text: <%s>", url)
+                continue
+            stats.inc_value("analytics/reextract/article_pages")
+            yield ArticlePage(response, self.site).to_raw(self.arguments["base_url"],
+                                                          response.meta[FETCHED_AT])
+        await self.items_done()
+        # Scrapy looks for the end of a crawl after a response, else every 5 s: with no
+        # response at all, the run ends here, once the last item is through the pipelines.
+        raise CloseSpider("finished")
+
+    async def items_done(self) -> None:
+        """Wait until every item yielded is through the pipelines."""
+        engine = self.crawler.engine
+        assert engine is not None and engine.scraper.slot is not None
+        while not engine.scraper.slot.is_idle():
+            await asyncio.sleep(0.005)
+
+    def response_of(self, record: Any, url: str) -> Response:
+        """The response a crawl would have handed the spider for this archived answer."""
+        headers = Headers(record.http_headers.headers)
+        body = record.raw_stream.read()
+        request = Request(url, meta={FETCHED_AT: record.rec_headers.get_header("WARC-Date")})
+        response_class = responsetypes.from_args(headers=headers, url=url, body=body)
+        response: Response = response_class(
+            url, status=200, headers=headers, body=body, request=request,
+            protocol=record.http_headers.protocol or None)
+        if self.decoder is not None:
+            decoded = self.decoder.process_response(request, response)
+            assert isinstance(decoded, Response)
+            response = decoded
+        return response
