@@ -36,9 +36,9 @@ from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.runfiles import RunPaths
 from crawler.normalize import format_instant
 from crawler.runconfig import require_run
+from crawler.runfiles import RunPaths
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
 from crawler.archive import FETCHED_AT, INFO_ARGUMENTS, INFO_RUN_ID, read_archive
-from crawler.runfiles import RunPaths
 from crawler.items import RawArticle
 from crawler.pages import ArticlePage
+from crawler.runfiles import RunPaths
 from crawler.site import SiteProfile, is_article_path
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
@@ -48,6 +48,24 @@ def archive_info(path: Path) -> dict[str, str]:
         text = record.content_stream().read().decode("utf-8")
         return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
     raise ValueError(f"{path} does not start with a warcinfo record of this crawler")
+
+
+def archived_response(record: Any, url: str,
+                      decoder: HttpCompressionMiddleware | None) -> Response:
+    """The response a crawl would have handed its spider for an archived 200 answer: the
+    class ``responsetypes`` picks, decoded by ``decoder`` (Scrapy's HttpCompressionMiddleware)."""
+    headers = Headers(record.http_headers.headers)
+    body = record.raw_stream.read()
+    request = Request(url, meta={FETCHED_AT: record.rec_headers.get_header("WARC-Date")})
+    response_class = responsetypes.from_args(headers=headers, url=url, body=body)
+    response: Response = response_class(
+        url, status=200, headers=headers, body=body, request=request,
+        protocol=record.http_headers.protocol or None)
+    if decoder is not None:
+        decoded = decoder.process_response(request, response)
+        assert isinstance(decoded, Response)
+        response = decoded
+    return response
 
 
 class ReextractSpider(Spider):
@@ -116,7 +134,7 @@ class ReextractSpider(Spider):
             if (record.http_headers.get_statuscode() != "200"
                     or not is_article_path(urlsplit(url).path)):
                 continue
-            response = self.response_of(record, url)
+            response = archived_response(record, url, self.decoder)
             if not isinstance(response, TextResponse):
                 stats.inc_value("analytics/reextract/not_text")
                 self.logger.error("Archived article page is not text: <%s>", url)
@@ -136,17 +154,3 @@ class ReextractSpider(Spider):
         while not engine.scraper.slot.is_idle():
             await asyncio.sleep(0.005)
 
-    def response_of(self, record: Any, url: str) -> Response:
-        """The response a crawl would have handed the spider for this archived answer."""
-        headers = Headers(record.http_headers.headers)
-        body = record.raw_stream.read()
-        request = Request(url, meta={FETCHED_AT: record.rec_headers.get_header("WARC-Date")})
-        response_class = responsetypes.from_args(headers=headers, url=url, body=body)
-        response: Response = response_class(
-            url, status=200, headers=headers, body=body, request=request,
-            protocol=record.http_headers.protocol or None)
-        if self.decoder is not None:
-            decoded = self.decoder.process_response(request, response)
-            assert isinstance(decoded, Response)
-            response = decoded
-        return response

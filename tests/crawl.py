@@ -76,6 +76,14 @@ def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = 
     return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
 
 
+def scrapy(*arguments: str, output_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``scrapy <arguments> -s ANALYTICS_OUTPUT_DIR=<output_dir>`` as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *arguments, "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
 def without_crawler_fields(record: dict[str, Any]) -> dict[str, Any]:
     """A record as the truth has it: without the fields the crawler sets."""
     return {key: value for key, value in record.items() if key not in CRAWLER_FIELDS}

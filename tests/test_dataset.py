@@ -20,16 +20,8 @@ from jsonschema import Draft202012Validator
 
 from crawler.dataset import ROW_FIELDS, DatasetError, consolidate, row_schema, schema_version
 from crawler.runfiles import to_json_line
-from tests.crawl import ROOT, run_crawl
+from tests.crawl import ROOT, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
-
-
-def scrapy(*arguments: str, output_dir: Path) -> subprocess.CompletedProcess[str]:
-    """``scrapy <arguments> -s ANALYTICS_OUTPUT_DIR=<output_dir>`` as a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *arguments, "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -19,9 +19,9 @@ from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError
 from crawler.commands.crawl import EXIT_RUN_FAILED
-from crawler.runfiles import RUN_ID_PATTERN, new_run_id
 from crawler.reextract import ReextractSpider
 from crawler.runconfig import validate_settings
+from crawler.runfiles import RUN_ID_PATTERN, new_run_id
 
 ARCHIVE_SUFFIX = ".warc.gz"
 

@@ -30,7 +30,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from crawler.dataset.card import DatasetStats, dataset_card
+from crawler.dataset.reextracted import Reextraction, reextracted_rows, reextraction_card
 from crawler.dataset.schema import (
     BATCH_ROWS,
     arrow_schema,
@@ -223,8 +224,9 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
             "SELECT run_id, bytes, lines, invalid, head FROM sources ORDER BY run_id")]
         write_text_synced(temporaries[paths.schema],
                     json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n")
+        reextracted = reextracted_rows(connection, paths.output_dir)
         card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir))
-        write_text_synced(temporaries[paths.card], card)
+        write_text_synced(temporaries[paths.card], card + reextraction_card(reextracted))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -235,12 +237,12 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
         raise
     for final, temporary in temporaries.items():
         os.replace(temporary, final)
-    write_manifest(paths, version, stats, sources)
+    write_manifest(paths, version, stats, sources, reextracted)
     return DatasetResult(paths, version, stats.rows, len(sources), read, written=True)
 
 
 def write_manifest(paths: DatasetPaths, version: int, stats: DatasetStats,
-                   sources: list[SourceState]) -> None:
+                   sources: list[SourceState], reextracted: list[Reextraction]) -> None:
     """``manifest.json``, written last: the version, each file's digest, the runs read."""
     manifest = {
         "dataset": DATASET_NAME,
@@ -254,5 +256,6 @@ def write_manifest(paths: DatasetPaths, version: int, stats: DatasetStats,
                          "sha256": _sha256(paths.directory / name)} for name in OUTPUT_FILES},
         "runs": [{"run_id": source.run_id, "bytes": source.bytes, "lines": source.lines,
                   "invalid": source.invalid} for source in sources],
+        "reextracted": [asdict(run) for run in reextracted],
     }
     write_json_atomic(paths.manifest, manifest)

@@ -162,6 +162,8 @@ def ingest(connection: sqlite3.Connection, articles_dir: Path,
                 continue
             record, text = row
             scraped = record["scraped_at"]
+            # Same fetch (same id and scraped_at) in two runs: the later run wins, and a
+            # re-extraction's run is always later than its archive's (scrapy reextract).
             batch.append((record["id"], _utc_key(record["date"]), scraped, scraped,
                           f"{scraped}|{run_id}|{state.lines:010d}", text))
             if len(batch) >= BATCH_ROWS:
