@@ -46,6 +46,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "rss_ratio_20k_vs_2k": ("<=", 1.15),
     "incremental_requests_over_floor": ("<=", 1.0),
     "rebuild_cpu_ratio_vs_crawl": ("<=", 0.1),
+    "reextract_ratio_vs_extract": ("<=", 2.0),
+    "archive_cpu_ratio_on_vs_off": ("<=", 1.25),
 }
 
 
@@ -215,8 +217,10 @@ def crawl_once(base_url: str, workdir: Path, *arguments: str,
     items = sum(1 for path in (out / "articles").glob("*.jsonl")
                 for _ in path.open(encoding="utf-8"))
     elapsed = stat_from_log(text, "elapsed_time_seconds")
+    archive_bytes = sum(path.stat().st_size for path in (out / "archive").glob("*.warc.gz"))
     return {"items": items, "elapsed_s": elapsed, "wall_s": wall, "cpu_s": cpu, "rss_mb": rss,
-            "items_per_s": items / elapsed, "cpu_ms_per_item": cpu * 1000 / items}
+            "items_per_s": items / elapsed, "cpu_ms_per_item": cpu * 1000 / items,
+            "archive_bytes": archive_bytes}
 
 
 def floor_once(base_url: str, urls: list[str], workdir: Path) -> dict[str, Any]:
@@ -358,8 +362,76 @@ def measure_rebuild(reps: int, articles: int, workdir: Path) -> dict[str, Any]:
 
 
 # --- report -------------------------------------------------------------------------------
+def project_ms_per_page(reps: int, pages_count: int = 200, chunk: int = 20) -> float:
+    """``extract_ms_per_page.project`` alone (as ``measure_extract`` measures it)."""
+    pages = article_pages(pages_count)
+    project_parse(pages[:chunk])
+    times = []
+    for _ in range(reps):
+        for start in range(0, len(pages), chunk):
+            began = time.perf_counter()
+            project_parse(pages[start:start + chunk])
+            times.append((time.perf_counter() - began) / chunk)
+    return round(median(times) * 1000, 3)
+
+
+def reextract_once(out: Path) -> dict[str, float]:
+    """``scrapy reextract --all`` of a crawl's output: CPU and wall per archived article page."""
+    log = out / "reextract.log"
+    status, wall, cpu, _ = run_measured(
+        [sys.executable, "-m", "scrapy", "reextract", "--all",
+         "-s", f"ANALYTICS_OUTPUT_DIR={out}", "-s", "LOG_LEVEL=INFO"], cwd=ROOT, log=log)
+    text = log.read_text()
+    if status != 0:
+        raise RuntimeError(f"reextract exited {status}:\n{text[-3000:]}")
+    pages = stat_from_log(text, "analytics/reextract/article_pages")
+    return {"pages": pages, "cpu_ms_per_page": cpu * 1000 / pages,
+            "wall_ms_per_page": wall * 1000 / pages}
+
+
+def measure_archive(reps: int, articles: int, workdir: Path,
+                    extract_ms: float | None) -> dict[str, Any]:
+    """The archive's cost: crawls with it on and off in turns (default gzip level), its
+    bytes per article, and ``scrapy reextract`` of the archived pages against
+    ``extract_ms_per_page.project`` of the same run (measured here if not measured yet)."""
+    (workdir / "state").mkdir(exist_ok=True)
+    on, off, reextracts = [], [], []
+    with replica(articles, log=False) as site:
+        for _ in range(reps):
+            off.append(crawl_once(site.base_url, workdir, "mode=full",
+                                  settings={"ANALYTICS_ARCHIVE": "0"}))
+            out = Path(tempfile.mkdtemp(prefix="archive-", dir=workdir))
+            on.append(crawl_once(site.base_url, workdir, "mode=full",
+                                 settings={"ANALYTICS_ARCHIVE": "1"}, out=out))
+            reextracts.append(reextract_once(out))
+    if extract_ms is None:
+        extract_ms = project_ms_per_page(reps * 2 + 1)
+    reextract_ms = median([r["cpu_ms_per_page"] for r in reextracts])
+    return {
+        "archive_articles": articles,
+        "archive_cpu_ms_per_item": {"on": round(median([r["cpu_ms_per_item"] for r in on]), 2),
+                                    "off": round(median([r["cpu_ms_per_item"] for r in off]), 2)},
+        "archive_cpu_ratio_on_vs_off": round(median(
+            [a["cpu_ms_per_item"] / b["cpu_ms_per_item"] for a, b in zip(on, off, strict=True)]),
+            3),
+        "archive_items_per_s": {"on": round(median([r["items_per_s"] for r in on]), 1),
+                                "off": round(median([r["items_per_s"] for r in off]), 1)},
+        "archive_bytes_per_article": round(median([r["archive_bytes"] / r["items"]
+                                                   for r in on])),
+        "reextract_pages": int(reextracts[0]["pages"]),
+        "reextract_ms_per_page": round(reextract_ms, 3),
+        "reextract_wall_ms_per_page": round(median([r["wall_ms_per_page"] for r in reextracts]),
+                                            3),
+        "reextract_baseline_extract_ms_per_page": extract_ms,
+        "reextract_ratio_vs_extract": round(reextract_ms / extract_ms, 3),
+        "archive_runs": {"on": [round(r["cpu_ms_per_item"], 3) for r in on],
+                         "off": [round(r["cpu_ms_per_item"], 3) for r in off],
+                         "reextract": [round(r["cpu_ms_per_page"], 3) for r in reextracts]},
+    }
+
+
 def versions() -> dict[str, str]:
-    names = ("scrapy", "parsel", "lxml", "twisted", "trafilatura", "py-spy")
+    names = ("scrapy", "parsel", "lxml", "twisted", "warcio", "trafilatura", "py-spy")
     found = {}
     for name in names:
         try:
@@ -399,7 +471,10 @@ def markdown(results: dict[str, Any]) -> str:
         "rss_mb_2000", "rss_mb_20000", "rss_items_per_s_20000", "rss_cpu_ms_per_item_20000",
         "rss_replica_start_s_20000",
         "incremental_requests", "incremental_floor", "rebuild_articles", "rebuild_wall_s",
-        "rebuild_rss_mb") if key in results]
+        "rebuild_rss_mb", "archive_cpu_ms_per_item",
+        "archive_items_per_s", "archive_bytes_per_article", "reextract_ms_per_page",
+        "reextract_wall_ms_per_page", "reextract_baseline_extract_ms_per_page")
+        if key in results]
     m, v = results["machine"], results["versions"]
     return "\n".join([
         BEGIN,
@@ -422,7 +497,7 @@ def write_doc(results: dict[str, Any]) -> None:
     DOC.write_text(head + table + tail, "utf-8")
 
 
-MEASUREMENTS = ("extract", "crawl", "rss", "incremental", "rebuild")
+MEASUREMENTS = ("extract", "crawl", "rss", "incremental", "rebuild", "archive")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -456,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
             results.update(measure_incremental(args.reps, 5, workdir))
         if "rebuild" in chosen:
             results.update(measure_rebuild(args.reps, args.large, workdir))
+        if "archive" in chosen:
+            extract_ms = results.get("extract_ms_per_page", {}).get("project")
+            results.update(measure_archive(args.reps, args.articles, workdir, extract_ms))
     results["bench_seconds"] = round(time.perf_counter() - began)
     print(json.dumps(results, indent=1, ensure_ascii=False))
     if not args.no_write:

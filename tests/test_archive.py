@@ -130,12 +130,17 @@ def test_an_old_archive_is_never_appended_to(tmp_path: Path) -> None:
         ArchiveFile(path)
 
 
-@pytest.mark.parametrize("level", ["0", "10", "fast", ""])
-def test_a_wrong_gzip_level_is_refused(level: str) -> None:
+@pytest.mark.parametrize(("name", "value"), [
+    ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "0"), ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "10"),
+    ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "fast"), ("ANALYTICS_ARCHIVE_GZIP_LEVEL", ""),
+    ("ANALYTICS_ARCHIVE", "maybe"),
+])
+def test_a_wrong_archive_setting_is_refused(name: str, value: str) -> None:
     settings = Settings()
     settings.setmodule(project_settings)
-    settings.set("ANALYTICS_ARCHIVE_GZIP_LEVEL", level)
-    with pytest.raises(ArgumentError, match="ANALYTICS_ARCHIVE_GZIP_LEVEL"):
+    validate_settings(settings)  # the defaults pass
+    settings.set(name, value)
+    with pytest.raises(ArgumentError, match=f"^{name}: "):
         validate_settings(settings)
 
 

@@ -125,3 +125,18 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
     rebuilt = {record["id"]: record for record in run_file(tmp_path, summary["run_id"])}
     for record in delivered:
         assert rebuilt.get(record["id"]) == record
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ((), "give --run RUN (repeatable) or --all"),
+    (("--all",), "--all: no archive under"),
+    (("--run", "20261128T071500.123Z"), "--run: no archive 20261128T071500.123Z under"),
+    (("--all", "-s", "ANALYTICS_ARCHIVE_GZIP_LEVEL=12"), "ANALYTICS_ARCHIVE_GZIP_LEVEL: '12'"),
+])
+def test_a_wrong_reextract_is_refused_before_any_work(
+    tmp_path: Path, arguments: tuple[str, ...], message: str,
+) -> None:
+    refused = scrapy("reextract", *arguments, output_dir=tmp_path)
+    assert refused.returncode == 2
+    assert message in refused.stderr
+    assert not (tmp_path / "runs").exists()
