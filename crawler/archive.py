@@ -197,7 +197,8 @@ def whole_members_end(path: Path) -> int:
     end = position = 0
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
+        # Small reads: what is left after a member's end (unused_data) is copied each time.
+        while chunk := handle.read(1 << 15):
             data = chunk
             while data:
                 try:
