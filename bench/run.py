@@ -375,6 +375,8 @@ def project_cpu_ms_per_page(pages: list[tuple[str, bytes]], chunk: int = 20) -> 
 
 def reextract_once(out: Path) -> dict[str, float]:
     """``scrapy reextract --all`` of a crawl's output: pages, CPU s and wall s of the process."""
+    from crawler import statkeys
+
     log = out / "reextract.log"
     status, wall, cpu, _ = run_measured(
         [sys.executable, "-m", "scrapy", "reextract", "--all",
@@ -382,7 +384,7 @@ def reextract_once(out: Path) -> dict[str, float]:
     text = log.read_text()
     if status != 0:
         raise RuntimeError(f"reextract exited {status}:\n{text[-3000:]}")
-    return {"pages": stat_from_log(text, "analytics/reextract/article_pages"), "cpu_s": cpu,
+    return {"pages": stat_from_log(text, statkeys.REEXTRACT_ARTICLE_PAGES), "cpu_s": cpu,
             "wall_s": wall}
 
 

@@ -36,9 +36,11 @@ from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler import statkeys
 from crawler.normalize import format_instant
 from crawler.runconfig import require_run
 from crawler.runfiles import RunPaths
+from crawler.storage import append_whole
 
 logger = logging.getLogger(__name__)
 
@@ -182,11 +184,8 @@ class ArchiveFile:
                 "(give this run its own ANALYTICS_RUN_ID)") from None
 
     def write(self, data: bytes) -> None:
-        """Append ``data`` whole; a short write (disk full) is taken back, then raised."""
-        written = os.write(self._fd, data)
-        if written != len(data):
-            os.ftruncate(self._fd, os.fstat(self._fd).st_size - written)
-            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+        """Append ``data`` whole (or nothing of it)."""
+        append_whole(self._fd, data, self.path)
 
     def close(self) -> None:
         os.close(self._fd)
@@ -273,8 +272,8 @@ class ArchiveMiddleware:
         request.meta[FETCHED_AT] = fetched_at
         exchange = Exchange.of(request, response, fetched_at)
         size = await asyncio.get_running_loop().run_in_executor(self.disk, self._write, exchange)
-        self.stats.inc_value("analytics/archive/records", 2)
-        self.stats.inc_value("analytics/archive/bytes", size)
+        self.stats.inc_value(statkeys.ARCHIVE_RECORDS, 2)
+        self.stats.inc_value(statkeys.ARCHIVE_BYTES, size)
         return response
 
     def _write(self, exchange: Exchange) -> int:

@@ -26,6 +26,7 @@ from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
+from crawler import statkeys
 from crawler.archive import FETCHED_AT, INFO_ARGUMENTS, INFO_RUN_ID, read_archive
 from crawler.items import RawArticle
 from crawler.pages import ArticlePage
@@ -129,17 +130,17 @@ class ReextractSpider(Spider):
         for record in read_archive(self.archive, whole_only=self.whole_only):
             if record.rec_type != "response":
                 continue
-            stats.inc_value("analytics/reextract/responses")
+            stats.inc_value(statkeys.REEXTRACT_RESPONSES)
             url = record.rec_headers.get_header("WARC-Target-URI")
             if (record.http_headers.get_statuscode() != "200"
                     or not is_article_path(urlsplit(url).path)):
                 continue
             response = archived_response(record, url, self.decoder)
             if not isinstance(response, TextResponse):
-                stats.inc_value("analytics/reextract/not_text")
+                stats.inc_value(statkeys.REEXTRACT_NOT_TEXT)
                 self.logger.error("Archived article page is not text: <%s>", url)
                 continue
-            stats.inc_value("analytics/reextract/article_pages")
+            stats.inc_value(statkeys.REEXTRACT_ARTICLE_PAGES)
             yield ArticlePage(response, self.site).to_raw(self.arguments["base_url"],
                                                           response.meta[FETCHED_AT])
         await self.items_done()

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.storage import append_whole
+
 #: A run id: its start in UTC, sortable, safe as a file name (``20261128T071500.123Z``).
 RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{3}Z$")
 
@@ -83,11 +85,7 @@ class LineFile:
     def write(self, record: dict[str, Any]) -> None:
         """Append one record as one line (opening the file on first use)."""
         fd = self._open()
-        line = to_json_line(record)
-        written = os.write(fd, line)
-        if written != len(line):  # a short write (disk full): never leave half a line
-            os.ftruncate(fd, os.fstat(fd).st_size - written)
-            raise OSError(f"short write to {self.path}: {written} of {len(line)} bytes")
+        append_whole(fd, to_json_line(record), self.path)  # never half a line
         if self.fsync:
             os.fsync(fd)
 

@@ -46,6 +46,16 @@ KNOWN_UNDER_ANOTHER_URL = f"{_ROOT}/known_under_another_url"
 #: Article requests refused on purpose (robots.txt, another host).
 ARTICLES_NOT_ALLOWED = f"{_ROOT}/articles_not_allowed"
 
+# --- the archive and scrapy reextract -----------------------------------------------------
+#: WARC records written to the run's archive, and their bytes (gzip members).
+ARCHIVE_RECORDS = f"{_ROOT}/archive/records"
+ARCHIVE_BYTES = f"{_ROOT}/archive/bytes"
+#: Response records a re-extraction read, and the article pages among them it parsed.
+REEXTRACT_RESPONSES = f"{_ROOT}/reextract/responses"
+REEXTRACT_ARTICLE_PAGES = f"{_ROOT}/reextract/article_pages"
+#: Archived article pages (200) that were not text: logged as errors, never parsed.
+REEXTRACT_NOT_TEXT = f"{_ROOT}/reextract/not_text"
+
 # --- politeness (middleware) --------------------------------------------------------------
 #: Pauses of the whole site after a failure, and their total length in seconds.
 PAUSES = f"{_ROOT}/pauses"

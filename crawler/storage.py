@@ -63,6 +63,15 @@ class FileLock:
         self.release()
 
 
+def append_whole(fd: int, data: bytes, path: Path) -> None:
+    """Append ``data`` to a file opened for appending, all of it or nothing: a short write
+    (disk full) is taken back, then raised."""
+    written = os.write(fd, data)
+    if written != len(data):
+        os.ftruncate(fd, os.fstat(fd).st_size - written)
+        raise OSError(f"short write to {path}: {written} of {len(data)} bytes")
+
+
 def temporary_path(path: Path) -> Path:
     """Where a new version of ``path`` is written before it replaces it (hidden, same dir)."""
     return path.with_name(f".{path.name}.tmp")

@@ -39,6 +39,11 @@ def responses(path: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def state_files(output_dir: Path) -> dict[str, bytes]:
+    """The state store's files (database, WAL, lock), byte for byte."""
+    return {path.name: path.read_bytes() for path in output_dir.glob("state.sqlite3*")}
+
+
 def run_file(output_dir: Path, run_id: str) -> list[dict[str, Any]]:
     path = output_dir / "articles" / f"{run_id}.jsonl"
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
@@ -68,10 +73,11 @@ def test_a_wrong_selector_is_fixed_from_the_archive_without_a_request(tmp_path: 
         for record in records:  # scraped_at is the instant of the answer it came from
             assert record["scraped_at"] in dates
 
-        before = len(replica.requests())
+        before, state = len(replica.requests()), state_files(tmp_path)
         reextract = scrapy("reextract", "--all", output_dir=tmp_path)
         time.sleep(0.2)
         assert len(replica.requests()) == before, "re-extraction sent a request"
+        assert state_files(tmp_path) == state, "re-extraction changed the state"
     assert reextract.returncode == 0, reextract.stderr[-3000:]
     summaries = [s for s in read_summaries(tmp_path) if s.get("source") == "archive"]
     assert [s["archive_run"] for s in summaries] == [crawl_run]

@@ -19,6 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from crawler.dataset import ROW_FIELDS, DatasetError, consolidate, row_schema, schema_version
+from crawler.normalize import format_instant
 from crawler.runfiles import to_json_line
 from tests.crawl import ROOT, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
@@ -31,7 +32,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def iso(value: datetime) -> str:
     """A Parquet timestamp back in the JSON form of its field."""
     if value.tzinfo == UTC or str(value.tzinfo) == "UTC":
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return format_instant(value)  # a fetch's instant, to the millisecond
     return value.isoformat()
 
 
@@ -53,7 +54,7 @@ def two_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         truth1 = site.truth()
         site.raise_views(1000)
         published = site.publish(2)
-        time.sleep(1.1)  # scraped_at has whole seconds: day 2 is strictly later
+        time.sleep(0.01)  # scraped_at has milliseconds: day 2 is strictly later
         day2 = run_crawl(site.base_url, output, "mode=full")
         assert day2.returncode == 0, day2.log[-3000:]
         truth2 = site.truth()

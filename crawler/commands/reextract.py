@@ -17,6 +17,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from crawler import statkeys
 from crawler.arguments import ArgumentError
 from crawler.commands.crawl import EXIT_RUN_FAILED
 from crawler.reextract import ReextractSpider
@@ -105,6 +106,6 @@ class Command(ScrapyCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif any(crawler.stats is None or crawler.stats.get_value("analytics/status") != "ok"
+        elif any(crawler.stats is None or crawler.stats.get_value(statkeys.STATUS) != "ok"
                  for crawler in crawlers):
             self.exitcode = EXIT_RUN_FAILED
