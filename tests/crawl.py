@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -74,6 +75,28 @@ def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = 
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+
+
+def delivered_lines(output_dir: Path) -> int:
+    """Whole lines of every run file under ``output_dir/articles``."""
+    return sum(path.read_bytes().count(b"\n") for path in (output_dir / "articles").glob("*.jsonl"))
+
+
+def kill_crawl_after(base_url: str, output_dir: Path, lines: int) -> None:
+    """Start an incremental crawl (no views refresh, a short delay) and SIGKILL it once
+    ``lines`` records in all are on disk under ``output_dir``."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
+               f"base_url={base_url}", "-a", "refresh_days=0",
+               "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
+               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}",
+               "-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=0"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while delivered_lines(output_dir) < lines and time.time() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the crawl ended before it was killed"
 
 
 def scrapy(*arguments: str, output_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ without a request to the site; a killed crawl's archive is repaired and re-extra
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,14 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.crawl import ROOT, by_url, read_lines, run_crawl, scrapy, without_crawler_fields
+from tests.crawl import (
+    by_url,
+    kill_crawl_after,
+    read_lines,
+    run_crawl,
+    scrapy,
+    without_crawler_fields,
+)
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -106,18 +112,7 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
     tmp_path: Path,
 ) -> None:
     with ReplicaHandle(articles=60, seed=9) as replica:
-        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-                   f"base_url={replica.base_url}", "-a", "refresh_days=0",
-                   "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
-                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / 'state.sqlite3'}",
-                   "-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=0"]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while len(read_lines(tmp_path / "articles")) < 25 and time.time() < deadline:
-            time.sleep(0.002)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait() == -signal.SIGKILL, "the crawl ended before it was killed"
+        kill_crawl_after(replica.base_url, tmp_path, 25)
         killed_run = next((tmp_path / "archive").glob("*.warc.gz")).name[: -len(".warc.gz")]
         final = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
     assert final.returncode == 0, final.log[-3000:]

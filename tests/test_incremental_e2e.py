@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from tests.crawl import (
     CrawlResult,
     by_url,
     crawl_under_way,
+    kill_crawl_after,
     read_lines,
     run_crawl,
     without_crawler_fields,
@@ -101,10 +101,6 @@ def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
     assert len(read_lines(tmp_path / "articles")) == 6
 
 
-def delivered_lines(output_dir: Path) -> int:
-    return sum(path.read_bytes().count(b"\n") for path in (output_dir / "articles").glob("*.jsonl"))
-
-
 #: Kill points of the slow trials (``make faults``): random, but the same every time.
 RANDOM_KILL_POINTS = [tuple(sorted(random.Random(trial).sample(range(1, 89), 4)))
                       for trial in range(5)]
@@ -120,19 +116,8 @@ def test_sigkill_at_any_moment_loses_nothing_and_doubles_nothing(
 ) -> None:
     """Each crawl is killed (SIGKILL) once that many records are on disk; then a normal run."""
     with ReplicaHandle(articles=90, seed=8) as replica:
-        command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-                   f"base_url={replica.base_url}", "-a", "refresh_days=0",
-                   "-s", f"ANALYTICS_OUTPUT_DIR={tmp_path}",
-                   "-s", f"ANALYTICS_STATE_PATH={tmp_path / 'state.sqlite3'}",
-                   "-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=0"]
         for point in kill_points:
-            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-            deadline = time.time() + 60
-            while delivered_lines(tmp_path) < point and time.time() < deadline:
-                time.sleep(0.002)
-            process.send_signal(signal.SIGKILL)
-            assert process.wait() == -signal.SIGKILL, "the crawl ended before it was killed"
+            kill_crawl_after(replica.base_url, tmp_path, point)
         final = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
         truth = replica_truth(replica)
     assert final.returncode == 0, final.log[-3000:]
