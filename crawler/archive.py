@@ -55,32 +55,30 @@ INFO_ARGUMENTS = "analytics-arguments"
 _HOP_HEADERS = frozenset({"transfer-encoding"})
 
 
-class _GzipMembers:
-    """A sink for warcio: what is written between two ``flush`` calls is one gzip member.
+class _RecordSink:
+    """A sink for warcio that keeps each record's bytes apart: warcio flushes once at the end
+    of every record, so each one can become its own gzip member (``gzip_members``)."""
 
-    warcio flushes once at the end of every record, so each record becomes its own member
-    (what makes a ``.warc.gz`` seekable), compressed at the level asked for.
-    """
-
-    def __init__(self, level: int) -> None:
-        self.level = level
-        self.parts: list[bytes] = []
-        self._compressor: Any = None
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+        self._parts: list[bytes] = []
 
     def write(self, data: bytes) -> None:
-        if self._compressor is None:
-            self._compressor = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        self.parts.append(self._compressor.compress(data))
+        self._parts.append(data)
 
     def flush(self) -> None:
-        if self._compressor is not None:
-            self.parts.append(self._compressor.flush())
-            self._compressor = None
+        if self._parts:
+            self.records.append(b"".join(self._parts))
+            self._parts.clear()
 
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
+    def take(self) -> list[bytes]:
+        records, self.records = self.records, []
+        return records
+
+
+def gzip_members(records: list[bytes], level: int) -> bytes:
+    """Each record as its own gzip member (what makes a ``.warc.gz`` seekable), concatenated."""
+    return b"".join(zlib.compress(record, level, wbits=zlib.MAX_WBITS | 16) for record in records)
 
 
 @dataclass(frozen=True)
@@ -115,13 +113,13 @@ def _header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
 
 
 class WarcEncoder:
-    """Turns exchanges into the bytes of gzip-membered WARC/1.1 records."""
+    """Turns exchanges into WARC/1.1 records (uncompressed bytes, one item per record)."""
 
-    def __init__(self, gzip_level: int) -> None:
-        self.sink = _GzipMembers(gzip_level)
+    def __init__(self) -> None:
+        self.sink = _RecordSink()
         self.writer = WARCWriter(self.sink, gzip=False, warc_version="1.1")
 
-    def warcinfo(self, filename: str, run_id: str, arguments: dict[str, Any]) -> bytes:
+    def warcinfo(self, filename: str, run_id: str, arguments: dict[str, Any]) -> list[bytes]:
         """The first record: what wrote the archive, and the run it belongs to."""
         from importlib.metadata import version
 
@@ -137,7 +135,7 @@ class WarcEncoder:
         self.writer.write_record(record)
         return self.sink.take()
 
-    def exchange(self, exchange: Exchange) -> bytes:
+    def exchange(self, exchange: Exchange) -> list[bytes]:
         """A ``response`` record then its ``request`` record (``WARC-Concurrent-To``)."""
         date = {"WARC-Date": exchange.fetched_at}
         response_headers = StatusAndHeaders(
@@ -242,8 +240,10 @@ class ArchiveMiddleware:
 
     It sits next to the downloader (``DOWNLOADER_MIDDLEWARES`` 950), so it sees each answer
     before any other middleware: compressed, before redirects and retries act on it. The
-    record is encoded and written on a worker thread; the answer goes on only once it is in
-    the file, so no record of the run can reach the disk before its page.
+    records are built here (warcio is Python: on a thread it would only fight the reactor for
+    the GIL), then compressed and written on a worker thread (zlib and the disk release it);
+    the answer goes on only once it is in the file, so no record of the run can reach the
+    disk before its page.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -254,10 +254,11 @@ class ArchiveMiddleware:
         assert crawler.stats is not None
         self.stats = crawler.stats
         paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
-        self.encoder = WarcEncoder(settings.getint("ANALYTICS_ARCHIVE_GZIP_LEVEL"))
+        self.level = settings.getint("ANALYTICS_ARCHIVE_GZIP_LEVEL")
+        self.encoder = WarcEncoder()
         self.file = ArchiveFile(paths.archive)
         arguments: dict[str, Any] = getattr(crawler.spider, "arguments_summary", dict)()
-        self.file.write(self.encoder.warcinfo(paths.archive.name, paths.run_id, arguments))
+        self._write(self.encoder.warcinfo(paths.archive.name, paths.run_id, arguments))
         self.disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -270,14 +271,14 @@ class ArchiveMiddleware:
             return response
         fetched_at = format_instant(datetime.now(UTC))
         request.meta[FETCHED_AT] = fetched_at
-        exchange = Exchange.of(request, response, fetched_at)
-        size = await asyncio.get_running_loop().run_in_executor(self.disk, self._write, exchange)
-        self.stats.inc_value(statkeys.ARCHIVE_RECORDS, 2)
+        records = self.encoder.exchange(Exchange.of(request, response, fetched_at))
+        size = await asyncio.get_running_loop().run_in_executor(self.disk, self._write, records)
+        self.stats.inc_value(statkeys.ARCHIVE_RECORDS, len(records))
         self.stats.inc_value(statkeys.ARCHIVE_BYTES, size)
         return response
 
-    def _write(self, exchange: Exchange) -> int:
-        data = self.encoder.exchange(exchange)
+    def _write(self, records: list[bytes]) -> int:
+        data = gzip_members(records, self.level)
         self.file.write(data)
         return len(data)
 

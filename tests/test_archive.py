@@ -21,6 +21,7 @@ from crawler.archive import (
     Exchange,
     WarcEncoder,
     cut_torn_archive,
+    gzip_members,
     read_archive,
     whole_members_end,
 )
@@ -41,12 +42,13 @@ def exchange(body: bytes, headers: dict[bytes, bytes], status: int = 200) -> Exc
 
 
 def write_archive(path: Path, exchanges: list[Exchange], level: int = 6) -> bytes:
-    encoder = WarcEncoder(level)
+    encoder = WarcEncoder()
     archive = ArchiveFile(path)
-    archive.write(encoder.warcinfo(path.name, "20261128T055959.000Z",
-                                   {"base_url": "https://caliber.az", "mode": "full"}))
+    archive.write(gzip_members(encoder.warcinfo(
+        path.name, "20261128T055959.000Z", {"base_url": "https://caliber.az", "mode": "full"}),
+        level))
     for item in exchanges:
-        archive.write(encoder.exchange(item))
+        archive.write(gzip_members(encoder.exchange(item), level))
     archive.close()
     return path.read_bytes()
 
@@ -110,7 +112,7 @@ def test_a_torn_last_member_is_cut_and_the_rest_stays_readable(tmp_path: Path) -
     whole = write_archive(path, [exchange(PAGE, {}), exchange(PAGE, {})])
     assert whole_members_end(path) == len(whole)
     assert not cut_torn_archive(path)
-    pair = WarcEncoder(6).exchange(exchange(PAGE * 50, {}))  # response member, request member
+    pair = gzip_members(WarcEncoder().exchange(exchange(PAGE * 50, {})), 6)  # response, request
     reader = zlib.decompressobj(zlib.MAX_WBITS | 16)
     reader.decompress(pair)
     response_member = pair[: len(pair) - len(reader.unused_data)]
