@@ -12,6 +12,7 @@ incremental state is left as it is (the state pipeline is off, the state never o
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -123,6 +124,10 @@ class ReextractSpider(Spider):
     async def start(self) -> AsyncIterator[RawArticle]:
         stats = self.crawler.stats
         assert stats is not None
+        # Every object alive now (modules, settings, the engine) lives as long as the process:
+        # out of the collector's sight, each collection walks only the pages' garbage
+        # (0.3-0.4 ms less CPU per page over 1,000 pages, docs/benchmarks.md).
+        gc.freeze()
         try:
             self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
         except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either
