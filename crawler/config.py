@@ -227,6 +227,9 @@ DECLARED: tuple[Setting, ...] = (
             "`archive/<run>.warc.gz` (WARC); `False` turns the archive off"),
     Setting("ANALYTICS_ARCHIVE_GZIP_LEVEL", integer(1, 9), 1,
             "gzip level of the archive, 1 (fastest) to 9 (smallest)"),
+    Setting("ANALYTICS_USE_STATE", FLAG, True, "set to `False` by `scrapy reextract` alone: "
+            "its runs neither read nor write the state (the state pipeline switches itself off, "
+            "rejects are not noted in it); a crawl refuses `False`"),
     Setting("ANALYTICS_BOT_NAME", text(_TOKEN, "a User-Agent product name"),
             "CaliberAnalyticsCrawler", "the bot's name in the User-Agent"),
     Setting("ANALYTICS_BOT_VERSION", text(_TOKEN, "a User-Agent version"), "0.1",

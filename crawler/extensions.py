@@ -52,6 +52,7 @@ class RejectsLog:
         self.stats = crawler.stats
         self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
         self.schedule = RetrySchedule.from_settings(crawler.settings)
+        self.use_state = crawler.settings.getbool("ANALYTICS_USE_STATE")
         self.file = LineFile(run_paths(crawler).rejects)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -78,8 +79,10 @@ class RejectsLog:
 
     def note_in_state(self, exception: Rejected, digest: str,
                       seen_at: str) -> tuple[bool, str | None]:
-        """(known, since) of a permanent reject, recorded in the crawl's state."""
-        if exception.canonical is None or not is_permanent(exception.reason):
+        """(known, since) of a permanent reject, recorded in the crawl's state (none for a
+        run that leaves the state as it is: ``scrapy reextract``)."""
+        if (not self.use_state or exception.canonical is None
+                or not is_permanent(exception.reason)):
             return False, None
         lang = language_of_path(urlsplit(exception.canonical).path)
         return crawl_state(self.crawler).note_reject(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler import statkeys
 from crawler.exceptions import Duplicate, Rejected
@@ -139,6 +140,9 @@ class StatePipeline(_CrawlerComponent):
 
     def __init__(self, crawler: Crawler) -> None:
         require_run(crawler.settings, "StatePipeline")
+        if not crawler.settings.getbool("ANALYTICS_USE_STATE"):
+            raise NotConfigured("ANALYTICS_USE_STATE is off (scrapy reextract): the state is "
+                                "left as it is")
         super().__init__(crawler)
         self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
 

@@ -36,10 +36,10 @@ from crawler.site import SiteProfile, is_article_path
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
 REEXTRACT_SETTINGS: dict[str, Any] = {
+    "ANALYTICS_USE_STATE": False,
     "ANALYTICS_ARCHIVE": False,
     "ROBOTSTXT_OBEY": False,
 }
-STATE_PIPELINE = "crawler.pipelines.StatePipeline"
 
 
 def archive_info(path: Path) -> dict[str, str]:
@@ -90,8 +90,6 @@ class ReextractSpider(Spider):
         super().update_settings(settings)
         for name, value in REEXTRACT_SETTINGS.items():
             settings.set(name, value, priority="cmdline")
-        pipelines = {**settings.getdict("ITEM_PIPELINES"), STATE_PIPELINE: None}
-        settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReextractSpider:

@@ -60,6 +60,8 @@ class RetrySchedule:
 
 
 def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
-    """The open rejects as the newest run summary under ``output_dir`` lists them."""
-    newest = next(run_summaries(output_dir, newest_first=True), {})
+    """The open rejects as the newest crawl's summary under ``output_dir`` lists them (a
+    re-extraction, ``"source": "archive"``, never opens the state: it does not know them)."""
+    newest = next((summary for summary in run_summaries(output_dir, newest_first=True)
+                   if summary.get("source") != "archive"), {})
     return list(newest.get("open_rejects") or [])

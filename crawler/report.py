@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
 from crawler.plots import LANG_COLOURS, figures, run_time, svg
+from crawler.rejects import latest_open_rejects
 from crawler.runfiles import RUN_ID_PATTERN, run_summaries
 from crawler.storage import temporary_path, write_text_synced
 
@@ -136,7 +137,7 @@ def collect(output_dir: Path) -> ReportData:
                     data.rejects[str(json.loads(line).get("reason", "unknown"))] += 1
                 except (ValueError, AttributeError):
                     continue
-    data.open_rejects = list(data.runs[-1].get("open_rejects") or []) if data.runs else []
+    data.open_rejects = latest_open_rejects(output_dir)
     return data
 
 

@@ -9,7 +9,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
 from crawler.arguments import CrawlArguments, is_loopback
-from crawler.config import check_paths, check_settings
+from crawler.config import check_paths, check_settings, read_setting, refusal
 from crawler.runfiles import new_run_id
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ def validate_settings(settings: Settings) -> None:
     ``ArgumentError`` says which setting, what was given and what is expected.
     """
     check_settings(settings)
+    if not read_setting(settings, "ANALYTICS_USE_STATE"):
+        raise refusal("ANALYTICS_USE_STATE", settings.get("ANALYTICS_USE_STATE"), "True",
+                      "False is set by scrapy reextract alone; a crawl reads and writes its state")
     if is_run(settings):
         check_paths(settings)
 

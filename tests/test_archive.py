@@ -135,7 +135,7 @@ def test_an_old_archive_is_never_appended_to(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "value"), [
     ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "0"), ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "10"),
     ("ANALYTICS_ARCHIVE_GZIP_LEVEL", "fast"), ("ANALYTICS_ARCHIVE_GZIP_LEVEL", ""),
-    ("ANALYTICS_ARCHIVE", "maybe"),
+    ("ANALYTICS_ARCHIVE", "maybe"), ("ANALYTICS_USE_STATE", "False"),
 ])
 def test_a_wrong_archive_setting_is_refused(name: str, value: str) -> None:
     settings = Settings()

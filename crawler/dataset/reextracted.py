@@ -8,10 +8,11 @@ after the run it re-reads. This module only names those rows for the card and th
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from crawler.runfiles import run_summaries
 
 
 @dataclass
@@ -28,11 +29,7 @@ def reextracted_rows(connection: sqlite3.Connection, output_dir: Path) -> list[R
     """The rows whose kept record comes from a re-extraction (``"source": "archive"`` in the
     run's summary), by re-extraction run, oldest first."""
     runs: dict[str, Reextraction] = {}
-    for path in sorted((output_dir / "runs").glob("*.json")):
-        try:
-            summary = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
+    for summary in run_summaries(output_dir):
         if summary.get("source") == "archive":
             runs[summary["run_id"]] = Reextraction(
                 summary["run_id"], summary["archive_run"], summary.get("started_at") or "", [])
