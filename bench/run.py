@@ -532,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": "make bench" if not argv and not args.only else " ".join(sys.argv),
+        "command": "make bench" if not argv and not args.only
+        else " ".join([".venv/bin/python -m bench.run", *sys.argv[1:]]),
         "reps": args.reps, "machine": machine(), "versions": versions(),
         "crawl_settings": CRAWL_SETTINGS,
     }
