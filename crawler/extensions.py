@@ -19,7 +19,7 @@ from crawler import statkeys
 from crawler.exceptions import Rejected
 from crawler.items import OPTIONAL_FIELDS
 from crawler.monitors import RunFacts, failed_checks
-from crawler.normalize import format_utc
+from crawler.normalize import format_instant, format_utc
 from crawler.rejects import RetrySchedule, found_hash, is_permanent
 from crawler.runconfig import require_run
 from crawler.runfiles import LineFile, RunPaths
@@ -138,11 +138,6 @@ def run_rejects(paths: RunPaths) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.endswith("\n")]
 
 
-def utc_ms(moment: datetime) -> str:
-    """A UTC time to the millisecond, ``2026-11-28T07:15:00.123Z``: start and end of a run."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
     """The run summary: what ran, what came out, what went wrong, and the verdict."""
     assert crawler.stats is not None
@@ -162,8 +157,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         **getattr(spider, "source_summary", lambda: {"source": "site"})(),
         "status": "failed" if failures else "ok",
         "failed_checks": failures,
-        "started_at": utc_ms(started) if started else None,
-        "finished_at": utc_ms(datetime.now(UTC)),
+        "started_at": format_instant(started) if started else None,
+        "finished_at": format_instant(datetime.now(UTC)),
         "finish_reason": reason,
         "arguments": arguments,
         "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},

@@ -129,10 +129,12 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    ((), "give --run RUN (repeatable) or --all"),
-    (("--all",), "--all: no archive under"),
-    (("--run", "20261128T071500.123Z"), "--run: no archive 20261128T071500.123Z under"),
-    (("--all", "-s", "ANALYTICS_ARCHIVE_GZIP_LEVEL=12"), "ANALYTICS_ARCHIVE_GZIP_LEVEL: '12'"),
+    ((), "--run/--all: given neither; expected --run RUN (repeatable) or --all"),
+    (("--all", "--run", "20261128T071500.123Z"), "--run/--all: given both"),
+    (("--all",), "--all: given an output directory without archives; expected"),
+    (("--run", "20261128T071500.123Z"), "--run: given 20261128T071500.123Z; expected the run id"),
+    (("--all", "-s", "ANALYTICS_ARCHIVE_GZIP_LEVEL=12"),
+     "ANALYTICS_ARCHIVE_GZIP_LEVEL: given '12'; expected a whole number from 1 to 9"),
 ])
 def test_a_wrong_reextract_is_refused_before_any_work(
     tmp_path: Path, arguments: tuple[str, ...], message: str,

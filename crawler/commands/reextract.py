@@ -18,10 +18,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys
-from crawler.arguments import ArgumentError
+from crawler.commands import check_settings_or_exit
 from crawler.commands.crawl import EXIT_RUN_FAILED
 from crawler.reextract import ReextractSpider
-from crawler.runconfig import validate_settings
+from crawler.runconfig import declare_run
 from crawler.runfiles import RUN_ID_PATTERN, new_run_id
 
 ARCHIVE_SUFFIX = ".warc.gz"
@@ -66,17 +66,21 @@ class Command(ScrapyCommand):
         """The archives asked for; ``UsageError`` naming what is wrong, before any work."""
         assert self.settings is not None
         if bool(opts.runs) == bool(opts.all):
-            raise UsageError("give --run RUN (repeatable) or --all", print_help=False)
+            given = "both" if opts.all else "neither"
+            raise UsageError(f"--run/--all: given {given}; expected --run RUN (repeatable) or "
+                             "--all", print_help=False)
         archive_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"]) / "archive"
         found = archives(archive_dir)
         if opts.all:
             if not found:
-                raise UsageError(f"--all: no archive under {archive_dir}", print_help=False)
+                raise UsageError(f"--all: given an output directory without archives; expected "
+                                 f"<run>.warc.gz files under {archive_dir}", print_help=False)
             return found
         missing = [run for run in opts.runs if run not in found]
         if missing:
-            raise UsageError(f"--run: no archive {', '.join(missing)} under {archive_dir} "
-                             f"(there are: {', '.join(found) or 'none'})", print_help=False)
+            raise UsageError(f"--run: given {', '.join(missing)}; expected the run id of an "
+                             f"archive under {archive_dir} (there are: "
+                             f"{', '.join(found) or 'none'})", print_help=False)
         return {run: found[run] for run in dict.fromkeys(opts.runs)}
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -84,10 +88,8 @@ class Command(ScrapyCommand):
         if args:
             raise UsageError(f"unexpected arguments {args}: use --run RUN or --all",
                              print_help=False)
-        try:
-            validate_settings(self.settings)
-        except ArgumentError as error:
-            raise UsageError(str(error), print_help=False) from None
+        declare_run(self.settings)  # its runs write their files (each its own run id)
+        check_settings_or_exit(self.settings)
         chosen = self.chosen(opts)
         started = datetime.now(UTC)
         crawlers: list[Crawler] = []
