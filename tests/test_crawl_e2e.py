@@ -66,8 +66,11 @@ def test_summary_tells_the_run(full_crawl: CrawlResult) -> None:
     assert summary["requests"]["by_status"]["200"] > 60
     assert 0 < summary["field_coverage"]["views"] < 1
     # Only the files written (no reject, so no rejects file), times to the millisecond.
-    assert summary["files"] == {"articles": str(full_crawl.output_dir / "articles" /
-                                                f"{summary['run_id']}.jsonl")}
+    run_id = summary["run_id"]
+    assert summary["files"] == {
+        "articles": str(full_crawl.output_dir / "articles" / f"{run_id}.jsonl"),
+        "archive": str(full_crawl.output_dir / "archive" / f"{run_id}.warc.gz")}
+    assert summary["source"] == "site"
     started, finished = summary["started_at"], summary["finished_at"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", at)
                for at in (started, finished))
