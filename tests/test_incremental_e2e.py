@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -16,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.crawl import (
-    ROOT,
     CrawlResult,
     by_url,
     crawl_under_way,
