@@ -1,8 +1,8 @@
 """Listing batches from saved pages: cards, and the listing's own way to its next batch.
 
-The samples ``pagination/en-listing-*.html`` are ``en-listing.html`` with each way of paging
-in place of its script-driven load-more element; the fragment and the JSON batch are the
-replica's (``--pagination load-more`` and ``json``).
+Each way of paging is ``en-listing.html`` with that pager in place of its script-driven
+load-more element (``PAGERS``); the fragment and the JSON batch in ``samples/pagination/``
+are the replica's (``--pagination load-more`` and ``json``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,39 @@ REPLICA = "http://127.0.0.1:8123"
 SITE = SiteProfile()
 
 
+#: The site's own load-more element, driven by a script: no URL to follow.
+SCRIPT_LOAD_MORE = '<div class="load_more" data-page="next">loading</div>'
+#: Ways of paging, each put in place of that element (and, for rel-next, in the head).
+PAGERS: dict[str, str] = {
+    "rel-next": '<div class="pagination"><a href="/en/category/analytics/page/1">1</a>'
+                '<span class="current">2</span><a href="/en/category/analytics/page/3">3</a>'
+                f'<a class="next" rel="next" href="{LISTING}/page/3">&raquo;</a></div>',
+    "pager": '<ul class="pager"><li><a href="?page=1">&laquo; Previous</a></li>'
+             '<li><a href="?page=1">1</a></li><li class="active"><span>2</span></li>'
+             '<li><a href="?page=3">3</a></li><li><a href="?page=3">Next &raquo;</a></li></ul>',
+    "numbered": f'<div class="page-numbers"><a href="{LISTING}?p=1">1</a>'
+                f'<a href="{LISTING}?p=2">2</a><b>3</b><a href="{LISTING}?p=4">4</a>'
+                f'<a href="{LISTING}?p=40">40</a></div>',
+    "load-more": '<div class="load_more" data-page="next" '
+                 'data-url="/ajax/more?lang=en&amp;offset=18">loading</div>',
+}
+REL_LINKS = (f'<link rel="prev" href="{LISTING}/page/1">\n'
+             f'<link rel="next" href="{LISTING}/page/3">\n')
+
+
+def paged_html(pager: str) -> str:
+    """``en-listing.html`` paged the way ``PAGERS[pager]`` says."""
+    html = (SAMPLES / "en-listing.html").read_text("utf-8")
+    assert html.count(SCRIPT_LOAD_MORE) == 1 and html.count("</head>") == 1
+    html = html.replace(SCRIPT_LOAD_MORE, PAGERS[pager])
+    return html.replace("</head>", REL_LINKS + "</head>") if pager == "rel-next" else html
+
+
 def listing(name: str, url: str = LISTING) -> ListingPage:
+    """The listing page object of a saved sample, or of ``en-listing.html`` with a pager."""
+    if name in PAGERS:
+        return ListingPage(HtmlResponse(url=url, body=paged_html(name).encode(),
+                                        encoding="utf-8"), SITE)
     return ListingPage(file_response(name, url), SITE)
 
 
@@ -44,16 +76,16 @@ def test_the_sites_page_1_links_no_next_batch() -> None:
     ("name", "url", "number", "expected"),
     [
         # rel=next in the head wins over the pager (whose anchor says the same)
-        ("pagination/en-listing-rel-next.html", f"{LISTING}/page/2", 2,
+        ("rel-next", f"{LISTING}/page/2", 2,
          NextLink(f"{LISTING}/page/3", "rel_next")),
         # a pager's "Next »" (no rel), relative to the page; "« Previous" is not it
-        ("pagination/en-listing-pager.html", f"{LISTING}?page=2", 2,
+        ("pager", f"{LISTING}?page=2", 2,
          NextLink(f"{LISTING}?page=3", "pager_next")),
         # numbered pager only: the link to page N+1, not to the last page
-        ("pagination/en-listing-numbered.html", f"{LISTING}?p=3", 3,
+        ("numbered", f"{LISTING}?p=3", 3,
          NextLink(f"{LISTING}?p=4", "numbered_pager")),
         # a load-more element with the next batch's URL in a data-* attribute
-        ("pagination/en-listing-load-more.html", LISTING, 1,
+        ("load-more", LISTING, 1,
          NextLink("https://caliber.az/ajax/more?lang=en&offset=18", "load_more")),
     ],
 )
@@ -66,14 +98,14 @@ def test_each_way_to_the_next_batch(name: str, url: str, number: int,
 
 def test_next_links_are_moved_onto_the_crawled_host() -> None:
     """Fetched from the replica, an absolute caliber.az link is asked of the replica."""
-    page = listing("pagination/en-listing-rel-next.html", f"{REPLICA}/en/category/analytics/page/2")
+    page = listing("rel-next", f"{REPLICA}/en/category/analytics/page/2")
     assert page.next_link(REPLICA, 2) == NextLink(
         f"{REPLICA}/en/category/analytics/page/3", "rel_next")
 
 
 def test_links_to_another_host_or_back_to_the_page_are_passed_over() -> None:
     """A foreign rel=next is no way on; the pager's own next link is used instead."""
-    html = (SAMPLES / "pagination/en-listing-rel-next.html").read_text("utf-8").replace(
+    html = paged_html("rel-next").replace(
         '<link rel="next" href="https://caliber.az/en/category/analytics/page/3">',
         '<link rel="next" href="https://elsewhere.example/en/category/analytics/page/3">')
     html = html.replace(
