@@ -24,6 +24,8 @@ EXIT_DIFFERENCES = EXIT_RUN_FAILED
 
 class Command(ScrapyCommand):
     requires_project = True
+    # No crawl: without a crawler process, Scrapy's start-up banner stays out of the output.
+    requires_crawler_process = False
 
     def syntax(self) -> str:
         return "--rebuild | --check | --export FILE | --import FILE"
