@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.runfiles import run_summaries
+from crawler.runfiles import is_reextraction, run_summaries
 
 #: Fetch failures that say the page is not there (rather than "not now").
 PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
@@ -63,5 +63,5 @@ def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
     """The open rejects as the newest crawl's summary under ``output_dir`` lists them (a
     re-extraction, ``"source": "archive"``, never opens the state: it does not know them)."""
     newest = next((summary for summary in run_summaries(output_dir, newest_first=True)
-                   if summary.get("source") != "archive"), {})
+                   if not is_reextraction(summary)), {})
     return list(newest.get("open_rejects") or [])

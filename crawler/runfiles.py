@@ -121,6 +121,12 @@ def cut_torn_line(path: Path) -> bool:
         return False
 
 
+def is_reextraction(summary: dict[str, Any]) -> bool:
+    """True for the summary of a ``scrapy reextract`` run: a crawl's fetches extracted again
+    from its archive (``"source": "archive"``), not a crawl of its own."""
+    return summary.get("source") == "archive"
+
+
 def run_summaries(output_dir: Path, newest_first: bool = False) -> Iterator[dict[str, Any]]:
     """Every readable run summary (``runs/<run>.json``) under ``output_dir``, by run id."""
     for path in sorted((output_dir / "runs").glob("*.json"), reverse=newest_first):

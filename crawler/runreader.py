@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.rejects import found_hash, is_permanent
-from crawler.runfiles import RUN_ID_PATTERN, RunPaths
+from crawler.runfiles import RUN_ID_PATTERN, RunPaths, is_reextraction
 from crawler.site import language_of_path
 from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
@@ -70,7 +70,7 @@ def delivery_runs(output_dir: Path, counts: ReadCounts) -> Iterator[Run]:
     for run_id in run_ids(output_dir):
         paths = RunPaths(output_dir, run_id)
         summary = _read_summary(paths.summary, counts)
-        if summary is not None and summary.get("source") == "archive":
+        if summary is not None and is_reextraction(summary):
             counts.archive_runs += 1
             continue
         yield Run(paths, summary)

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.runfiles import run_summaries
+from crawler.runfiles import is_reextraction, run_summaries
 
 
 @dataclass
@@ -30,7 +30,7 @@ def reextracted_rows(connection: sqlite3.Connection, output_dir: Path) -> list[R
     run's summary), by re-extraction run, oldest first."""
     runs: dict[str, Reextraction] = {}
     for summary in run_summaries(output_dir):
-        if summary.get("source") == "archive":
+        if is_reextraction(summary):
             runs[summary["run_id"]] = Reextraction(
                 summary["run_id"], summary["archive_run"], summary.get("started_at") or "", [])
     if runs:
