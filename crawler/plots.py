@@ -1,8 +1,9 @@
 """The four figures of ``scrapy report``, drawn with matplotlib from ``ReportData``.
 
 Each plot keeps to what reads at any scale: bars by a period that is not sparse, one point
-per run (never a line between runs) on a time axis with plain labels, coverage only where
-the monitors would judge it, legends beside the axes. Series carry SVG ids for the tests.
+per crawl (never a line between crawls) on a time axis with plain labels, coverage only where
+the monitors would judge it, re-extractions apart from the crawls, legends beside the axes.
+Series carry SVG ids for the tests.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 #: Languages in a fixed order with a fixed colour each (the same in every plot).
 LANG_COLOURS = {"en": "#1f77b4", "ru": "#d62728", "hy": "#ff7f0e"}
 OTHER_COLOUR = "#7f7f7f"
-OK_COLOUR, FAILED_COLOUR = "#2ca02c", "#d62728"
+OK_COLOUR, FAILED_COLOUR, REEXTRACTION_COLOUR = "#2ca02c", "#d62728", "#333333"
 #: One marker shape and colour per optional field in the coverage plot.
 FIELD_STYLES = dict(zip(OPTIONAL_FIELDS, (("o", "#1f77b4"), ("s", "#ff7f0e"), ("^", "#2ca02c"),
                                           ("D", "#9467bd"), ("v", "#8c564b")), strict=False))
@@ -129,7 +130,7 @@ def plot_views(data: ReportData) -> Figure:
 def time_axis(axes: Axes, times: list[datetime]) -> None:
     """Run start times that read directly: padded range, plain labels, no offset text.
 
-    Runs of one day are labelled by clock time (seconds when minutes apart) with the date in
+    Crawls of one day are labelled by clock time (seconds when minutes apart) with the date in
     the axis label; longer spans by day and month, then by month and year.
     """
     first, last = min(times), max(times)
@@ -138,36 +139,42 @@ def time_axis(axes: Axes, times: list[datetime]) -> None:
     axes.set_xlim(first - pad, last + pad)  # type: ignore[arg-type]
     if first.date() == last.date():
         style = "%H:%M:%S" if timedelta(0) < span < timedelta(minutes=10) else "%H:%M"
-        label = f"run start, {first:%d %b %Y} (UTC)"
+        label = f"crawl start, {first:%d %b %Y} (UTC)"
     elif span < timedelta(days=3):
-        style, label = "%d %b %H:%M", "run start (UTC)"
+        style, label = "%d %b %H:%M", "crawl start (UTC)"
     elif first.year == last.year:
-        style, label = "%d %b", f"run start, {first.year} (UTC)"
+        style, label = "%d %b", f"crawl start, {first.year} (UTC)"
     else:
-        style, label = "%b %Y", "run start (UTC)"
+        style, label = "%b %Y", "crawl start (UTC)"
     axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8, tz=UTC))
     axes.xaxis.set_major_formatter(DateFormatter(style, tz=UTC))
     axes.set_xlabel(label)
 
 
-def plot_runs(data: ReportData, min_records: int) -> Figure:
-    """Records per run (top) and the optional fields' coverage per run (bottom), over time.
+def _records(run: dict[str, Any]) -> int:
+    return int(run.get("records", {}).get("total", 0))
 
-    One point per run, never a line between runs (they are separate events, not a
-    series). Coverage is drawn only for runs of ``min_records`` or more, the least the
-    field_coverage monitor judges: a run of one record is at 0% or 100% whatever the site.
+
+def plot_runs(data: ReportData, min_records: int) -> Figure:
+    """Records per crawl (top) and the optional fields' coverage per crawl (bottom), over time.
+
+    One point per crawl, never a line between crawls (they are separate events, not a
+    series). Coverage is drawn only for crawls of ``min_records`` or more, the least the
+    field_coverage monitor judges: a crawl of one record is at 0% or 100% whatever the site.
+    A re-extraction corrects a crawl's records: a hollow hexagon at that crawl's time.
     """
     figure = Figure(figsize=(9, 5.2))
     top, bottom = figure.subplots(2, 1, sharex=True)
-    top.set_title("Records per run")
-    bottom.set_title(f"Field coverage of the runs with {min_records} records or more")
-    if not data.runs:
+    top.set_title("Records per crawl")
+    bottom.set_title(f"Field coverage of the crawls with {min_records} records or more")
+    if not data.runs and not data.reextractions:
         _empty(top, "no run summaries")
         _empty(bottom, "no run summaries")
         return figure
     times = [run_time(run["run_id"]) for run in data.runs]
-    records = [int(run.get("records", {}).get("total", 0)) for run in data.runs]
+    records = [_records(run) for run in data.runs]
     failed = [run.get("status") == "failed" for run in data.runs]
+    redone = [(run_time(run["archive_run"]), run) for run in data.reextractions]
     top.vlines(times, 0, records, colors="#c8c8c8", linewidth=1, gid="records-stems")
     for run, moment, count, bad in zip(data.runs, times, records, failed, strict=True):
         colour = FAILED_COLOUR if bad else OK_COLOUR
@@ -175,15 +182,21 @@ def plot_runs(data: ReportData, min_records: int) -> Figure:
                  markeredgecolor=colour, clip_on=False,
                  markerfacecolor=colour if count >= min_records else "white",
                  gid=f"records-{run['run_id']}")
-    kinds = {"ok run": (OK_COLOUR, OK_COLOUR, not all(failed)),
-             "failed run": (FAILED_COLOUR, FAILED_COLOUR, any(failed)),
+    for moment, run in redone:
+        top.plot([moment], [_records(run)], marker="h", linestyle="none", markersize=13,
+                 markeredgecolor=REEXTRACTION_COLOUR, markerfacecolor="none",
+                 markeredgewidth=1.5, clip_on=False, gid=f"reextraction-{run['run_id']}")
+    kinds = {"ok crawl": ("o", OK_COLOUR, OK_COLOUR, bool(records) and not all(failed)),
+             "failed crawl": ("o", FAILED_COLOUR, FAILED_COLOUR, any(failed)),
              f"under {min_records} records:\ncoverage not judged":
-                 (OTHER_COLOUR, "white", min(records) < min_records)}
-    key = [Line2D([], [], marker="o", linestyle="none", color=edge, markerfacecolor=face,
-                  label=label) for label, (edge, face, shown) in kinds.items() if shown]
+                 ("o", OTHER_COLOUR, "white", min(records, default=min_records) < min_records),
+             "re-extraction, drawn at\nthe crawl it re-reads":
+                 ("h", REEXTRACTION_COLOUR, "none", bool(redone))}
+    key = [Line2D([], [], marker=marker, linestyle="none", color=edge, markerfacecolor=face,
+                  label=label) for label, (marker, edge, face, shown) in kinds.items() if shown]
     _legend(top, handles=key)
     top.set_ylabel("records")
-    top.set_ylim(0, max(max(records) * 1.12, 1))
+    top.set_ylim(0, max(max(records + [_records(run) for _, run in redone]) * 1.12, 1))
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     judged = [(moment, run) for moment, run, count in zip(times, data.runs, records, strict=True)
               if count >= min_records]
@@ -197,12 +210,12 @@ def plot_runs(data: ReportData, min_records: int) -> Figure:
     if judged:
         _legend(bottom, "optional field")
     else:
-        bottom.text(0.5, 0.5, f"no run has {min_records} records or more", ha="center",
+        bottom.text(0.5, 0.5, f"no crawl has {min_records} records or more", ha="center",
                     va="center", transform=bottom.transAxes, color=OTHER_COLOUR)
-    bottom.set_ylabel("% of the run's records")
+    bottom.set_ylabel("% of the crawl's records")
     bottom.set_ylim(-4, 104)
     bottom.yaxis.set_major_formatter(PercentFormatter())
-    time_axis(bottom, times)
+    time_axis(bottom, times + [moment for moment, _ in redone])
     return figure
 
 

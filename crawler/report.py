@@ -6,9 +6,11 @@ caption and a small table of the numbers behind it. What it shows:
 
 1. articles per period (month, quarter or year, whichever is not sparse), bars by language;
 2. the distribution of the latest views (log-spaced bins, by language);
-3. records per run (one point each, on a time axis) and field coverage of the runs with
-   enough records for the monitors to judge it (from ``runs/*.json``);
-4. rejects by reason (from ``rejects/*.jsonl``, which exist even for a run that crashed);
+3. records per crawl (one point each, on a time axis) and field coverage of the crawls with
+   enough records for the monitors to judge it (from ``runs/*.json``); a re-extraction
+   (``scrapy reextract``) is no crawl: a distinct marker at the time of the crawl it re-reads;
+4. rejects by reason (from the crawls' ``rejects/*.jsonl``, which exist even for a crawl
+   that crashed; a re-extraction judges the same fetches again and is not counted twice);
 5. the open rejects (pages not records yet) as the newest run summary lists them.
 
 The dataset is read column by column in batches (``lang``, ``date``, ``views``) and the run
@@ -35,7 +37,7 @@ from crawler.dataset import DatasetPaths, read_manifest, schema_version
 from crawler.items import OPTIONAL_FIELDS
 from crawler.plots import LANG_COLOURS, figures, run_time, svg
 from crawler.rejects import latest_open_rejects
-from crawler.runfiles import RUN_ID_PATTERN, run_summaries
+from crawler.runfiles import RUN_ID_PATTERN, is_reextraction, run_summaries
 from crawler.storage import temporary_path, write_text_synced
 
 #: Periods the articles plot can count by, finest first: (name, months in one).
@@ -66,7 +68,9 @@ class ReportData:
     views: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     views_missing: int = 0
     rows: int = 0
+    #: summaries of the crawls, and of the re-extractions (their ``archive_run`` a run id)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    reextractions: list[dict[str, Any]] = field(default_factory=list)
     rejects: Counter[str] = field(default_factory=Counter)
     manifest: dict[str, Any] | None = None
     open_rejects: list[dict[str, Any]] = field(default_factory=list)
@@ -128,9 +132,17 @@ def collect(output_dir: Path) -> ReportData:
                     data.views_missing += 1
                 else:
                     data.views[lang].append(int(views))
-    data.runs = [summary for summary in run_summaries(output_dir)
-                 if RUN_ID_PATTERN.match(str(summary.get("run_id", "")))]
+    for summary in run_summaries(output_dir):
+        if not RUN_ID_PATTERN.match(str(summary.get("run_id", ""))):
+            continue
+        if not is_reextraction(summary):
+            data.runs.append(summary)
+        elif RUN_ID_PATTERN.match(str(summary.get("archive_run", ""))):
+            data.reextractions.append(summary)
+    reextracted = {f"{run['run_id']}.jsonl" for run in data.reextractions}
     for path in sorted((output_dir / "rejects").glob("*.jsonl")):
+        if path.name in reextracted:
+            continue
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 try:
@@ -200,13 +212,46 @@ def open_rejects_section(rejects: list[dict[str, Any]]) -> str:
 
 
 def latest_run(data: ReportData) -> str:
-    """The newest run in one line (a single run is a number here, not a lonely point)."""
+    """The newest crawl in one line (a single crawl is a number here, not a lonely point)."""
     if not data.runs:
         return MISSING
     run = max(data.runs, key=lambda summary: summary["run_id"])
     return (f"{run_time(run['run_id']):%d %b %Y %H:%M} UTC, {run.get('status')}: "
             f"{run.get('records', {}).get('total', 0)} records, "
             f"{run.get('rejects', {}).get('total', 0)} rejects")
+
+
+def run_name(run: dict[str, Any]) -> str:
+    """A run's id, and for a re-extraction the crawl whose archive it read."""
+    if is_reextraction(run):
+        return f"{run['run_id']} (re-extraction of {run['archive_run']})"
+    return str(run["run_id"])
+
+
+def reextractions_fact(reextractions: list[dict[str, Any]]) -> str:
+    """How many re-extractions there are, and of which crawls (``1, of 20261128T...``)."""
+    if not reextractions:
+        return "0"
+    crawls = sorted({str(run["archive_run"]) for run in reextractions})
+    return (f"{len(reextractions)}, of {'crawl' if len(crawls) == 1 else 'crawls'} "
+            + ", ".join(crawls))
+
+
+def reextractions_caption(reextractions: list[dict[str, Any]]) -> str:
+    """What the hexagons of the records plot are, and why they are not crawls."""
+    return (f"{plural(len(reextractions), 're-extraction').capitalize()} (scrapy reextract: "
+            "a crawl's archived pages extracted again, a correction of that crawl, not a "
+            "crawl): a hollow black hexagon each, at the time of the crawl re-read and at the "
+            "records rebuilt; not counted as crawls, their coverage in the table only.")
+
+
+def run_files_fact(manifest: dict[str, Any], reextractions: list[dict[str, Any]]) -> str:
+    """The run files in the dataset (as its card counts them), crawls' and re-extractions'."""
+    files = [str(run.get("run_id")) for run in manifest.get("runs", [])]
+    redone = sum(run["run_id"] in files for run in reextractions)
+    if not redone:
+        return str(len(files))
+    return f"{len(files)}: {len(files) - redone} of crawls, {redone} of re-extractions"
 
 
 def render(data: ReportData, output_dir: Path, min_records: int) -> str:
@@ -222,9 +267,9 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
                    sorted(data.views[lang])[len(data.views[lang]) // 2],
                    max(data.views[lang])] for lang in langs if data.views.get(lang)]
     runs_table = _table(["run", "status", "records", *OPTIONAL_FIELDS], [
-        [run.get("run_id"), run.get("status"), run.get("records", {}).get("total"),
+        [run_name(run), run.get("status"), run.get("records", {}).get("total"),
          *(percent(run.get("field_coverage", {}).get(name)) for name in OPTIONAL_FIELDS)]
-        for run in data.runs])
+        for run in sorted(data.runs + data.reextractions, key=lambda run: run["run_id"])])
     small = sum(int(run.get("records", {}).get("total", 0)) < min_records for run in data.runs)
     rejects_table = _table(["reason", "rejects"], [list(item) for item in
                                                    data.rejects.most_common()])
@@ -241,27 +286,30 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
                 + (f" (median {views_all[len(views_all) // 2]})" if views_all else "")
                 + f"; {data.views_missing} without one are not drawn.",
                 _table(["language", "articles", "min", "median", "max"], views_rows)),
-        _figure("runs-over-time", "Records and field coverage per run",
+        _figure("runs-over-time", "Records and field coverage per crawl",
                 plots["runs-over-time"],
-                f"{plural(len(data.runs), 'run')}: records written by each, one point per run "
-                "(failed runs in red). Below, the share of a run's records having each "
-                f"optional field, for runs of at least {min_records} records, the least the "
-                "field_coverage monitor judges (ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS)"
-                + (f"; the {plural(small, 'smaller run')} are hollow above and not drawn "
-                   "below." if small else "."), runs_table),
+                f"{plural(len(data.runs), 'crawl')}: records written by each, one point per "
+                "crawl (failed crawls in red). Below, the share of a crawl's records having "
+                f"each optional field, for crawls of at least {min_records} records, the least "
+                "the field_coverage monitor judges (ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS)"
+                + (f"; the {plural(small, 'smaller crawl')} are hollow above and not drawn "
+                   "below" if small else "") + "."
+                + (f" {reextractions_caption(data.reextractions)}" if data.reextractions
+                   else ""), runs_table),
         _figure("rejects-by-reason", "Rejects by reason", plots["rejects-by-reason"],
                 f"{sum(data.rejects.values())} articles that could not become records, by "
-                "reason, over every run's rejects file." if data.rejects else
-                f"No rejects in any run ({plural(len(data.runs), 'run')}).", rejects_table),
+                "reason, over every crawl's rejects file." if data.rejects else
+                f"No rejects in any crawl ({plural(len(data.runs), 'crawl')}).", rejects_table),
     ]
     facts = _table(["", ""], [
         ["articles (rows)", data.rows],
         ["dataset version", manifest.get("dataset_version")],
         ["schema version", manifest.get("schema_version", schema_version())],
         ["publication dates", " to ".join(map(str, manifest.get("date_range") or [MISSING]))],
-        ["run files consolidated", len(manifest.get("runs", []))],
-        ["runs", len(data.runs)],
-        ["latest run", latest_run(data)],
+        ["run files consolidated", run_files_fact(manifest, data.reextractions)],
+        ["crawls", len(data.runs)],
+        ["re-extractions", reextractions_fact(data.reextractions)],
+        ["latest crawl", latest_run(data)],
         ["output directory", str(output_dir)],
     ])
     return (

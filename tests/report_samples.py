@@ -3,7 +3,9 @@
 Three data sets, written as a crawl writes them (run files, run summaries, rejects):
 
 - ``decade``: one run of 120 articles published over 12 years (months would be sparse);
-- ``minutes``: 7 runs a few minutes apart, some of 0-3 records, one failed, with rejects;
+- ``minutes``: 7 crawls a few minutes apart, some of 0-3 records, one failed, with rejects,
+  and a re-extraction of the crawl of 25 records (subtitles found by a fixed selector, two
+  pages now rejected);
 - ``single``: one run of 40 articles from the last four months, no rejects.
 
 ``python -m tests.report_samples DIR`` writes them under DIR and runs ``scrapy report
@@ -47,8 +49,9 @@ def article(number: int, published: datetime, scraped: datetime, rng: random.Ran
 
 
 def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
-              rejects: int = 0, failed: bool = False) -> str:
-    """The run's articles file, rejects file and summary (the fields the report reads)."""
+              rejects: int = 0, failed: bool = False, archive_run: str | None = None) -> str:
+    """The run's articles file, rejects file and summary (the fields the report reads);
+    with ``archive_run``, a re-extraction of that run (``scrapy reextract``)."""
     run_id = started.strftime("%Y%m%dT%H%M%S.000Z")
     for directory in ("articles", "rejects", "runs"):
         (output / directory).mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,8 @@ def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
         "field_coverage": {name: round(sum(r[name] is not None for r in records) / total, 4)
                            if total else None for name in OPTIONAL_FIELDS},
     }
+    if archive_run is not None:
+        summary.update(source="archive", archive_run=archive_run)
     (output / "runs" / f"{run_id}.json").write_text(json.dumps(summary), "utf-8")
     return run_id
 
@@ -83,10 +88,12 @@ def decade(output: Path) -> None:
 
 
 def minutes(output: Path) -> None:
-    """7 runs four to five minutes apart: 40, 2, 1, 25, 0 (failed), 3, 30 records."""
+    """7 crawls four to five minutes apart: 40, 2, 1, 25, 0 (failed), 3, 30 records; then a
+    re-extraction of the 25-record crawl that finds every subtitle and rejects two pages."""
     rng = random.Random(7)
     sizes = (40, 2, 1, 25, 0, 3, 30)
     number = 0
+    crawls: dict[int, tuple[str, list[dict[str, Any]]]] = {}
     for index, size in enumerate(sizes):
         started = datetime(2026, 11, 28, 7, 2, tzinfo=UTC) + timedelta(minutes=4.5 * index)
         records = []
@@ -94,7 +101,12 @@ def minutes(output: Path) -> None:
             published = datetime(2026, 3, 1, 10) + timedelta(days=number * 2.5)
             records.append(article(number, published, started, rng))
             number += 1
-        write_run(output, started, records, rejects=index % 3, failed=size == 0)
+        crawls[size] = (write_run(output, started, records, rejects=index % 3,
+                                  failed=size == 0), records)
+    archive_run, records = crawls[25]
+    write_run(output, datetime(2026, 11, 28, 9, 40, tzinfo=UTC),
+              [dict(record, subtitle=f"Subtitle of {record['id']}") for record in records[2:]],
+              rejects=2, archive_run=archive_run)
 
 
 def single(output: Path) -> None:

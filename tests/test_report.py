@@ -3,7 +3,8 @@
 Checked by reading the file as a reader's browser gets it: the figures' SVG (series ids,
 the texts matplotlib writes beside each text's outlines, marker positions), the tables,
 and a headless Chromium screenshot. Data: the three shapes of ``tests.report_samples``
-(12 years in one run, 7 runs minutes apart, one run) and two real crawls of the replica.
+(12 years in one run, 7 crawls minutes apart and a re-extraction, one run) and two real crawls
+of the replica.
 """
 
 from __future__ import annotations
@@ -117,10 +118,13 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
                                      else ()))
         assert completed.returncode == 0, completed.stderr[-3000:]
         html_text = (output / "report.html").read_text("utf-8")
-        runs = [json.loads(path.read_text("utf-8"))
-                for path in sorted((output / "runs").glob("*.json"))]
+        summaries = [json.loads(path.read_text("utf-8"))
+                     for path in sorted((output / "runs").glob("*.json"))]
         built[name] = {"output": output, "html": html_text, "page": Page(html_text),
-                       "runs": runs, "stdout": completed.stdout}
+                       "runs": [run for run in summaries if run.get("source") != "archive"],
+                       "reextractions": [run for run in summaries
+                                         if run.get("source") == "archive"],
+                       "stdout": completed.stdout}
     return built
 
 
@@ -148,8 +152,9 @@ def test_months_that_are_not_sparse_stay_months(samples):
 
 def test_runs_minutes_apart_have_clock_time_ticks_a_dated_label_and_no_offset(samples):
     texts = samples["minutes"]["page"].texts["runs-over-time"]
-    assert "run start, 28 Nov 2026 (UTC)" in texts
+    assert "crawl start, 28 Nov 2026 (UTC)" in texts
     ticks = [text for text in texts if re.fullmatch(r"\d\d:\d\d", text)]
+    # (The re-extraction, at 09:40, does not stretch the axis: it is drawn at its crawl.)
     assert ticks == ["07:05", "07:10", "07:15", "07:20", "07:25", "07:30"]
     # No ConciseDateFormatter offset ("2026-Nov-28"), no scientific offset, no seconds.
     assert not any(re.search(r"\d{4}-\w{3}-\d|e[+-]?\d|^\+|\d\d:\d\d:\d\d", text)
@@ -186,9 +191,9 @@ def test_coverage_points_only_for_runs_with_the_monitors_minimum(samples):
     for field in ("subtitle", "category", "views", "author", "image"):
         drawn = markers(group(root, f"coverage-{field}"))
         assert {x for x, _ in drawn} == judged, field
-    assert "Field coverage of the runs with 20 records or more" in page.texts["runs-over-time"]
+    assert "Field coverage of the crawls with 20 records or more" in page.texts["runs-over-time"]
     words = page.words["runs-over-time"]
-    assert "at least 20 records" in words and "the 4 smaller runs are hollow" in words
+    assert "at least 20 records" in words and "the 4 smaller crawls are hollow" in words
     # Hollow markers for the small runs, filled for the judged ones.
     fills = {run["run_id"]: group(root, f"records-{run['run_id']}").find(f".//{SVG}use")
              for run in runs}
@@ -207,7 +212,47 @@ def test_the_minimum_is_the_monitors_setting(samples, tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     page = Page(destination.read_text("utf-8"))
     assert len(markers(group(page.svg("runs-over-time"), "coverage-views"))) == 5
-    assert "Field coverage of the runs with 2 records or more" in page.texts["runs-over-time"]
+    assert "Field coverage of the crawls with 2 records or more" in page.texts["runs-over-time"]
+
+
+def test_a_reextraction_is_drawn_apart_from_the_crawls_and_not_counted_as_one(samples):
+    """The re-extraction of the 25-record crawl (run two hours later, 23 records, 2 rejects):
+    a marker of its own at that crawl's time, no stem, no coverage point, its own table row;
+    the header counts it apart, and the rejects it wrote again are not counted twice."""
+    sample = samples["minutes"]
+    (redo,) = sample["reextractions"]
+    crawl = next(run for run in sample["runs"] if run["run_id"] == redo["archive_run"])
+    root = sample["page"].svg("runs-over-time")
+    top = group(root, "axes_1")
+    ((crawl_x, crawl_y),) = markers(group(top, f"records-{crawl['run_id']}"))
+    ((redo_x, redo_y),) = markers(group(top, f"reextraction-{redo['run_id']}"))
+    assert redo_x == crawl_x and redo_y > crawl_y  # 23 records drawn below the crawl's 25
+    shape = {gid: group(top, gid).find(f".//{SVG}use").get(XLINK_HREF)  # type: ignore[union-attr]
+             for gid in (f"records-{crawl['run_id']}", f"reextraction-{redo['run_id']}")}
+    assert len(set(shape.values())) == 2  # a marker path of its own, not a crawl's circle
+    assert len(group(top, "records-stems").findall(f"{SVG}path")) == len(sample["runs"]) == 7
+    for field in ("subtitle", "views"):  # the three judged crawls; at 07:15 the crawl only
+        assert len(markers(group(root, f"coverage-{field}"))) == 3
+    assert "re-extraction, drawn at" in sample["page"].texts["runs-over-time"]
+    html_text = sample["html"]
+    assert "<td>crawls</td><td>7</td>" in html_text
+    assert f"<td>re-extractions</td><td>1, of crawl {crawl['run_id']}</td>" in html_text
+    assert ("<td>run files consolidated</td><td>7: 6 of crawls, 1 of re-extractions</td>"
+            in html_text)  # the failed crawl wrote no records
+    assert f"<tr><td>{redo['run_id']} (re-extraction of {crawl['run_id']})</td><td>ok</td>" \
+        "<td>23</td><td>100%</td>" in html_text
+    words = sample["page"].words["runs-over-time"]
+    assert "7 crawls: records written by each" in words and "1 re-extraction (" in words
+    # Rejects of the crawls alone: 0+1+2+0+1+2+0, not the re-extraction's 2 on top.
+    assert "6 articles that could not become records" in sample["page"].words["rejects-by-reason"]
+    # The dataset card counts the same run files and names the same re-extraction.
+    card = (sample["output"] / "dataset" / "README.md").read_text("utf-8")
+    assert f"| run files consolidated | 7 ({sample['runs'][0]['run_id']} to {redo['run_id']}) |" \
+        in card
+    assert re.search(rf"\| {redo['run_id']} \| [^|]+ \| {crawl['run_id']} \| 23 \|", card)
+    for name in ("decade", "single"):
+        assert "<td>re-extractions</td><td>0</td>" in samples[name]["html"]
+        assert "re-extraction" not in " ".join(samples[name]["page"].texts["runs-over-time"])
 
 
 def legend_clear_of_axes(root: ET.Element) -> list[tuple[float, float]]:
@@ -264,7 +309,7 @@ def test_no_rejects_is_one_line_of_text_not_an_empty_plot(samples):
         page: Page = samples[name]["page"]
         assert "rejects-by-reason" not in page.svgs
         assert page.words["rejects-by-reason"].strip() == \
-            "Rejects by reason. No rejects in any run (1 run)."
+            "Rejects by reason. No rejects in any crawl (1 crawl)."
     page = samples["minutes"]["page"]
     assert {"reason-missing_title", "reason-missing_body"} <= page.ids["rejects-by-reason"]
 
@@ -272,10 +317,10 @@ def test_no_rejects_is_one_line_of_text_not_an_empty_plot(samples):
 def test_one_run_is_a_number_in_the_header_and_a_plot_scaled_to_it(samples):
     for name, records in (("decade", 120), ("single", 40)):
         sample = samples[name]
-        assert re.search(rf"<td>latest run</td><td>28 Nov 2026 07:15 UTC, ok: {records} "
+        assert re.search(rf"<td>latest crawl</td><td>28 Nov 2026 07:15 UTC, ok: {records} "
                          r"records, 0 rejects</td>", sample["html"]), name
         texts = sample["page"].texts["runs-over-time"]
-        assert "run start, 28 Nov 2026 (UTC)" in texts
+        assert "crawl start, 28 Nov 2026 (UTC)" in texts
         ticks = [text for text in texts if re.fullmatch(r"\d\d:\d\d", text)]
         assert ticks and all("06:45" <= tick <= "07:45" for tick in ticks), ticks
         assert not any(re.fullmatch(r"\d{4}", text) for text in texts)  # no years of axis
@@ -376,7 +421,7 @@ def test_report_numbers_match_the_dataset_and_it_needs_no_network(reported):
     with_views = sum(row["views"] is not None for row in rows)
     assert f"{with_views} articles with a views counter" in text
     assert f"{len(rows) - with_views} without one are not drawn" in text
-    assert "2 runs: records written by each" in text
+    assert "2 crawls: records written by each" in text
     page: Page = reported["page"]
     assert page.external == [] and page.scripts == 0
     assert not EXTERNAL_REFERENCE.search(text)

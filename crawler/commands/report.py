@@ -38,9 +38,9 @@ class Command(ScrapyCommand):
     def long_desc(self) -> str:
         return (
             "Consolidates new run files into the dataset (as scrapy dataset does), then writes "
-            "one self-contained HTML file: articles per month by language, distribution of "
-            "views, records and field coverage per run over time, rejects by reason. It opens "
-            "in any browser without network."
+            "one self-contained HTML file: articles per period by language, distribution of "
+            "views, records and field coverage per crawl over time (re-extractions marked "
+            "apart), rejects by reason. It opens in any browser without network."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
