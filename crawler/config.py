@@ -214,8 +214,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_STATE_PATH", text(expected="a file in a directory this user can write"),
             "output/state.sqlite3", "the incremental state store (SQLite)", env=True),
     Setting("ANALYTICS_WRITE_RUN", FLAG, False,
-            "set by `scrapy crawl analytics`: this process is a run and writes its files, state "
-            "and summary; the other Scrapy tools leave it off and write nothing"),
+            "set by `scrapy crawl analytics` and `scrapy reextract`: this process is a run and "
+            "writes its files and summary (a crawl also its state); the other Scrapy tools leave "
+            "it off and write nothing"),
     Setting("ANALYTICS_RUN_ID", optional(Kind("a run id such as 20261128T071500.123Z", _run_id)),
             None, "names the run's files; the run's start time when unset"),
     Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
