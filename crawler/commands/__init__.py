@@ -1,5 +1,5 @@
 """Project commands (``COMMANDS_MODULE``): ``crawl`` with exit codes that tell the truth,
-``parse`` that shows records, ``dataset``, ``report``, ``sitecheck`` and ``reextract``.
+``parse`` that shows records, ``dataset``, ``report``, ``sitecheck``, ``state`` and ``reextract``.
 
 Every command refuses a wrong setting or option before it does anything: one line, exit 2.
 """
