@@ -181,8 +181,12 @@ def _listed(kind: str, items: list[str]) -> list[str]:
 # --- moving a node ------------------------------------------------------------------------
 def export_state(state_path: Path, target: Path) -> None:
     """A consistent copy of the state (SQLite online backup; a crawl may be running)."""
-    if target.exists():
-        SCHEMA.open_verified(target).close()  # only ever overwrite an earlier export
+    if target.exists():  # only ever overwrite an earlier export
+        try:
+            SCHEMA.open_verified(target).close()
+        except StateUnusable as error:
+            raise FileExistsError(f"{target} exists and is not an export of the state "
+                                  f"({error.kind}): name a new file, or move it away") from None
     source = SCHEMA.open_verified(state_path)
     try:
         _backup(source, target)

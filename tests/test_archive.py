@@ -167,6 +167,9 @@ def test_the_dataset_prefers_the_reextracted_record_of_the_same_fetch(tmp_path: 
     assert [row["subtitle"] for row in rows] == ["S"]
     card = (tmp_path / "dataset" / "README.md").read_text()
     assert f"| {reextract} | 2026-11-29T08:00:00Z | {crawl} | 1 |" in card
+    # a section of the card like the others: before the loading examples and the last line
+    assert card.index("## Re-extracted rows") < card.index("## Loading")
+    assert card.rstrip().endswith("the digest of every file.")
     manifest = json.loads((tmp_path / "dataset" / "manifest.json").read_text())
     assert manifest["reextracted"] == [{"run_id": reextract, "archive_run": crawl,
                                         "reextracted_at": "2026-11-29T08:00:00Z",

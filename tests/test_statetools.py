@@ -196,7 +196,7 @@ def test_export_and_import_refuse_files_that_are_not_states(tmp_path: Path) -> N
     rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
-    with pytest.raises(StateUnusable):
+    with pytest.raises(FileExistsError, match=r"not an export of the state.*name a new file"):
         export_state(tmp_path / "state.sqlite3", notes)
     assert notes.read_text() == "keep me"
     with pytest.raises(StateUnusable):

@@ -71,7 +71,7 @@ class Command(ScrapyCommand):
             self.refuse(str(error), EXIT_STATE_LOCKED)
         except StateUnusable as error:
             self.refuse(str(error), EXIT_DIFFERENCES if opts.check else EXIT_REFUSED)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, FileExistsError) as error:
             self.refuse(str(error), EXIT_DIFFERENCES if opts.check else EXIT_REFUSED)
 
     def refuse(self, message: str, exitcode: int) -> None:

@@ -58,8 +58,10 @@ def _type_name(arrow_type: pa.DataType) -> str:
 
 
 def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
-                 open_rejects: list[dict[str, Any]] | None = None) -> str:
-    """The dataset card (``dataset/README.md``): what is in it, how much, and its terms.
+                 open_rejects: list[dict[str, Any]] | None = None,
+                 reextracted_section: str = "") -> str:
+    """The dataset card (``dataset/README.md``): what is in it, how much, and its terms;
+    ``reextracted_section`` (``reextraction_card``) stands before the loading examples.
 
     Deterministic: built from the data only (no clock), so an unchanged dataset has an
     unchanged card.
@@ -131,6 +133,8 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
         percent = f"{share:.1%}" if share is not None else "-"
         lines.append(f"| `{name}` | {stats.non_null[name]} | {percent} |")
     lines += open_rejects_lines(open_rejects or [])
+    if reextracted_section:
+        lines += ["", reextracted_section.rstrip("\n")]
     lines += [
         "",
         "## Loading",

@@ -225,8 +225,9 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
         write_text_synced(temporaries[paths.schema],
                     json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n")
         reextracted = reextracted_rows(connection, paths.output_dir)
-        card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir))
-        write_text_synced(temporaries[paths.card], card + reextraction_card(reextracted))
+        card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir),
+                            reextraction_card(reextracted))
+        write_text_synced(temporaries[paths.card], card)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
