@@ -226,6 +226,102 @@ def cut_torn_archive(path: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class StoredRecord:
+    """One record as ``scrapy reextract`` reads it: its named fields and its block, raw."""
+
+    fields: dict[str, str]
+    block: bytes
+
+
+@dataclass(frozen=True)
+class HttpMessage:
+    """An HTTP message of a record's block, split as warcio splits it."""
+
+    protocol: str
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @classmethod
+    def parse(cls, block: bytes) -> HttpMessage:
+        """Status line, headers (continuation lines joined) and body of ``block``."""
+        head, _, body = block.partition(b"\r\n\r\n")
+        status_line, *lines = _header_text(head).split("\r\n")
+        protocol, _, status = status_line.partition(" ")
+        headers: list[tuple[str, str]] = []
+        for line in lines:
+            if line[:1] in (" ", "\t") and headers:
+                headers[-1] = (headers[-1][0], headers[-1][1] + line.rstrip())
+            elif ":" in line:
+                name, value = line.split(":", 1)
+                headers.append((name.rstrip(" \t"), value.strip()))
+        return cls(protocol.upper(), status.strip(), headers, body)
+
+
+def _header_text(head: bytes) -> str:
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError:
+        return head.decode("iso-8859-1")
+
+
+def archive_records(path: Path, whole_only: bool = False) -> Iterator[StoredRecord]:
+    """Every record of an archive, read with zlib and split by ``Content-Length``: a third of
+    the CPU of warcio's reader, which parses every header of every record (``whole_only``:
+    stop before a torn end). A record cut short raises ``ValueError``."""
+    pending = bytearray()
+    with path.open("rb") as handle:
+        limit = whole_members_end(path) if whole_only else path.stat().st_size
+        for data in _gunzipped(handle, limit, path):
+            pending += data
+            while (record := _take_record(pending, path)) is not None:
+                yield record
+    if pending:
+        raise ValueError(f"{path}: the archive ends inside a record")
+
+
+def _gunzipped(handle: Any, limit: int, path: Path) -> Iterator[bytes]:
+    """The decompressed bytes of the first ``limit`` bytes of a file of gzip members."""
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    inside = False  # part of a member was read, not its end
+    while limit > 0 and (chunk := handle.read(min(1 << 16, limit))):
+        limit -= len(chunk)
+        data = chunk
+        while data:
+            yield decompressor.decompress(data)
+            inside = not decompressor.eof
+            if inside:
+                break
+            data = decompressor.unused_data
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    if inside:
+        raise ValueError(f"{path}: the archive ends inside a gzip member")
+
+
+def _take_record(pending: bytearray, path: Path) -> StoredRecord | None:
+    """The first record of ``pending``, removed from it; None while it is not all there."""
+    end = pending.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    version, *lines = _header_text(bytes(pending[:end])).split("\r\n")
+    if not version.startswith("WARC/"):
+        raise ValueError(f"{path}: a record starts with {version[:40]!r}, not a WARC version")
+    fields: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        fields.setdefault(name.strip(), value.strip())
+    start = end + 4
+    stop = start + int(fields["Content-Length"])
+    if len(pending) < stop + 4:
+        return None
+    if pending[stop:stop + 4] != b"\r\n\r\n":
+        raise ValueError(f"{path}: a record's block does not end where its Content-Length says")
+    block = bytes(pending[start:stop])
+    del pending[:stop + 4]  # the block and the two CRLFs that end a record
+    return StoredRecord(fields, block)
+
+
 def read_archive(path: Path, whole_only: bool = False) -> Iterator[Any]:
     """Every record of an archive (warcio records); ``whole_only`` stops before a torn end."""
     with path.open("rb") as handle:

@@ -28,7 +28,15 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
 from crawler import statkeys
-from crawler.archive import FETCHED_AT, INFO_ARGUMENTS, INFO_RUN_ID, read_archive
+from crawler.archive import (
+    FETCHED_AT,
+    INFO_ARGUMENTS,
+    INFO_RUN_ID,
+    HttpMessage,
+    StoredRecord,
+    archive_records,
+    read_archive,
+)
 from crawler.items import RawArticle
 from crawler.pages import ArticlePage
 from crawler.runfiles import RunPaths
@@ -39,6 +47,13 @@ REEXTRACT_SETTINGS: dict[str, Any] = {
     "ANALYTICS_USE_STATE": False,
     "ANALYTICS_ARCHIVE": False,
     "ROBOTSTXT_OBEY": False,
+}
+#: Defaults of a re-extraction that ``-s`` may still change. No fsync per line: a crawl's
+#: fsync makes a line delivered before the state records it, but a re-extraction has no
+#: state and can be redone from its archive; its file is fsynced once, when it closes,
+#: before the run summary says it is complete (0.18 ms of CPU a page, docs/benchmarks.md).
+REEXTRACT_DEFAULTS: dict[str, Any] = {
+    "ANALYTICS_FSYNC": False,
 }
 
 
@@ -52,17 +67,17 @@ def archive_info(path: Path) -> dict[str, str]:
     raise ValueError(f"{path} does not start with a warcinfo record of this crawler")
 
 
-def archived_response(record: Any, url: str,
+def archived_response(record: StoredRecord, message: HttpMessage,
                       decoder: HttpCompressionMiddleware | None) -> Response:
     """The response a crawl would have handed its spider for an archived 200 answer: the
     class ``responsetypes`` picks, decoded by ``decoder`` (Scrapy's HttpCompressionMiddleware)."""
-    headers = Headers(record.http_headers.headers)
-    body = record.raw_stream.read()
-    request = Request(url, meta={FETCHED_AT: record.rec_headers.get_header("WARC-Date")})
-    response_class = responsetypes.from_args(headers=headers, url=url, body=body)
+    url = record.fields["WARC-Target-URI"]
+    headers = Headers(message.headers)
+    request = Request(url, meta={FETCHED_AT: record.fields["WARC-Date"]})
+    response_class = responsetypes.from_args(headers=headers, url=url, body=message.body)
     response: Response = response_class(
-        url, status=200, headers=headers, body=body, request=request,
-        protocol=record.http_headers.protocol or None)
+        url, status=200, headers=headers, body=message.body, request=request,
+        protocol=message.protocol or None)
     if decoder is not None:
         decoded = decoder.process_response(request, response)
         assert isinstance(decoded, Response)
@@ -90,6 +105,8 @@ class ReextractSpider(Spider):
         super().update_settings(settings)
         for name, value in REEXTRACT_SETTINGS.items():
             settings.set(name, value, priority="cmdline")
+        for name, value in REEXTRACT_DEFAULTS.items():
+            settings.set(name, value, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReextractSpider:
@@ -130,15 +147,17 @@ class ReextractSpider(Spider):
             self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
         except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either
             self.decoder = None
-        for record in read_archive(self.archive, whole_only=self.whole_only):
-            if record.rec_type != "response":
+        for record in archive_records(self.archive, whole_only=self.whole_only):
+            if record.fields.get("WARC-Type") != "response":
                 continue
             stats.inc_value(statkeys.REEXTRACT_RESPONSES)
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            if (record.http_headers.get_statuscode() != "200"
-                    or not is_article_path(urlsplit(url).path)):
+            url = record.fields["WARC-Target-URI"]
+            if not is_article_path(urlsplit(url).path):  # listings, robots.txt: not parsed
                 continue
-            response = archived_response(record, url, self.decoder)
+            message = HttpMessage.parse(record.block)
+            if message.status.split(" ", 1)[0] != "200":
+                continue
+            response = archived_response(record, message, self.decoder)
             if not isinstance(response, TextResponse):
                 stats.inc_value(statkeys.REEXTRACT_NOT_TEXT)
                 self.logger.error("Archived article page is not text: <%s>", url)

@@ -90,7 +90,10 @@ class LineFile:
             os.fsync(fd)
 
     def close(self) -> None:
+        """Close the file; without an fsync per line, its lines reach the disk here, at once."""
         if self._fd is not None:
+            if not self.fsync:
+                os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
 

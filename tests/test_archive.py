@@ -19,7 +19,9 @@ from crawler.archive import (
     FETCHED_AT,
     ArchiveFile,
     Exchange,
+    HttpMessage,
     WarcEncoder,
+    archive_records,
     cut_torn_archive,
     gzip_members,
     read_archive,
@@ -98,13 +100,33 @@ def test_an_archived_page_reads_back_as_the_response_a_crawl_gets(tmp_path: Path
     write_archive(path, [exchange(gzip.compress(PAGE),
                                   {b"Content-Type": b"text/html; charset=utf-8",
                                    b"Content-Encoding": b"gzip"})])
-    record = next(r for r in read_archive(path) if r.rec_type == "response")
+    record = next(r for r in archive_records(path) if r.fields["WARC-Type"] == "response")
     decoder = HttpCompressionMiddleware.from_crawler(get_crawler())
-    response = archived_response(record, URL, decoder)
+    response = archived_response(record, HttpMessage.parse(record.block), decoder)
     assert isinstance(response, HtmlResponse)
     assert response.body == PAGE
     assert response.css("h1::text").get() == "Заголовок"
     assert response.meta[FETCHED_AT] == FETCHED
+
+
+def test_the_quick_reader_reads_what_warcio_reads(tmp_path: Path) -> None:
+    path = tmp_path / "run.warc.gz"
+    write_archive(path, [exchange(PAGE, {b"Content-Type": b"text/html; charset=utf-8",
+                                         b"Set-Cookie": [b"a=1", b"b=2"]}),
+                         exchange(b"", {b"Location": URL + "/"}, status=301),
+                         exchange(gzip.compress(PAGE), {b"Content-Encoding": b"gzip"}, 503)])
+    quick = list(archive_records(path))
+    assert len(quick) == 1 + 3 * 2
+    for ours, theirs in zip(quick, read_archive(path), strict=True):
+        assert ours.fields == dict(theirs.rec_headers.headers)
+        if theirs.http_headers is None:
+            assert ours.block == theirs.content_stream().read()
+            continue
+        message = HttpMessage.parse(ours.block)
+        assert message.protocol == theirs.http_headers.protocol
+        assert message.status == theirs.http_headers.statusline
+        assert message.headers == theirs.http_headers.headers
+        assert message.body == theirs.raw_stream.read()
 
 
 def test_a_torn_last_member_is_cut_and_the_rest_stays_readable(tmp_path: Path) -> None:
@@ -120,6 +142,9 @@ def test_a_torn_last_member_is_cut_and_the_rest_stays_readable(tmp_path: Path) -
                        (pair[:-1], whole + response_member)):
         path.write_bytes(whole + torn)
         assert len(list(read_archive(path, whole_only=True))) == 5 + (kept != whole)
+        assert len(list(archive_records(path, whole_only=True))) == 5 + (kept != whole)
+        with pytest.raises(ValueError, match="ends inside"):
+            list(archive_records(path))
         assert cut_torn_archive(path)
         assert path.read_bytes() == kept
         assert len(list(read_archive(path))) == 5 + (kept != whole)
