@@ -37,7 +37,7 @@ PAGE = "<html><head><title>Статья</title></head><body><h1>Заголово
 FETCHED = "2026-11-28T06:00:00.123Z"
 
 
-def exchange(body: bytes, headers: dict[bytes, bytes], status: int = 200) -> Exchange:
+def exchange(body: bytes, headers: dict[bytes, bytes | list[bytes]], status: int = 200) -> Exchange:
     request = Request(URL, headers={"User-Agent": "test-bot", "Accept-Encoding": "gzip"})
     response = Response(URL, status=status, headers=headers, body=body, ip_address=None)
     return Exchange.of(request, response, FETCHED)
@@ -113,7 +113,7 @@ def test_the_quick_reader_reads_what_warcio_reads(tmp_path: Path) -> None:
     path = tmp_path / "run.warc.gz"
     write_archive(path, [exchange(PAGE, {b"Content-Type": b"text/html; charset=utf-8",
                                          b"Set-Cookie": [b"a=1", b"b=2"]}),
-                         exchange(b"", {b"Location": URL + "/"}, status=301),
+                         exchange(b"", {b"Location": (URL + "/").encode()}, status=301),
                          exchange(gzip.compress(PAGE), {b"Content-Encoding": b"gzip"}, 503)])
     quick = list(archive_records(path))
     assert len(quick) == 1 + 3 * 2
