@@ -12,14 +12,12 @@ an archive: it creates its own, named by its run id. ``scrapy reextract`` reads 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
 import os
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -336,10 +334,10 @@ class ArchiveMiddleware:
 
     It sits next to the downloader (``DOWNLOADER_MIDDLEWARES`` 950), so it sees each answer
     before any other middleware: compressed, before redirects and retries act on it. The
-    records are built here (warcio is Python: on a thread it would only fight the reactor for
-    the GIL), then compressed and written on a worker thread (zlib and the disk release it);
-    the answer goes on only once it is in the file, so no record of the run can reach the
-    disk before its page.
+    records are built, compressed and written here, on the reactor: a worker thread cost
+    more CPU in hand-offs than it saved (docs/benchmarks.md), and the write is to the page
+    cache. The answer goes on only once it is in the file, so no record of the run can
+    reach the disk before its page.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -355,20 +353,19 @@ class ArchiveMiddleware:
         self.file = ArchiveFile(paths.archive)
         arguments: dict[str, Any] = getattr(crawler.spider, "arguments_summary", dict)()
         self._write(self.encoder.warcinfo(paths.archive.name, paths.run_id, arguments))
-        self.disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:  # HTTPCACHE_ENABLED: not an answer of the site
             return response
         fetched_at = format_instant(datetime.now(UTC))
         request.meta[FETCHED_AT] = fetched_at
         records = self.encoder.exchange(Exchange.of(request, response, fetched_at))
-        size = await asyncio.get_running_loop().run_in_executor(self.disk, self._write, records)
+        size = self._write(records)
         self.stats.inc_value(statkeys.ARCHIVE_RECORDS, len(records))
         self.stats.inc_value(statkeys.ARCHIVE_BYTES, size)
         return response
@@ -379,5 +376,4 @@ class ArchiveMiddleware:
         return len(data)
 
     def spider_closed(self) -> None:
-        self.disk.shutdown(wait=True)
         self.file.close()
