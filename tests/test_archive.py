@@ -29,7 +29,7 @@ from crawler.archive import (
 )
 from crawler.arguments import ArgumentError
 from crawler.dataset import consolidate
-from crawler.reextract import archive_info, archived_response
+from crawler.reextract import ReextractSpider, archive_info, archived_response
 from crawler.runconfig import validate_settings
 
 URL = "https://caliber.az/en/post/some-article-123"
@@ -199,3 +199,12 @@ def test_the_dataset_prefers_the_reextracted_record_of_the_same_fetch(tmp_path: 
     assert manifest["reextracted"] == [{"run_id": reextract, "archive_run": crawl,
                                         "reextracted_at": "2026-11-29T08:00:00Z",
                                         "ids": ["a" * 20]}]
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, False), ("True", True)])
+def test_a_reextraction_fsyncs_lines_only_when_asked(given: str | None, expected: bool) -> None:
+    settings = Settings({"ANALYTICS_FSYNC": True}, priority="project")
+    if given is not None:
+        settings.set("ANALYTICS_FSYNC", given, priority="cmdline")
+    ReextractSpider.update_settings(settings)
+    assert settings.getbool("ANALYTICS_FSYNC") is expected
