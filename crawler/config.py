@@ -223,7 +223,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_STATE_FRESH_START", FLAG, False, "a missing state beside run files "
             "stops a crawl (rebuild it: `scrapy state --rebuild`); True starts afresh on "
             "purpose: every article is fetched and delivered again"),
-    Setting("ANALYTICS_FSYNC", FLAG, True, "fsync every record line before it counts as delivered"),
+    Setting("ANALYTICS_FSYNC", FLAG, True, "fsync every record line before it counts as delivered; "
+            "`scrapy reextract` defaults it to `False` (no state to keep in step, and its run can "
+            "be redone from the archive): its file is fsynced once, before the run summary"),
     Setting("ANALYTICS_ARCHIVE", FLAG, True, "write every answer of the site with its request to "
             "`archive/<run>.warc.gz` (WARC); `False` turns the archive off"),
     Setting("ANALYTICS_ARCHIVE_GZIP_LEVEL", integer(1, 9), 1,
