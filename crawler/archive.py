@@ -81,7 +81,7 @@ def gzip_members(records: list[bytes], level: int) -> bytes:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One answer and its request, copied out of Scrapy's objects for the writer thread."""
+    """One answer and its request: what the records need of Scrapy's objects."""
 
     url: str
     method: str
