@@ -19,8 +19,9 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-## test: lint, type checks and the whole test suite (unit and end-to-end against the replica)
-test: lint
+## test: lint, type checks, the package check and the whole test suite (unit and end-to-end
+##       against the replica)
+test: lint package-check
 	$(PY) -m pytest
 
 ## demo: crawl a local replica of about 60 articles in three languages into output/
