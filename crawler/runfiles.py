@@ -130,14 +130,23 @@ def is_reextraction(summary: dict[str, Any]) -> bool:
     return summary.get("source") == "archive"
 
 
+def read_summary(path: Path) -> dict[str, Any]:
+    """The run summary at ``path``; ``ValueError`` saying why when it is no JSON object."""
+    try:
+        summary = json.loads(path.read_text("utf-8"))
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(summary, dict):
+        raise ValueError("not a JSON object")
+    return summary
+
+
 def run_summaries(output_dir: Path, newest_first: bool = False) -> Iterator[dict[str, Any]]:
     """Every readable run summary (``runs/<run>.json``) under ``output_dir``, by run id."""
     for path in sorted((output_dir / "runs").glob("*.json"), reverse=newest_first):
         if not RUN_ID_PATTERN.match(path.stem):
             continue
         try:
-            summary = json.loads(path.read_text("utf-8"))
+            yield read_summary(path)
         except (OSError, ValueError):
             continue
-        if isinstance(summary, dict):
-            yield summary

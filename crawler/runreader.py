@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.rejects import found_hash, is_permanent
-from crawler.runfiles import RUN_ID_PATTERN, RunPaths, is_reextraction
+from crawler.runfiles import RUN_ID_PATTERN, RunPaths, is_reextraction, read_summary
 from crawler.site import language_of_path
 from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
@@ -81,14 +81,10 @@ def _read_summary(path: Path, counts: ReadCounts) -> dict[str, Any] | None:
         return None
     counts.files += 1
     try:
-        summary = json.loads(path.read_text("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        counts.skip(str(path), f"not JSON ({error})")
+        return read_summary(path)
+    except ValueError as error:
+        counts.skip(str(path), str(error))
         return None
-    if not isinstance(summary, dict):
-        counts.skip(str(path), "not a JSON object")
-        return None
-    return summary
 
 
 def json_lines(path: Path, counts: ReadCounts) -> Iterator[tuple[int, Any]]:

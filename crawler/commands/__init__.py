@@ -13,6 +13,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError
 from crawler.runconfig import validate_settings
+from crawler.runreader import has_run_files
 
 
 def check_settings_or_exit(settings: Any) -> None:
@@ -28,7 +29,7 @@ def output_dir_with_runs(settings: Any) -> Path:
     must neither read as an empty dataset nor be created."""
     given = settings["ANALYTICS_OUTPUT_DIR"]
     output_dir = Path(given)
-    if not any(output_dir.glob("articles/*.jsonl")) and not any(output_dir.glob("runs/*.json")):
+    if not has_run_files(output_dir):
         raise UsageError(
             f"ANALYTICS_OUTPUT_DIR: given {given!r}; expected a directory with run files "
             f"(articles/*.jsonl, runs/*.json); {output_dir.absolute()} has none",
