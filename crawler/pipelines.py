@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -20,9 +19,10 @@ from crawler import statkeys
 from crawler.exceptions import Duplicate, Rejected
 from crawler.items import OPTIONAL_FIELDS, Article, FetchFailure, RawArticle
 from crawler.normalize import FieldError, fetched_form, normalize_article
-from crawler.runconfig import require_run
-from crawler.runfiles import LineFile, RunPaths
-from crawler.state import crawl_state
+from crawler.runs.files import LineFile
+from crawler.runs.paths import RunPaths
+from crawler.runs.start import require_run
+from crawler.state.keeper import CrawlState
 from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
 
@@ -112,8 +112,8 @@ class ExportPipeline(_CrawlerComponent):
         require_run(crawler.settings, "ExportPipeline")
         super().__init__(crawler)
         settings = crawler.settings
-        paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
-        self.file = LineFile(paths.articles, fsync=settings.getbool("ANALYTICS_FSYNC"))
+        self.file = LineFile(RunPaths.of(settings).articles,
+                             fsync=settings.getbool("ANALYTICS_FSYNC"))
         self.disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
 
     async def process_item(self, item: Any) -> Any:
@@ -140,7 +140,7 @@ class StatePipeline(_CrawlerComponent):
     """After the line is on disk: records the delivery, its views and its URL forms (and
     closes the reject it was, under either form).
 
-    The store is the crawl's own (``crawl_state``), opened by the spider when the run began.
+    The store is the crawl's own (``CrawlState``), opened as the crawl was set up.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -150,10 +150,11 @@ class StatePipeline(_CrawlerComponent):
                                 "left as it is")
         super().__init__(crawler)
         self.run_id = crawler.settings["ANALYTICS_RUN_ID"]
+        self.state = CrawlState.of(crawler).store
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            state = crawl_state(self.crawler)
+            state = self.state
             if state.record_delivery(item.to_record(), self.run_id):
                 self.stats.inc_value(statkeys.ARTICLES_CHANGED)
             if item.fetched_form:

@@ -7,9 +7,9 @@ environment (below).
 
 import os
 
-from crawler.config import defaults
+from crawler.declarations import defaults
 from crawler.items import RECORD_FIELDS
-from crawler.runconfig import user_agent
+from crawler.runs.start import user_agent
 
 BOT_NAME = "caliber_analytics"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -57,7 +57,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SitePauseMiddleware": 560,
     # Next to the downloader: archives each answer as sent (compressed), before the
     # redirect, retry and decompression middlewares act on it.
-    "crawler.archive.ArchiveMiddleware": 950,
+    "crawler.archive.writer.ArchiveMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalizePipeline": 100,
@@ -68,9 +68,11 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,  # replaced by ProgressLog
-    "crawler.extensions.ProgressLog": 100,
-    "crawler.extensions.RejectsLog": 200,
-    "crawler.extensions.RunSummary": 900,
+    "crawler.progress.ProgressLog": 100,
+    # Opens the crawl's state store before the engine, closes it when the engine stopped.
+    "crawler.state.keeper.CrawlState": 150,
+    "crawler.runs.rejects.RejectsLog": 200,
+    "crawler.runs.summary.RunSummary": 900,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"  # -O file.jsonl writes UTF-8 like the run files

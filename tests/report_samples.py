@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import OPTIONAL_FIELDS
-from crawler.runfiles import to_json_line
+from crawler.runs.files import to_json_line
 from tests.crawl import ROOT
 
 LANGS = ("en", "ru", "hy")

@@ -19,8 +19,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from crawler.dataset import ROW_FIELDS, DatasetError, consolidate, row_schema, schema_version
-from crawler.normalize import format_instant
-from crawler.runfiles import to_json_line
+from crawler.runs.files import to_json_line
+from crawler.runs.instants import format_instant
 from tests.crawl import ROOT, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
 

@@ -14,11 +14,11 @@ from crawler.normalize import (
     clean_text,
     collapse_whitespace,
     format_date,
-    format_utc,
     join_paragraphs,
     parse_site_date,
     parse_views,
 )
+from crawler.runs.instants import format_utc
 from crawler.site import MONTH_NAMES
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from crawler.disk import write_json_atomic
 from crawler.items import Article, field_docs
-from crawler.runfiles import LineFile, RunPaths, cut_torn_line, new_run_id
-from crawler.storage import write_json_atomic
+from crawler.runs.files import LineFile, cut_torn_line
+from crawler.runs.instants import new_run_id
+from crawler.runs.paths import RunPaths
 from crawler.validation import article_schema
 from tests.responses import sample_record
 from tests.test_pages import ARTICLES, parse_sample

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from crawler.report import EXTERNAL_REFERENCE
+from crawler.report.page import EXTERNAL_REFERENCE
 from tests.crawl import run_crawl
 from tests.replica.handle import ReplicaHandle
 from tests.report_samples import SAMPLES, report

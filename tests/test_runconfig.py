@@ -9,8 +9,8 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.arguments import ArgumentError, CrawlArguments
-from crawler.config import DECLARED, markdown_table
-from crawler.runconfig import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
+from crawler.declarations import DECLARED, markdown_table
+from crawler.runs.start import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
 
 
 def settings_with(**overrides: object) -> Settings:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.rejects import RetrySchedule, found_hash, is_permanent
-from crawler.runfiles import RunPaths
-from crawler.state import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
-from crawler.statefile import APPLICATION_ID, StateUnusable
+from crawler.runs.paths import RunPaths
+from crawler.state.identity import APPLICATION_ID, StateUnusable
+from crawler.state.retries import RetrySchedule, found_hash, is_permanent
+from crawler.state.store import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
 from tests.responses import sample_record
 
 
@@ -96,7 +96,9 @@ def test_deliveries_views_and_content_changes(tmp_path: Path) -> None:
                                  "run2") is False
     assert store.record_delivery(record(title="Changed", scraped_at="2026-11-30T06:00:00Z"),
                                  "run3") is True
-    assert [views for views, _ in store.views_history("id-en-article")] == [1207, 2000, 1207]
+    history = store.db.execute("SELECT views FROM views_history WHERE id = ? ORDER BY observed_at",
+                               ("id-en-article",)).fetchall()
+    assert [views for views, in history] == [1207, 2000, 1207]
     store.remember_url_form("https://caliber.az/en/post/125546/", record()["url"])
     assert store.is_known("https://caliber.az/en/post/125546/")
     store.close()

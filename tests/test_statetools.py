@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from crawler.rejects import RetrySchedule, found_hash
-from crawler.runfiles import RunPaths
-from crawler.state import StateLocked, StateStore, content_hash
-from crawler.statefile import StateUnusable
-from crawler.statetools import check, export_state, import_state, preflight, rebuild
-from crawler.storage import write_json_atomic
+from crawler.disk import write_json_atomic
+from crawler.runs.paths import RunPaths
+from crawler.state.identity import StateUnusable
+from crawler.state.retries import RetrySchedule, found_hash
+from crawler.state.store import StateLocked, StateStore, content_hash
+from crawler.state.tools import check, export_state, import_state, preflight, rebuild
 from crawler.urls import article_id
 from tests.responses import sample_record
 
@@ -86,7 +86,9 @@ def test_rebuild_replays_deliveries_forms_and_walks(tmp_path: Path) -> None:
     try:
         assert store.is_known(NUMERIC) and store.is_known(HY2["url"])
         assert not store.is_known(record("en-legacy-article", "x")["url"])
-        assert store.views_history(EN1["id"]) == [(10, EN1["scraped_at"]), (20, EN2["scraped_at"])]
+        history = store.db.execute("SELECT views, observed_at FROM views_history WHERE id = ? "
+                                   "ORDER BY observed_at", (EN1["id"],)).fetchall()
+        assert history == [(10, EN1["scraped_at"]), (20, EN2["scraped_at"])]
         row = store.db.execute("SELECT first_seen, last_seen, views, content_hash, delivered_run "
                                "FROM articles WHERE id = ?", (EN1["id"],)).fetchone()
         assert row == (EN1["scraped_at"], EN2["scraped_at"], 20, content_hash(EN2), RUN2)

@@ -12,8 +12,8 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from crawler.arguments import ArgumentError
-from crawler.runconfig import validate_settings
-from crawler.runreader import has_run_files
+from crawler.runs.paths import has_run_files
+from crawler.runs.start import validate_settings
 
 
 def check_settings_or_exit(settings: Any) -> None:

@@ -13,18 +13,12 @@ from scrapy.exceptions import UsageError
 from crawler import statkeys
 from crawler.arguments import ArgumentError, CrawlArguments
 from crawler.commands import check_settings_or_exit
-from crawler.runconfig import declare_run
+from crawler.commands.exitcodes import ExitCode
+from crawler.runs.start import declare_run
 from crawler.spiders.analytics import AnalyticsSpider
-from crawler.state import StateLocked
-from crawler.statefile import StateUnusable
-from crawler.statetools import preflight
-
-#: Exit code of a run that finished but whose monitors failed (or that wrote no summary).
-EXIT_RUN_FAILED = 3
-#: Exit code of a run refused because another run holds its state.
-EXIT_STATE_LOCKED = 4
-#: Exit code of a run refused before any request: bad arguments, settings or state file.
-EXIT_REFUSED = 2
+from crawler.state.identity import StateUnusable
+from crawler.state.store import StateLocked
+from crawler.state.tools import preflight
 
 
 class Command(ScrapyCrawlCommand):
@@ -46,12 +40,13 @@ class Command(ScrapyCrawlCommand):
                       self.settings.getbool("ANALYTICS_STATE_FRESH_START"))
         except (StateLocked, StateUnusable) as error:
             print(f"scrapy crawl: refused: {error}", file=sys.stderr)
-            self.exitcode = EXIT_STATE_LOCKED if isinstance(error, StateLocked) else EXIT_REFUSED
+            self.exitcode = (ExitCode.STATE_LOCKED if isinstance(error, StateLocked)
+                             else ExitCode.REFUSED)
             return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = ExitCode.FAILED
         elif crawler.stats is None or crawler.stats.get_value(statkeys.STATUS) != "ok":
-            self.exitcode = EXIT_RUN_FAILED
+            self.exitcode = ExitCode.RUN_FAILED

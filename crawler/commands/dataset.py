@@ -17,13 +17,10 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.conf import feed_process_params_from_cli
 
 from crawler.commands import check_settings_or_exit, output_dir_with_runs
+from crawler.commands.exitcodes import ExitCode
 
 # crawler.dataset (pyarrow) is imported inside the methods: Scrapy imports every command
 # module for every command, and pyarrow would cost each crawl ~0.5 s and ~60 MB.
-
-#: Exit code when the dataset could not be built or an export failed.
-EXIT_FAILED = 1
-
 
 class Command(ScrapyCommand):
     requires_project = True
@@ -80,7 +77,7 @@ class Command(ScrapyCommand):
             result = consolidate(output_dir_with_runs(self.settings), rebuild=opts.rebuild)
         except DatasetError as error:
             print(f"scrapy dataset: {error}", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
+            self.exitcode = ExitCode.FAILED
             return
         print(result.describe())
         feeds = self.settings.getdict("FEEDS")
@@ -99,4 +96,4 @@ class Command(ScrapyCommand):
         if failed or stored != len(feeds):
             print(f"scrapy dataset: {len(feeds) - stored} export(s) failed (see the log)",
                   file=sys.stderr)
-            self.exitcode = EXIT_FAILED
+            self.exitcode = ExitCode.FAILED

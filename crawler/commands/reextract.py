@@ -18,23 +18,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from crawler import statkeys
+from crawler.archive.reextract import ReextractSpider, archives
 from crawler.commands import check_settings_or_exit
-from crawler.commands.crawl import EXIT_RUN_FAILED
-from crawler.reextract import ReextractSpider
-from crawler.runconfig import declare_run
-from crawler.runfiles import RUN_ID_PATTERN, new_run_id
-
-ARCHIVE_SUFFIX = ".warc.gz"
-
-
-def archives(archive_dir: Path) -> dict[str, Path]:
-    """Run id -> archive, for every ``<run>.warc.gz`` under ``archive_dir``, oldest first."""
-    found = {}
-    for path in sorted(archive_dir.glob(f"*{ARCHIVE_SUFFIX}")):
-        run_id = path.name[: -len(ARCHIVE_SUFFIX)]
-        if RUN_ID_PATTERN.match(run_id):
-            found[run_id] = path
-    return found
+from crawler.commands.exitcodes import ExitCode
+from crawler.runs.instants import new_run_id
+from crawler.runs.start import declare_run
 
 
 class Command(ScrapyCommand):
@@ -70,7 +58,7 @@ class Command(ScrapyCommand):
             raise UsageError(f"--run/--all: given {given}; expected --run RUN (repeatable) or "
                              "--all", print_help=False)
         archive_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"]) / "archive"
-        found = archives(archive_dir)
+        found = archives(archive_dir.parent)
         if opts.all:
             if not found:
                 raise UsageError(f"--all: given an output directory without archives; expected "
@@ -100,14 +88,14 @@ class Command(ScrapyCommand):
             if run_id <= archive_run:
                 print(f"scrapy reextract: refused: archive {archive_run} is dated after now",
                       file=sys.stderr)
-                self.exitcode = 2
+                self.exitcode = ExitCode.REFUSED
                 return
             crawler = self.crawler_process.create_crawler(ReextractSpider)
             self.crawler_process.crawl(crawler, archive=str(path), run_id=run_id)
             crawlers.append(crawler)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = ExitCode.FAILED
         elif any(crawler.stats is None or crawler.stats.get_value(statkeys.STATUS) != "ok"
                  for crawler in crawlers):
-            self.exitcode = EXIT_RUN_FAILED
+            self.exitcode = ExitCode.RUN_FAILED

@@ -16,13 +16,12 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands import check_settings_or_exit, output_dir_with_runs
-from crawler.config import unwritable_reason
+from crawler.commands.exitcodes import ExitCode
+from crawler.declarations import unwritable_reason
 
 # crawler.dataset (pyarrow) and crawler.report (matplotlib) are imported inside ``run``:
 # Scrapy imports every command module for every command, crawls included (~1 s, ~110 MB).
 
-#: Exit code when the dataset could not be brought up to date.
-EXIT_FAILED = 1
 
 
 class Command(ScrapyCommand):
@@ -53,7 +52,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawler.dataset import DatasetError, consolidate
-        from crawler.report import write_plots, write_report
+        from crawler.report.page import write_plots, write_report
 
         if args:
             raise UsageError("scrapy report takes no arguments", print_help=True)
@@ -73,7 +72,7 @@ class Command(ScrapyCommand):
             print(consolidate(output_dir).describe())
         except DatasetError as error:
             print(f"scrapy report: {error}", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
+            self.exitcode = ExitCode.FAILED
             return
         min_records = self.settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
         path = write_report(output_dir, min_records, report_path)

@@ -18,12 +18,10 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.arguments import ArgumentError, parse_base_url, parse_languages
 from crawler.commands import check_settings_or_exit
+from crawler.commands.exitcodes import ExitCode
 from crawler.site import LANGUAGES
 from crawler.sitecheck.findings import format_report
 from crawler.sitecheck.spider import SiteCheckSpider
-
-#: Exit code when at least one check failed (or the check could not finish).
-EXIT_CHECK_FAILED = 1
 
 
 def positive_int(value: str) -> int:
@@ -77,7 +75,7 @@ class Command(ScrapyCommand):
         spider = crawler.spider
         if not isinstance(spider, SiteCheckSpider) or crawler.stats is None:
             print("scrapy sitecheck: the check did not start (see the log)", file=sys.stderr)
-            self.exitcode = EXIT_CHECK_FAILED
+            self.exitcode = ExitCode.FAILED
             return
         findings = spider.findings
         findings.requests = int(crawler.stats.get_value("downloader/request_count", 0))
@@ -85,4 +83,4 @@ class Command(ScrapyCommand):
         print(format_report(base_url, findings))
         sys.stdout.flush()
         if findings.failed or findings.aborted:
-            self.exitcode = EXIT_CHECK_FAILED
+            self.exitcode = ExitCode.FAILED

@@ -12,14 +12,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands import check_settings_or_exit
-from crawler.commands.crawl import EXIT_REFUSED, EXIT_RUN_FAILED, EXIT_STATE_LOCKED
-from crawler.rejects import RetrySchedule
-from crawler.state import StateLocked
-from crawler.statefile import StateUnusable
-from crawler.statetools import check, export_state, import_state, rebuild
-
-#: Exit code of ``--check`` when the state and the run files disagree.
-EXIT_DIFFERENCES = EXIT_RUN_FAILED
+from crawler.commands.exitcodes import ExitCode
+from crawler.state.identity import StateUnusable
+from crawler.state.retries import RetrySchedule
+from crawler.state.store import StateLocked
+from crawler.state.tools import check, export_state, import_state, rebuild
 
 
 class Command(ScrapyCommand):
@@ -68,11 +65,11 @@ class Command(ScrapyCommand):
         try:
             self.exitcode = self.act(opts, state_path, output_dir)
         except StateLocked as error:
-            self.refuse(str(error), EXIT_STATE_LOCKED)
+            self.refuse(str(error), ExitCode.STATE_LOCKED)
         except StateUnusable as error:
-            self.refuse(str(error), EXIT_DIFFERENCES if opts.check else EXIT_REFUSED)
+            self.refuse(str(error), ExitCode.STATE_DIFFERS if opts.check else ExitCode.REFUSED)
         except (FileNotFoundError, FileExistsError) as error:
-            self.refuse(str(error), EXIT_DIFFERENCES if opts.check else EXIT_REFUSED)
+            self.refuse(str(error), ExitCode.STATE_DIFFERS if opts.check else ExitCode.REFUSED)
 
     def refuse(self, message: str, exitcode: int) -> None:
         print(f"scrapy state: refused: {message}", file=sys.stderr)
@@ -94,7 +91,7 @@ class Command(ScrapyCommand):
             if differences:
                 print(f"The state {state_path} and the run files differ:")
                 print("\n".join(f"  {line}" for line in differences))
-                return EXIT_DIFFERENCES
+                return ExitCode.STATE_DIFFERS
             print(f"The state {state_path} is intact and agrees with the run files")
         elif opts.export:
             export_state(state_path, opts.export)
@@ -103,4 +100,4 @@ class Command(ScrapyCommand):
             import_state(state_path, opts.import_file)
             print(f"Imported {opts.import_file} into {state_path} (the replaced state is kept "
                   f"as {state_path.name}.previous)")
-        return 0
+        return ExitCode.OK

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -55,15 +54,9 @@ from crawler.dataset.store import (
     open_store,
     set_meta,
 )
-from crawler.rejects import latest_open_rejects
-from crawler.runfiles import to_json_line
-from crawler.storage import (
-    FileLock,
-    fsync_file,
-    temporary_path,
-    write_json_atomic,
-    write_text_synced,
-)
+from crawler.disk import FileLock, replace_atomic, temporary_path, write_json_atomic
+from crawler.runs.files import to_json_line
+from crawler.runs.reading import latest_open_rejects
 from crawler.validation import RecordCheck, article_schema
 
 #: Name of the dataset, in its card and manifest.
@@ -90,9 +83,6 @@ def write_data_files(rows: Iterable[dict[str, Any]], jsonl: Path, parquet: Path,
                 batch.clear()
         if batch or not stats.rows:
             writer.write_batch(rows_to_batch(batch, schema))
-        text_file.flush()
-        os.fsync(text_file.fileno())
-    fsync_file(parquet)
     return stats
 
 
@@ -222,12 +212,12 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
                                  temporaries[paths.parquet], version)
         sources = [SourceState(*row) for row in connection.execute(
             "SELECT run_id, bytes, lines, invalid, head FROM sources ORDER BY run_id")]
-        write_text_synced(temporaries[paths.schema],
-                    json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n")
+        temporaries[paths.schema].write_text(
+            json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         reextracted = reextracted_rows(connection, paths.output_dir)
         card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir),
                             reextraction_card(reextracted))
-        write_text_synced(temporaries[paths.card], card)
+        temporaries[paths.card].write_text(card, encoding="utf-8")
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -237,7 +227,7 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
                 temporary.unlink(missing_ok=True)
         raise
     for final, temporary in temporaries.items():
-        os.replace(temporary, final)
+        replace_atomic(temporary, final)
     write_manifest(paths, version, stats, sources, reextracted)
     return DatasetResult(paths, version, stats.rows, len(sources), read, written=True)
 

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.runfiles import is_reextraction, run_summaries
+from crawler.runs.reading import is_reextraction, run_summaries
 
 
 @dataclass

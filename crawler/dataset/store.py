@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.dataset.schema import BATCH_ROWS, parse_timestamp
-from crawler.runfiles import RUN_ID_PATTERN
-from crawler.storage import connect_sqlite
+from crawler.disk import connect_sqlite
+from crawler.runs.instants import RUN_ID_PATTERN
 from crawler.validation import RecordCheck
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
 from crawler.monitors import coverage_thresholds
-from crawler.runconfig import apply_run_settings
+from crawler.runs.start import apply_run_settings
 from crawler.site import LANGUAGE_PREFIXES, PAGE_URL_CANDIDATES, SiteProfile
 from crawler.sitecheck.checks import (
     ArticleSample,

@@ -11,8 +11,7 @@ Selectors and formats live in ``crawler.site`` and ``crawler.pages``, not here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -32,24 +31,18 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from crawler import statkeys
-from crawler.archive import FETCHED_AT
 from crawler.arguments import CrawlArguments
 from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
-from crawler.normalize import (
-    FieldError,
-    article_url,
-    fetched_form,
-    format_instant,
-    format_utc,
-    parse_site_date,
-)
+from crawler.normalize import FieldError, article_url, fetched_form, parse_site_date
 from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
-from crawler.rejects import RetrySchedule, is_permanent
-from crawler.runconfig import apply_run_settings, is_run
-from crawler.runfiles import RunPaths
+from crawler.runs.instants import fetch_instant, format_utc
+from crawler.runs.paths import RunPaths
+from crawler.runs.start import apply_run_settings
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
-from crawler.state import StateStore, close_crawl_state, crawl_state
+from crawler.state.keeper import CrawlState
+from crawler.state.retries import RetrySchedule, is_permanent
+from crawler.state.store import StateStore
 from crawler.urls import allowed_domains, canonical_url, fetch_url
 from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
@@ -91,12 +84,11 @@ class AnalyticsSpider(Spider):
     name = "analytics"
 
     def __init__(self, arguments: CrawlArguments, site: SiteProfile, max_pages: int,
-                 state: StateStore, run: RunPaths, **kwargs: Any) -> None:
+                 run: RunPaths, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.arguments = arguments
         self.site = site
         self.max_pages = max_pages
-        self.state = state
         self.run = run
         self.allowed_domains = allowed_domains(arguments.base_url)
         self.fetched_canonical: set[str] = set()
@@ -108,8 +100,6 @@ class AnalyticsSpider(Spider):
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
-        #: The state's open rejects as the run closed, and those it closed (for the summary).
-        self.rejects_at_close: dict[str, list[dict[str, Any]]] = {"open": [], "closed": []}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AnalyticsSpider:
@@ -117,15 +107,11 @@ class AnalyticsSpider(Spider):
         arguments = CrawlArguments.parse(kwargs, settings["ANALYTICS_BASE_URL"],
                                          settings.getint("ANALYTICS_REFRESH_DAYS"))
         apply_run_settings(settings, arguments)
-        run = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
-        state = crawl_state(crawler)  # outside a run: empty, in memory (scrapy parse, shell)
-        recovered = state.begin_run(run, format_utc(datetime.now(UTC))) if is_run(settings) else 0
         spider: AnalyticsSpider = super().from_crawler(
             crawler, arguments=arguments, site=SiteProfile.from_settings(settings),
-            max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"), state=state, run=run,
+            max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"),
+            run=RunPaths.of(settings),
         )
-        if recovered:
-            spider.logger.warning("Recovered %d records of a run that did not close", recovered)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         return spider
 
@@ -133,9 +119,14 @@ class AnalyticsSpider(Spider):
         """The run's arguments, for the run summary."""
         return self.arguments.summary()
 
-    def rejects_summary(self) -> dict[str, list[dict[str, Any]]]:
-        """The rejects still open when the run closed, and those it closed, for the summary."""
-        return self.rejects_at_close
+    @property
+    def state(self) -> StateStore:
+        """The crawl's state store (``CrawlState``: outside a run, empty and in memory)."""
+        return CrawlState.of(self.crawler).store
+
+    def source_summary(self) -> dict[str, Any]:
+        """Where the run's records come from, for the run summary: the site."""
+        return {"source": "site"}
 
     def state_summary(self, reason: str) -> dict[str, Any]:
         """What the state learnt from this run besides its records (``scrapy state --rebuild``
@@ -176,7 +167,7 @@ class AnalyticsSpider(Spider):
     def reject_retries(self) -> Iterator[Request]:
         """Open rejects whose retry is due, asked for directly (the listing skips them)."""
         self.state.reschedule_rejects(RetrySchedule.from_settings(self.settings))
-        now = format_utc(datetime.now(UTC))
+        now = format_utc()
         for reject in self.state.open_rejects(self.arguments.languages, due_by=now):
             url = fetch_url(reject.url, reject.url, self.arguments.base_url)
             if url:
@@ -283,8 +274,8 @@ class AnalyticsSpider(Spider):
         """The page as a ``RawArticle`` (``scrapy parse -c parse_article URL`` shows it)."""
         assert isinstance(response, TextResponse)
         # The instant the answer arrived (its WARC-Date), else now (the archive is off).
-        fetched_at = response.meta.get(FETCHED_AT) or format_instant(datetime.now(UTC))
-        raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url, fetched_at)
+        raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
+                                                      fetch_instant(response.meta))
         canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
         form = fetched_form(raw)
@@ -340,9 +331,5 @@ class AnalyticsSpider(Spider):
 
     def closed(self, reason: str) -> None:
         """Record which walks completed (so the next incremental run may stop early)."""
-        self.state.close_run(self.run.run_id, format_utc(datetime.now(UTC)), reason,
+        self.state.close_run(self.run.run_id, format_utc(), reason,
                              self.completed_walks(reason))
-        self.rejects_at_close = {
-            "open": [reject.summary() for reject in self.state.open_rejects()],
-            "closed": self.state.closed_rejects(self.run.run_id)}
-        close_crawl_state(self.crawler)

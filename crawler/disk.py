@@ -1,4 +1,5 @@
-"""Disk helpers shared by the state, the run files and the dataset: SQLite, locks, atomic files."""
+"""Disk helpers shared by the state, the run files, the dataset and the report: SQLite, file
+locks, whole appends, and the one atomic replacement of a file (``replace_atomic``)."""
 
 from __future__ import annotations
 
@@ -77,23 +78,38 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def write_text_synced(path: Path, text: str) -> None:
-    """Write a text file and fsync it (before it is renamed into place)."""
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def fsync_file(path: Path) -> None:
     """Flush a file written by someone else (a library's writer) to the disk."""
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write a JSON document so that readers see the old file or the whole new one."""
+def fsync_directory(path: Path) -> None:
+    """Make a rename in the directory ``path`` durable."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def replace_atomic(temporary: Path, target: Path) -> None:
+    """The one atomic replacement of a file: ``temporary`` (complete, in ``target``'s
+    directory) flushed, renamed over ``target``, and the rename made durable. Readers see
+    the old file or the whole new one, after a crash too."""
+    fsync_file(temporary)
+    os.replace(temporary, target)
+    fsync_directory(target.parent)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file so that readers see the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(path)
-    write_text_synced(temporary, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    os.replace(temporary, path)
+    temporary.write_text(text, encoding="utf-8")
+    replace_atomic(temporary, path)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write a JSON document atomically (``write_atomic``), indented, UTF-8."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

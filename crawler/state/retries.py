@@ -15,10 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-from crawler.runfiles import is_reextraction, run_summaries
 
 #: Fetch failures that say the page is not there (rather than "not now").
 PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
@@ -57,11 +54,3 @@ class RetrySchedule:
             return last_seen
         days = min(self.base_days * 2 ** min(attempts - 2, 60), self.max_days)
         return last_seen + timedelta(days=days)
-
-
-def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
-    """The open rejects as the newest crawl's summary under ``output_dir`` lists them (a
-    re-extraction, ``"source": "archive"``, never opens the state: it does not know them)."""
-    newest = next((summary for summary in run_summaries(output_dir, newest_first=True)
-                   if not is_reextraction(summary)), {})
-    return list(newest.get("open_rejects") or [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -20,9 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from crawler.items import OPTIONAL_FIELDS
-
-if TYPE_CHECKING:
-    from crawler.report import ReportData
+from crawler.report.data import ReportData
+from crawler.runs.instants import run_start
 
 #: Languages in a fixed order with a fixed colour each (the same in every plot).
 LANG_COLOURS = {"en": "#1f77b4", "ru": "#d62728", "hy": "#ff7f0e"}
@@ -41,11 +40,6 @@ matplotlib.rcParams.update({
     "axes.titlelocation": "left",
     "timezone": "UTC",
 })
-
-
-def run_time(run_id: str) -> datetime:
-    """The start of a run, from its id (``20261128T071500.123Z``)."""
-    return datetime.strptime(run_id, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
 def svg(figure: Figure) -> str:
@@ -171,10 +165,10 @@ def plot_runs(data: ReportData, min_records: int) -> Figure:
         _empty(top, "no run summaries")
         _empty(bottom, "no run summaries")
         return figure
-    times = [run_time(run["run_id"]) for run in data.runs]
+    times = [run_start(run["run_id"]) for run in data.runs]
     records = [_records(run) for run in data.runs]
     failed = [run.get("status") == "failed" for run in data.runs]
-    redone = [(run_time(run["archive_run"]), run) for run in data.reextractions]
+    redone = [(run_start(run["archive_run"]), run) for run in data.reextractions]
     top.vlines(times, 0, records, colors="#c8c8c8", linewidth=1, gid="records-stems")
     for run, moment, count, bad in zip(data.runs, times, records, failed, strict=True):
         colour = FAILED_COLOUR if bad else OK_COLOUR

@@ -9,8 +9,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
 from crawler.arguments import CrawlArguments, is_loopback
-from crawler.config import check_paths, check_settings, read_setting, refusal
-from crawler.runfiles import new_run_id
+from crawler.declarations import check_paths, check_settings, read_setting, refusal
+from crawler.runs.instants import new_run_id
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from parsel import Selector
 from crawler import site
 from crawler.arguments import ArgumentError, parse_base_url
 from crawler.items import OPTIONAL_FIELDS
-from crawler.runfiles import validate_run_id
+from crawler.runs.instants import validate_run_id
 from crawler.urls import page_url_problem
 
 #: Prefix of the project's own settings; an unknown name with it is a typo and refused.

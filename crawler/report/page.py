@@ -13,39 +13,28 @@ caption and a small table of the numbers behind it. What it shows:
    that crashed; a re-extraction judges the same fetches again and is not counted twice);
 5. the open rejects (pages not records yet) as the newest run summary lists them.
 
-The dataset is read column by column in batches (``lang``, ``date``, ``views``) and the run
-files line by line, so memory depends on the number of months and runs, not of articles.
+The numbers come from ``crawler.report.data``, the figures from ``crawler.report.plots``.
 Every drawn series carries an SVG id (``lang-en-2024``, ``coverage-views``...) so tests
 and readers can find it.
 """
 
 from __future__ import annotations
 
-import calendar
 import html
-import json
 import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
-from crawler.dataset import DatasetPaths, read_manifest, schema_version
+from crawler.dataset import schema_version
+from crawler.disk import write_atomic
 from crawler.items import OPTIONAL_FIELDS
-from crawler.plots import LANG_COLOURS, figures, run_time, svg
-from crawler.rejects import latest_open_rejects
-from crawler.runfiles import RUN_ID_PATTERN, is_reextraction, run_summaries
-from crawler.storage import temporary_path, write_text_synced
+from crawler.report.data import ReportData, collect
+from crawler.report.plots import figures, svg
+from crawler.runs.instants import run_start
+from crawler.runs.reading import is_reextraction
 
-#: Periods the articles plot can count by, finest first: (name, months in one).
-PERIODS = (("month", 1), ("quarter", 3), ("year", 12))
-#: The finest period with at least this many articles per period and language on average
-#: (and at most MAX_PERIODS periods) is drawn; fewer make a comb of zeros and ones.
-MIN_ARTICLES_PER_BAR = 3
-MAX_PERIODS = 36
 #: "No value" in the tables (a run without records has no coverage).
 MISSING = "\u2013"
 #: Where ``scrapy report`` writes by default, under ANALYTICS_OUTPUT_DIR.
@@ -57,100 +46,6 @@ def percent(share: float | None) -> str:
     if share is None:
         return MISSING
     return f"{share * 100:.1f}".removesuffix(".0") + "%"
-
-
-@dataclass
-class ReportData:
-    """Everything the report plots, aggregated (small: months, runs, reasons)."""
-
-    #: month index (year * 12 + month - 1, Baku time) -> articles by language
-    per_month: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    views: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    views_missing: int = 0
-    rows: int = 0
-    #: summaries of the crawls, and of the re-extractions (their ``archive_run`` a run id)
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    reextractions: list[dict[str, Any]] = field(default_factory=list)
-    rejects: Counter[str] = field(default_factory=Counter)
-    manifest: dict[str, Any] | None = None
-    open_rejects: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def langs(self) -> list[str]:
-        seen = {lang for counts in self.per_month.values() for lang in counts}
-        return sorted(seen, key=lambda lang: (list(LANG_COLOURS).index(lang)
-                                              if lang in LANG_COLOURS else 99, lang))
-
-    def period(self) -> tuple[str, int]:
-        """The finest period (name, months) whose bars are not mostly zeros and ones."""
-        if not self.per_month:
-            return PERIODS[0]
-        first, last = min(self.per_month), max(self.per_month)
-        for name, months in PERIODS:
-            periods = last // months - first // months + 1
-            if (periods <= MAX_PERIODS
-                    and self.rows / periods / len(self.langs) >= MIN_ARTICLES_PER_BAR):
-                return name, months
-        return PERIODS[-1]
-
-    def per_period(self, months: int) -> list[tuple[str, str, Counter[str]]]:
-        """(label, key, articles by language) for every period of the range, empty included."""
-        if not self.per_month:
-            return []
-        first, last = min(self.per_month) // months, max(self.per_month) // months
-        counts: dict[int, Counter[str]] = defaultdict(Counter)
-        for month, by_lang in self.per_month.items():
-            counts[month // months].update(by_lang)
-        return [(*period_names(index, months), counts[index])
-                for index in range(first, last + 1)]
-
-
-def period_names(index: int, months: int) -> tuple[str, str]:
-    """The label and the id key of period ``index`` (``Mar 2026``/``2026-03``, ``Q1 2026``...)."""
-    year, month = divmod(index * months, 12)
-    if months == 12:
-        return str(year), str(year)
-    if months == 3:
-        return f"Q{month // 3 + 1} {year}", f"{year}-Q{month // 3 + 1}"
-    return f"{calendar.month_abbr[month + 1]} {year}", f"{year}-{month + 1:02d}"
-
-
-def collect(output_dir: Path) -> ReportData:
-    """Read the dataset, the run summaries and the rejects into plot-sized aggregates."""
-    data = ReportData()
-    paths = DatasetPaths(output_dir)
-    data.manifest = read_manifest(paths)
-    if paths.parquet.exists():
-        parquet = pq.ParquetFile(paths.parquet)
-        for batch in parquet.iter_batches(batch_size=10_000, columns=["lang", "date", "views"]):
-            columns = batch.to_pydict()
-            for lang, date, views in zip(columns["lang"], columns["date"], columns["views"],
-                                         strict=True):
-                data.rows += 1
-                data.per_month[date.year * 12 + date.month - 1][lang] += 1
-                if views is None:
-                    data.views_missing += 1
-                else:
-                    data.views[lang].append(int(views))
-    for summary in run_summaries(output_dir):
-        if not RUN_ID_PATTERN.match(str(summary.get("run_id", ""))):
-            continue
-        if not is_reextraction(summary):
-            data.runs.append(summary)
-        elif RUN_ID_PATTERN.match(str(summary.get("archive_run", ""))):
-            data.reextractions.append(summary)
-    reextracted = {f"{run['run_id']}.jsonl" for run in data.reextractions}
-    for path in sorted((output_dir / "rejects").glob("*.jsonl")):
-        if path.name in reextracted:
-            continue
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    data.rejects[str(json.loads(line).get("reason", "unknown"))] += 1
-                except (ValueError, AttributeError):
-                    continue
-    data.open_rejects = latest_open_rejects(output_dir)
-    return data
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -216,7 +111,7 @@ def latest_run(data: ReportData) -> str:
     if not data.runs:
         return MISSING
     run = max(data.runs, key=lambda summary: summary["run_id"])
-    return (f"{run_time(run['run_id']):%d %b %Y %H:%M} UTC, {run.get('status')}: "
+    return (f"{run_start(run['run_id']):%d %b %Y %H:%M} UTC, {run.get('status')}: "
             f"{run.get('records', {}).get('total', 0)} records, "
             f"{run.get('rejects', {}).get('total', 0)} rejects")
 
@@ -341,10 +236,7 @@ def write_report(output_dir: Path, min_records: int, destination: Path | None = 
     text = render(collect(output_dir), output_dir, min_records)
     if EXTERNAL_REFERENCE.search(text):  # a plot or template change must never add one
         raise ValueError("the report would load something from the network")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(destination)
-    write_text_synced(temporary, text)
-    temporary.replace(destination)
+    write_atomic(destination, text)
     return destination
 
 

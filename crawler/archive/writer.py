@@ -6,8 +6,9 @@ a ``request`` record per answer (robots.txt, listings, articles, redirects, erro
 every retry), each with its payload digest and the body as the site sent it (still in its
 ``Content-Encoding``). Every record is one gzip member, and the members of one answer reach
 the file in one ``write``; a run killed mid-write leaves a torn last member, which the next
-run cuts off (``cut_torn_archive``, from the state's reconciliation). A run never appends to
-an archive: it creates its own, named by its run id. ``scrapy reextract`` reads them back.
+run cuts off (``crawler.archive.reader.cut_torn_archive``, from the state's reconciliation).
+A run never appends to an archive: it creates its own, named by its run id. ``scrapy
+reextract`` reads them back (``crawler.archive.reader``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -29,25 +28,19 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
-from warcio.archiveiterator import ArchiveIterator
-from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler import statkeys
-from crawler.normalize import format_instant
-from crawler.runconfig import require_run
-from crawler.runfiles import RunPaths
-from crawler.storage import append_whole
+from crawler.archive.reader import INFO_ARGUMENTS, INFO_RUN_ID
+from crawler.disk import append_whole
+from crawler.runs.instants import FETCHED_AT, format_instant
+from crawler.runs.paths import RunPaths
+from crawler.runs.start import require_run
+from crawler.runs.summary import RunSource
 
 logger = logging.getLogger(__name__)
 
-#: ``request.meta`` key of the instant the answer arrived: the response's ``WARC-Date`` and
-#: the record's ``scraped_at`` (the spider reads it; ``scrapy reextract`` sets it).
-FETCHED_AT = "analytics_fetched_at"
-#: ``warcinfo`` fields naming the run the archive belongs to and its arguments (JSON).
-INFO_RUN_ID = "analytics-run-id"
-INFO_ARGUMENTS = "analytics-arguments"
 #: Transfer codings are undone by the client before Scrapy sees the body: the stored body
 #: is the payload, so the header that would tell a reader to undo them again is left out.
 _HOP_HEADERS = frozenset({"transfer-encoding"})
@@ -187,148 +180,6 @@ class ArchiveFile:
         os.close(self._fd)
 
 
-def whole_members_end(path: Path) -> int:
-    """Bytes of ``path`` up to the end of its last whole gzip member (CRC and size checked)."""
-    end = position = 0
-    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    with path.open("rb") as handle:
-        # Small reads: what is left after a member's end (unused_data) is copied each time.
-        while chunk := handle.read(1 << 15):
-            data = chunk
-            while data:
-                try:
-                    decompressor.decompress(data)
-                except zlib.error:
-                    return end  # garbage after the last whole member: a torn write
-                if not decompressor.eof:
-                    position += len(data)
-                    break
-                rest = decompressor.unused_data
-                position += len(data) - len(rest)
-                end = position
-                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                data = rest
-    return end
-
-
-def cut_torn_archive(path: Path) -> bool:
-    """Cut a torn last gzip member off an archive (left by a killed run); True if one was."""
-    if not path.exists():
-        return False
-    end = whole_members_end(path)
-    if end == path.stat().st_size:
-        return False
-    with path.open("rb+") as handle:
-        handle.truncate(end)
-    logger.warning("Cut a torn record off the end of the archive %s (%d bytes kept)", path, end)
-    return True
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """One record as ``scrapy reextract`` reads it: its named fields and its block, raw."""
-
-    fields: dict[str, str]
-    block: bytes
-
-
-@dataclass(frozen=True)
-class HttpMessage:
-    """An HTTP message of a record's block, split as warcio splits it."""
-
-    protocol: str
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    @classmethod
-    def parse(cls, block: bytes) -> HttpMessage:
-        """Status line, headers (continuation lines joined) and body of ``block``."""
-        head, _, body = block.partition(b"\r\n\r\n")
-        status_line, *lines = _header_text(head).split("\r\n")
-        protocol, _, status = status_line.partition(" ")
-        headers: list[tuple[str, str]] = []
-        for line in lines:
-            if line[:1] in (" ", "\t") and headers:
-                headers[-1] = (headers[-1][0], headers[-1][1] + line.rstrip())
-            elif ":" in line:
-                name, value = line.split(":", 1)
-                headers.append((name.rstrip(" \t"), value.strip()))
-        return cls(protocol.upper(), status.strip(), headers, body)
-
-
-def _header_text(head: bytes) -> str:
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError:
-        return head.decode("iso-8859-1")
-
-
-def archive_records(path: Path, whole_only: bool = False) -> Iterator[StoredRecord]:
-    """Every record of an archive, read with zlib and split by ``Content-Length``: a third of
-    the CPU of warcio's reader, which parses every header of every record (``whole_only``:
-    stop before a torn end). A record cut short raises ``ValueError``."""
-    pending = bytearray()
-    with path.open("rb") as handle:
-        limit = whole_members_end(path) if whole_only else path.stat().st_size
-        for data in _gunzipped(handle, limit, path):
-            pending += data
-            while (record := _take_record(pending, path)) is not None:
-                yield record
-    if pending:
-        raise ValueError(f"{path}: the archive ends inside a record")
-
-
-def _gunzipped(handle: Any, limit: int, path: Path) -> Iterator[bytes]:
-    """The decompressed bytes of the first ``limit`` bytes of a file of gzip members."""
-    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    inside = False  # part of a member was read, not its end
-    while limit > 0 and (chunk := handle.read(min(1 << 16, limit))):
-        limit -= len(chunk)
-        data = chunk
-        while data:
-            yield decompressor.decompress(data)
-            inside = not decompressor.eof
-            if inside:
-                break
-            data = decompressor.unused_data
-            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    if inside:
-        raise ValueError(f"{path}: the archive ends inside a gzip member")
-
-
-def _take_record(pending: bytearray, path: Path) -> StoredRecord | None:
-    """The first record of ``pending``, removed from it; None while it is not all there."""
-    end = pending.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    version, *lines = _header_text(bytes(pending[:end])).split("\r\n")
-    if not version.startswith("WARC/"):
-        raise ValueError(f"{path}: a record starts with {version[:40]!r}, not a WARC version")
-    fields: dict[str, str] = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        fields.setdefault(name.strip(), value.strip())
-    start = end + 4
-    stop = start + int(fields["Content-Length"])
-    if len(pending) < stop + 4:
-        return None
-    if pending[stop:stop + 4] != b"\r\n\r\n":
-        raise ValueError(f"{path}: a record's block does not end where its Content-Length says")
-    block = bytes(pending[start:stop])
-    del pending[:stop + 4]  # the block and the two CRLFs that end a record
-    return StoredRecord(fields, block)
-
-
-def read_archive(path: Path, whole_only: bool = False) -> Iterator[Any]:
-    """Every record of an archive (warcio records); ``whole_only`` stops before a torn end."""
-    with path.open("rb") as handle:
-        stream: Any = handle
-        if whole_only:
-            stream = LimitReader(handle, whole_members_end(path))
-        yield from ArchiveIterator(stream)
-
-
 class ArchiveMiddleware:
     """Downloader middleware: writes every answer with its request to the run's archive.
 
@@ -347,11 +198,13 @@ class ArchiveMiddleware:
             raise NotConfigured("ANALYTICS_ARCHIVE is off")
         assert crawler.stats is not None
         self.stats = crawler.stats
-        paths = RunPaths(Path(settings["ANALYTICS_OUTPUT_DIR"]), settings["ANALYTICS_RUN_ID"])
+        paths = RunPaths.of(settings)
         self.level = settings.getint("ANALYTICS_ARCHIVE_GZIP_LEVEL")
         self.encoder = WarcEncoder()
         self.file = ArchiveFile(paths.archive)
-        arguments: dict[str, Any] = getattr(crawler.spider, "arguments_summary", dict)()
+        spider = crawler.spider
+        arguments: dict[str, Any] = (spider.arguments_summary()
+                                     if isinstance(spider, RunSource) else {})
         self._write(self.encoder.warcinfo(paths.archive.name, paths.run_id, arguments))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -362,7 +215,7 @@ class ArchiveMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:  # HTTPCACHE_ENABLED: not an answer of the site
             return response
-        fetched_at = format_instant(datetime.now(UTC))
+        fetched_at = format_instant()
         request.meta[FETCHED_AT] = fetched_at
         records = self.encoder.exchange(Exchange.of(request, response, fetched_at))
         size = self._write(records)

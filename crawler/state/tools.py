@@ -8,22 +8,16 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.normalize import format_utc
-from crawler.rejects import RetrySchedule
-from crawler.runreader import (
-    ReadCounts,
-    delivery_runs,
-    has_run_files,
-    permanent_rejects,
-    records,
-)
+from crawler.disk import replace_atomic, temporary_path
+from crawler.runs.instants import format_utc
+from crawler.runs.paths import has_run_files
+from crawler.runs.reading import ReadCounts, delivery_runs, permanent_rejects, records
 from crawler.site import LANGUAGES
-from crawler.state import SCHEMA, StateStore, content_hash, lock_state
-from crawler.statefile import StateUnusable
-from crawler.storage import fsync_file, temporary_path
+from crawler.state.identity import StateUnusable
+from crawler.state.retries import RetrySchedule
+from crawler.state.store import SCHEMA, StateStore, content_hash, lock_state
 
 #: Differences listed per kind by ``--check``; the rest are only counted.
 DIFFERENCES_SHOWN = 20
@@ -94,7 +88,7 @@ def _fill(store: StateStore, output_dir: Path, schedule: RetrySchedule, counts: 
           built: Built) -> None:
     """Replay every delivery run into ``store`` as the runs themselves recorded it: its
     permanent rejects, then its records (which close the rejects they were)."""
-    rebuilt_at = format_utc(datetime.now(UTC))
+    rebuilt_at = format_utc()
     for run in delivery_runs(output_dir, counts):
         run_id, summary = run.paths.run_id, run.summary or {}
         store.begin_run(run.paths, summary.get("started_at") or run_id)
@@ -217,9 +211,7 @@ def _backup(source: sqlite3.Connection, target: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
     finally:
         copy.close()
-    fsync_file(temporary)
-    os.replace(temporary, target)
-    _fsync_directory(target.parent)
+    replace_atomic(temporary, target)
 
 
 # --- swapping a state in ------------------------------------------------------------------
@@ -266,9 +258,7 @@ def _swap(temporary: Path, state_path: Path) -> None:
         os.link(state_path, previous)
     for suffix in ("-wal", "-shm"):
         state_path.with_name(state_path.name + suffix).unlink(missing_ok=True)
-    fsync_file(temporary)
-    os.replace(temporary, state_path)
-    _fsync_directory(state_path.parent)
+    replace_atomic(temporary, state_path)
 
 
 def _checkpoint(path: Path) -> None:
@@ -286,13 +276,3 @@ def _checkpoint(path: Path) -> None:
 def _remove_with_companions(path: Path) -> None:
     for name in ("", *COMPANIONS):
         path.with_name(path.name + name).unlink(missing_ok=True)
-
-
-def _fsync_directory(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-

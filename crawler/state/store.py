@@ -17,23 +17,22 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
-from crawler.archive import cut_torn_archive
-from crawler.rejects import RetrySchedule
-from crawler.runconfig import is_run
-from crawler.runfiles import RunPaths, cut_torn_line
-from crawler.statefile import APPLICATION_ID, StateSchema, StateUnusable
-from crawler.storage import FileLock, LockHeld, connect_sqlite
+from crawler.archive.reader import cut_torn_archive
+from crawler.disk import FileLock, LockHeld, connect_sqlite
+from crawler.runs.files import cut_torn_line
+from crawler.runs.instants import format_utc, parse_instant
+from crawler.runs.paths import RunPaths
+from crawler.runs.reading import ReadCounts, json_lines
+from crawler.state.identity import APPLICATION_ID, StateSchema, StateUnusable
+from crawler.state.retries import RetrySchedule
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
+    pass
 
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
@@ -205,10 +204,10 @@ class StateStore:
         if paths.articles.exists():
             cut_torn_line(paths.articles)
             with self.transaction():
-                for record in _read_records(paths.articles):
+                for _, record in json_lines(paths.articles, ReadCounts()):
                     self.record_delivery(record, paths.run_id, commit=False)
                     recovered += 1
-        closed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        closed_at = format_utc()
         self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = 'crashed, reconciled' "
                         "WHERE run_id = ?", (closed_at, paths.run_id))
         return recovered
@@ -291,7 +290,7 @@ class StateStore:
         known = not reopened and row[:2] == (reason, digest) and row[4] != run_id
         first_seen = seen_at if reopened else row[2]
         attempts = 1 if reopened else row[3] + 1
-        next_retry = _utc(schedule.next_retry(_parse_utc(seen_at), attempts))
+        next_retry = format_utc(schedule.next_retry(parse_instant(seen_at), attempts))
         self.db.execute(
             "INSERT OR REPLACE INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
             (url, lang, reason, digest, first_seen, seen_at, attempts, next_retry, run_id))
@@ -314,7 +313,7 @@ class StateStore:
             for url, last_seen, attempts in self.db.execute(
                     "SELECT url, last_seen, attempts FROM rejects WHERE closed_at IS NULL"
             ).fetchall():
-                due = _utc(schedule.next_retry(_parse_utc(last_seen), attempts))
+                due = format_utc(schedule.next_retry(parse_instant(last_seen), attempts))
                 self.db.execute("UPDATE rejects SET next_retry = ? WHERE url = ?", (due, url))
 
     def open_rejects(self, langs: tuple[str, ...] | None = None,
@@ -338,15 +337,6 @@ class StateStore:
         return [{"url": url, "reason": reason, "since": since, "closed_at": closed}
                 for url, reason, since, closed in rows]
 
-    def views_history(self, article_id: str) -> list[tuple[int | None, str]]:
-        """Every (views, observed_at) of an article, oldest first.
-
-        The crawl only writes the history; this reader is for the tests and for inspection.
-        """
-        return list(self.db.execute(
-            "SELECT views, observed_at FROM views_history WHERE id = ? ORDER BY observed_at",
-            (article_id,)))
-
 
 class _Transaction:
     """``with`` block around one SQLite transaction (autocommit mode otherwise)."""
@@ -359,44 +349,3 @@ class _Transaction:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def open_state(settings: Any) -> StateStore:
-    """The state store at ``ANALYTICS_STATE_PATH`` (locked; raises ``StateLocked`` when in use)."""
-    return StateStore(Path(settings["ANALYTICS_STATE_PATH"]))
-
-
-#: The open store of each running crawl: the one way the spider and the pipelines share it.
-_CRAWL_STATES: WeakKeyDictionary[Crawler, StateStore] = WeakKeyDictionary()
-
-
-def crawl_state(crawler: Crawler) -> StateStore:
-    """The state store of a crawl: opened by the first component that asks (the spider, as
-    the run begins), the same store for every later one until ``close_crawl_state``.
-    Outside a run (``ANALYTICS_WRITE_RUN`` off) an empty store in memory."""
-    if crawler not in _CRAWL_STATES:
-        _CRAWL_STATES[crawler] = (open_state(crawler.settings) if is_run(crawler.settings)
-                                  else StateStore(None))  # scrapy parse, shell: nothing on disk
-    return _CRAWL_STATES[crawler]
-
-
-def close_crawl_state(crawler: Crawler) -> None:
-    """Close the crawl's store (the spider, once the run is recorded as closed)."""
-    store = _CRAWL_STATES.pop(crawler, None)
-    if store is not None:
-        store.close()
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _read_records(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)

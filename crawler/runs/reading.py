@@ -1,19 +1,21 @@
-"""Reading back the run files under ``ANALYTICS_OUTPUT_DIR``: the deliveries the state is a
-cache of. Lines that are not whole valid records are counted and named, never fatal."""
+"""The one reader of the run files under ``ANALYTICS_OUTPUT_DIR``: summaries, records and
+rejects, for the state (its reconciliation, rebuild and check), the dataset and the report.
+Lines that are not whole valid records are counted and named, never fatal."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.rejects import found_hash, is_permanent
-from crawler.runfiles import RUN_ID_PATTERN, RunPaths, is_reextraction, read_summary
+from crawler.runs.instants import format_utc, run_start
+from crawler.runs.paths import RunPaths, run_files, run_ids
 from crawler.site import language_of_path
+from crawler.state.retries import found_hash, is_permanent
 from crawler.urls import canonical_url
 from crawler.validation import RecordCheck, article_schema
 
@@ -52,17 +54,31 @@ class Run:
     summary: dict[str, Any] | None
 
 
-def run_ids(output_dir: Path) -> list[str]:
-    """Ids of every run with a file under ``output_dir``, oldest first."""
-    names = [path.name.split(".json")[0] for folder in ("articles", "rejects", "runs")
-             for path in (output_dir / folder).glob("*.json*")]
-    return sorted({name for name in names if RUN_ID_PATTERN.match(name)})
+def is_reextraction(summary: dict[str, Any]) -> bool:
+    """True for the summary of a ``scrapy reextract`` run: a crawl's fetches extracted again
+    from its archive (``"source": "archive"``), not a crawl of its own."""
+    return summary.get("source") == "archive"
 
 
-def has_run_files(output_dir: Path) -> bool:
-    """True when ``output_dir`` holds the records or summary of any run."""
-    return any(True for folder, pattern in (("articles", "*.jsonl"), ("runs", "*.json"))
-               for _ in (output_dir / folder).glob(pattern))
+def read_summary(path: Path) -> dict[str, Any]:
+    """The run summary at ``path``; ``ValueError`` saying why when it is no JSON object."""
+    try:
+        summary = json.loads(path.read_text("utf-8"))
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(summary, dict):
+        raise ValueError("not a JSON object")
+    return summary
+
+
+def run_summaries(output_dir: Path, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+    """Every readable run summary (``runs/<run>.json``) under ``output_dir``, by run id."""
+    paths = list(run_files(output_dir, "runs").values())
+    for path in reversed(paths) if newest_first else paths:
+        try:
+            yield read_summary(path)
+        except (OSError, ValueError):
+            continue
 
 
 def delivery_runs(output_dir: Path, counts: ReadCounts) -> Iterator[Run]:
@@ -129,7 +145,7 @@ def permanent_rejects(run: Run, counts: ReadCounts) -> Iterator[PermanentReject]
     """The run's permanent rejects, in order. Lines written before rejects carried their
     time and hash take the run's start and the hash of the fields found."""
     base_url = ((run.summary or {}).get("arguments") or {}).get("base_url")
-    started = datetime.strptime(run.paths.run_id[:15], "%Y%m%dT%H%M%S")
+    started = format_utc(run_start(run.paths.run_id))
     for number, line in json_lines(run.paths.rejects, counts):
         if not (isinstance(line, dict) and isinstance(line.get("url"), str)
                 and isinstance(line.get("reason"), str)):
@@ -141,4 +157,28 @@ def permanent_rejects(run: Run, counts: ReadCounts) -> Iterator[PermanentReject]
         yield PermanentReject(
             url, language_of_path(urlsplit(url).path), line["reason"],
             line.get("hash") or found_hash(line.get("found") or {}),
-            line.get("seen_at") or started.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            line.get("seen_at") or started)
+
+
+def latest_open_rejects(output_dir: Path) -> list[dict[str, Any]]:
+    """The open rejects as the newest crawl's summary under ``output_dir`` lists them (a
+    re-extraction, ``"source": "archive"``, never opens the state: it does not know them)."""
+    newest = next((summary for summary in run_summaries(output_dir, newest_first=True)
+                   if not is_reextraction(summary)), {})
+    return list(newest.get("open_rejects") or [])
+
+
+def reject_reasons(output_dir: Path, skipped: set[str]) -> Counter[str]:
+    """Rejects by reason over every run's rejects file but the runs ``skipped`` (a file of a
+    crawl that crashed counts too; a line that is no reject counts as ``unknown``)."""
+    reasons: Counter[str] = Counter()
+    for run_id, path in run_files(output_dir, "rejects").items():
+        if run_id in skipped:
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    reasons[str(json.loads(line).get("reason", "unknown"))] += 1
+                except (ValueError, AttributeError):
+                    continue
+    return reasons

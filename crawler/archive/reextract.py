@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,18 +27,18 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
 from crawler import statkeys
-from crawler.archive import (
-    FETCHED_AT,
-    INFO_ARGUMENTS,
+from crawler.archive.reader import (
     INFO_RUN_ID,
     HttpMessage,
     StoredRecord,
+    archive_arguments,
+    archive_info,
     archive_records,
-    read_archive,
 )
 from crawler.items import RawArticle
 from crawler.pages import ArticlePage
-from crawler.runfiles import RunPaths
+from crawler.runs.instants import FETCHED_AT
+from crawler.runs.paths import RunPaths, run_files
 from crawler.site import SiteProfile, is_article_path
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
@@ -55,16 +54,6 @@ REEXTRACT_SETTINGS: dict[str, Any] = {
 REEXTRACT_DEFAULTS: dict[str, Any] = {
     "ANALYTICS_FSYNC": False,
 }
-
-
-def archive_info(path: Path) -> dict[str, str]:
-    """The fields of an archive's ``warcinfo`` record (its first record)."""
-    for record in read_archive(path):
-        if record.rec_type != "warcinfo":
-            break
-        text = record.content_stream().read().decode("utf-8")
-        return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
-    raise ValueError(f"{path} does not start with a warcinfo record of this crawler")
 
 
 def archived_response(record: StoredRecord, message: HttpMessage,
@@ -83,6 +72,12 @@ def archived_response(record: StoredRecord, message: HttpMessage,
         assert isinstance(decoded, Response)
         response = decoded
     return response
+
+
+def archives(output_dir: Path) -> dict[str, Path]:
+    """Run id -> archive, for every ``archive/<run>.warc.gz`` under ``output_dir``, oldest
+    first."""
+    return run_files(output_dir, "archive")
 
 
 class ReextractSpider(Spider):
@@ -120,7 +115,7 @@ class ReextractSpider(Spider):
         closed = RunPaths(archive.parent.parent, archive_run).summary.exists()
         spider: ReextractSpider = super().from_crawler(
             crawler, *args, archive=archive, archive_run=archive_run,
-            arguments=json.loads(info[INFO_ARGUMENTS]), site=SiteProfile.from_settings(settings),
+            arguments=archive_arguments(info), site=SiteProfile.from_settings(settings),
             whole_only=not closed, **kwargs)
         if not closed:
             spider.logger.warning("Run %s has no summary (it is running or was killed): "
@@ -135,6 +130,10 @@ class ReextractSpider(Spider):
         """Where the run's records come from, for the run summary."""
         return {"source": "archive", "archive_run": self.archive_run,
                 "archive": str(self.archive)}
+
+    def state_summary(self, reason: str) -> dict[str, Any]:
+        """Nothing: a re-extraction neither reads nor writes the state."""
+        return {}
 
     async def start(self) -> AsyncIterator[RawArticle]:
         stats = self.crawler.stats

@@ -1,0 +1,1 @@
+"""``scrapy report``: the data it aggregates, its four figures, and the page."""

@@ -1,0 +1,128 @@
+"""The run summary, ``runs/<run>.json``: what ran, what came out, what went wrong, and the
+verdict of the monitors; written atomically when the spider closes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol, runtime_checkable
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from crawler import statkeys
+from crawler.disk import write_json_atomic
+from crawler.items import OPTIONAL_FIELDS
+from crawler.monitors import RunFacts, failed_checks
+from crawler.runs.instants import format_instant
+from crawler.runs.paths import RunPaths
+from crawler.runs.rejects import RejectsLog
+from crawler.runs.start import require_run
+from crawler.state.keeper import CrawlState
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class RunSource(Protocol):
+    """What the summary needs from the spider of a run, which only the spider knows."""
+
+    def arguments_summary(self) -> dict[str, Any]:
+        """The run's arguments as the summary shows them (the monitors judge by them)."""
+
+    def source_summary(self) -> dict[str, Any]:
+        """Where the records come from: ``{"source": "site"}`` for a crawl, ``"archive"``
+        and the archive's run for ``scrapy reextract``."""
+
+    def state_summary(self, reason: str) -> dict[str, Any]:
+        """What the state learnt from the run besides its records (walks, URL forms); read
+        back by ``scrapy state --rebuild``."""
+
+
+def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
+    """The run summary: what ran, what came out, what went wrong, and the verdict."""
+    assert crawler.stats is not None
+    if not isinstance(spider, RunSource):
+        raise TypeError(f"the spider {spider.name!r} makes no run (RunSource)")
+    stats = crawler.stats.get_stats()
+    paths = RunPaths.of(crawler.settings)
+    records = int(stats.get(statkeys.RECORDS, 0))
+    arguments = spider.arguments_summary()
+    failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
+    started = stats.get("start_time")
+    rejects_log = crawler.get_extension(RejectsLog)
+    state = crawler.get_extension(CrawlState)
+    rejects_at_close = state.rejects_summary() if state is not None else {}
+    return {
+        "run_id": paths.run_id,
+        "spider": spider.name,
+        # "site" for a crawl; "archive" for ``scrapy reextract``, with the archive's run.
+        **spider.source_summary(),
+        "status": "failed" if failures else "ok",
+        "failed_checks": failures,
+        "started_at": format_instant(started) if started else None,
+        "finished_at": format_instant(),
+        "finish_reason": reason,
+        "arguments": arguments,
+        "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},
+        "rejects": {"total": int(stats.get(statkeys.REJECTED, 0)),
+                    "known": int(stats.get(statkeys.REJECTS_KNOWN, 0)),
+                    "by_reason": statkeys.by_suffix(stats, statkeys.REJECTED)},
+        "new_rejects": rejects_log.rejects(known=False) if rejects_log else [],
+        "known_rejects": rejects_log.rejects(known=True) if rejects_log else [],
+        "open_rejects": rejects_at_close.get("open", []),
+        "closed_rejects": rejects_at_close.get("closed", []),
+        "duplicates": int(stats.get(statkeys.DUPLICATES, 0)),
+        "requests": {
+            "total": int(stats.get("downloader/request_count", 0)),
+            "by_status": statkeys.by_suffix(stats, "downloader/response_status_count/"),
+            "retries": int(stats.get("retry/count", 0)),
+            "exceptions": statkeys.by_suffix(stats, "downloader/exception_type_count/"),
+            "pauses": int(stats.get(statkeys.PAUSES, 0)),
+            "paused_seconds": round(float(stats.get(statkeys.PAUSED_SECONDS, 0)), 3),
+        },
+        "field_coverage": {
+            name: round(int(stats.get(statkeys.field_present(name), 0)) / records, 4)
+            if records else None
+            for name in OPTIONAL_FIELDS
+        },
+        "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
+        # Only the files the run wrote: an article file appears with the first record.
+        "files": {name: str(path) for name, path in
+                  (("articles", paths.articles), ("rejects", paths.rejects),
+                   ("archive", paths.archive)) if path.exists()},
+        **spider.state_summary(reason),
+    }
+
+
+class RunSummary:
+    """At the close of a run: runs the monitors and writes ``runs/<run>.json``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        require_run(crawler.settings, "RunSummary")
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        summary = build_summary(self.crawler, spider, reason)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(statkeys.STATUS, summary["status"])
+        write_json_atomic(RunPaths.of(self.crawler.settings).summary, summary)
+        log = logger.error if summary["status"] == "failed" else logger.info
+        log(
+            "Run %s %s: %d records %s, %d rejects %s, %d requests%s. Summary: %s",
+            summary["run_id"], summary["status"].upper(), summary["records"]["total"],
+            summary["records"]["by_lang"], summary["rejects"]["total"],
+            summary["rejects"]["by_reason"], summary["requests"]["total"],
+            "".join(f"; FAILED {name}: {why}" for name, why in summary["failed_checks"].items()),
+            RunPaths.of(self.crawler.settings).summary,
+        )
+        if summary["status"] == "ok" and summary["new_rejects"]:
+            logger.warning(
+                "New rejects, below the alarm thresholds: %s (tell the site's editors; "
+                "they are retried until they become records)",
+                "; ".join(f"{entry['reason']} <{entry['url']}>"
+                          for entry in summary["new_rejects"]))
