@@ -42,8 +42,8 @@ package-check: setup
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
 		-c constraints.txt "$$tmp"/dist/*.whl && \
-	(cd / && "$$tmp/venv/bin/python" -c "import crawler.config, crawler.validation as v; \
-		assert '/site-packages/crawler/' in crawler.config.__file__; v.article_schema()") && \
+	(cd / && "$$tmp/venv/bin/python" -c "import crawler.declarations, crawler.validation as v; \
+		assert '/site-packages/crawler/' in crawler.declarations.__file__; v.article_schema()") && \
 	spiders=$$(env -u PYTHONPATH "$$tmp/venv/bin/scrapy" list) && \
 	test "$$spiders" = analytics && echo "package-check: the installed wheel lists '$$spiders'"
 

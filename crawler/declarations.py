@@ -3,31 +3,41 @@
 ``crawler/settings.py`` takes its defaults from ``DECLARED``; ``check_settings`` refuses a
 value outside the declaration before the first request (one line: ``NAME: given X;
 expected Y``); the README's settings table is ``markdown_table()`` (``python -m
-crawler.config`` prints it).
+crawler.declarations`` prints it).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
-import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-from cssselect import SelectorError
-from parsel import Selector
 
 from crawler import site
-from crawler.arguments import ArgumentError, parse_base_url
+from crawler.arguments import ArgumentError
 from crawler.items import OPTIONAL_FIELDS
-from crawler.runs.instants import validate_run_id
-from crawler.urls import page_url_problem
+from crawler.setting_kinds import (
+    DAYS,
+    FLAG,
+    RATIO,
+    SECONDS,
+    Kind,
+    integer,
+    mapping,
+    optional,
+    read_base_url,
+    read_css,
+    read_feed_options,
+    read_http_url,
+    read_page_url,
+    read_run_id,
+    read_section_path,
+    text,
+)
 
 #: Prefix of the project's own settings; an unknown name with it is a typo and refused.
 PREFIX = "ANALYTICS_"
@@ -38,157 +48,6 @@ RETIRED: Mapping[str, str] = {
                             "give -s 'ANALYTICS_PAGE_URL={path}?p={n}' (replaced by "
                             "ANALYTICS_PAGE_URL)",
 }
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A type of setting: what it accepts (``expected``) and how a given value is read.
-
-    ``read`` returns the value as the crawler uses it or raises ``ValueError`` (its message,
-    when not empty, says which part of the value is wrong).
-    """
-
-    expected: str
-    read: Callable[[Any], Any]
-
-
-def _number(value: Any, cast: Callable[[Any], Any]) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("")
-    try:
-        number = cast(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError("") from None
-    if isinstance(number, float) and not math.isfinite(number):
-        raise ValueError("")
-    return number
-
-
-def integer(low: int, high: int | None = None) -> Kind:
-    """A whole number from ``low`` (to ``high``)."""
-    def read(value: Any) -> int:
-        number = _number(value, int)
-        if number < low or (high is not None and number > high):
-            raise ValueError("")
-        return int(number)
-    upto = f" from {low} to {high}" if high is not None else f", {low} or more"
-    return Kind(f"a whole number{upto}", read)
-
-
-def number(low: float, high: float | None = None, what: str = "a number") -> Kind:
-    """A finite decimal number from ``low`` (to ``high``)."""
-    def read(value: Any) -> float:
-        result = float(_number(value, float))
-        if result < low or (high is not None and result > high):
-            raise ValueError("")
-        return result
-    upto = f" from {low:g} to {high:g}" if high is not None else f", {low:g} or more"
-    return Kind(f"{what}{upto}", read)
-
-
-RATIO = number(0, 1, "a ratio")
-SECONDS = number(0, what="a number of seconds")
-DAYS = number(0, 100_000, what="a number of days")
-
-_TRUE, _FALSE = ("1", "True", "true"), ("0", "False", "false")
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool) or value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip() in _TRUE + _FALSE:
-        return value.strip() in _TRUE
-    raise ValueError("")
-
-
-FLAG = Kind("True or False (also 1/0, true/false)", _flag)
-
-
-def text(pattern: str | None = None, expected: str = "a non-empty text") -> Kind:
-    """A non-empty string, matching ``pattern`` when one is given."""
-    def read(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError("")
-        if pattern is not None and not re.fullmatch(pattern, value):
-            raise ValueError("")
-        return value
-    return Kind(expected, read)
-
-
-def _css(value: Any) -> str:
-    css = text().read(value)
-    try:
-        Selector(text="<html></html>").css(css)
-    except (SelectorError, ValueError):
-        raise ValueError("") from None
-    return css
-
-
-def _http_url(value: Any) -> str:
-    parts = urlsplit(text().read(value).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("")
-    return str(value)
-
-
-def _feed_options(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError("")
-    return dict(value)
-
-
-def _base_url(value: Any) -> str:
-    try:
-        return parse_base_url(text().read(value))
-    except ArgumentError:
-        raise ValueError("") from None
-
-
-def _section_path(value: Any) -> str:
-    path = text(r"/[A-Za-z0-9/_\-.%]*").read(value)
-    if ".." in path:
-        raise ValueError("")
-    return path
-
-
-def _page_url(value: Any) -> str:
-    template = text().read(value)
-    problem = page_url_problem(template)
-    if problem:
-        raise ValueError(problem)
-    return template
-
-
-def _run_id(value: Any) -> str:
-    return validate_run_id(text().read(value))
-
-
-def optional(kind: Kind) -> Kind:
-    """``kind``, or unset (None or an empty string)."""
-    def read(value: Any) -> Any:
-        return None if value is None or value == "" else kind.read(value)
-    return Kind(f"{kind.expected}, or unset", read)
-
-
-def mapping(keys: tuple[str, ...] | None, key_doc: str, value: Kind) -> Kind:
-    """A JSON object (a dict in Python) from ``keys`` (any text when None) to ``value``."""
-    def read(given: Any) -> dict[str, Any]:
-        try:
-            data = json.loads(given) if isinstance(given, str) else given
-        except json.JSONDecodeError as error:
-            raise ValueError(f"not JSON: {error.msg} at character {error.pos}") from None
-        if not isinstance(data, Mapping):
-            raise ValueError("not a JSON object")
-        result = {}
-        for key, item in dict(data).items():
-            if keys is not None and key not in keys:
-                raise ValueError(f"unknown key {key!r}")
-            try:
-                result[str(key)] = value.read(item)
-            except ValueError:
-                raise ValueError(f"{key!r}: {item!r}") from None
-        return result
-    return Kind(f"a JSON object of {key_doc} -> {value.expected}", read)
 
 
 @dataclass(frozen=True)
@@ -207,7 +66,8 @@ _TOKEN = r"[A-Za-z0-9._\-]+"
 
 #: Every setting of the project, in the order of the README's table.
 DECLARED: tuple[Setting, ...] = (
-    Setting("ANALYTICS_BASE_URL", Kind("an http(s) origin such as https://caliber.az", _base_url),
+    Setting("ANALYTICS_BASE_URL",
+            Kind("an http(s) origin such as https://caliber.az", read_base_url),
             "https://caliber.az", "default of `-a base_url`"),
     Setting("ANALYTICS_OUTPUT_DIR", text(expected="a directory this user can write"), "output",
             "where `articles/`, `rejects/`, `runs/`, `archive/` are written", env=True),
@@ -217,7 +77,8 @@ DECLARED: tuple[Setting, ...] = (
             "set by `scrapy crawl analytics` and `scrapy reextract`: this process is a run and "
             "writes its files and summary (a crawl also its state); the other Scrapy tools leave "
             "it off and write nothing"),
-    Setting("ANALYTICS_RUN_ID", optional(Kind("a run id such as 20261128T071500.123Z", _run_id)),
+    Setting("ANALYTICS_RUN_ID",
+            optional(Kind("a run id such as 20261128T071500.123Z", read_run_id)),
             None, "names the run's files; the run's start time when unset"),
     Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
     Setting("ANALYTICS_STATE_FRESH_START", FLAG, False, "a missing state beside run files "
@@ -237,7 +98,7 @@ DECLARED: tuple[Setting, ...] = (
             "CaliberAnalyticsCrawler", "the bot's name in the User-Agent"),
     Setting("ANALYTICS_BOT_VERSION", text(_TOKEN, "a User-Agent version"), "0.1",
             "the bot's version in the User-Agent"),
-    Setting("ANALYTICS_CONTACT_URL", Kind("an http(s) URL", _http_url),
+    Setting("ANALYTICS_CONTACT_URL", Kind("an http(s) URL", read_http_url),
             "https://github.com/caliber-analytics-crawler",
             "contact page of the crawler's operator, in the User-Agent", env=True),
     Setting("ANALYTICS_LOOPBACK_UNTHROTTLED", FLAG, False,
@@ -258,13 +119,13 @@ DECLARED: tuple[Setting, ...] = (
     # Assumed facts of the site, correctable without touching the parser.
     Setting("ANALYTICS_SECTION_PATHS",
             mapping(site.LANGUAGES, _LANGS, Kind("a path such as /en/category/analytics",
-                                                 _section_path)),
+                                                 read_section_path)),
             dict(site.SECTION_PATHS), "listing path per language (assumed)"),
     Setting("ANALYTICS_SECTION_LABELS", mapping(site.LANGUAGES, _LANGS, text()),
             dict(site.SECTION_LABELS), "the section's label in each home page's menu, by "
             "which `scrapy sitecheck` finds the section path (assumed for ru and hy)"),
     Setting("ANALYTICS_PAGE_URL", Kind("a template: a path such as {path}?page={n} or a URL on "
-                                       "caliber.az, with {n} or {offset}", _page_url),
+                                       "caliber.az, with {n} or {offset}", read_page_url),
             site.PAGE_URL, "URL of listing batch N ≥ 2 where page 1 links no next batch itself "
             "(see *How pagination is followed*): `{n}` (batch number) or `{offset}` (cards "
             "before the batch, `(n-1) * ANALYTICS_PAGE_SIZE`), and optionally `{limit}` "
@@ -285,7 +146,7 @@ DECLARED: tuple[Setting, ...] = (
             "`scrapy sitecheck` only: the crawl reads the number whatever its label"),
     Setting("ANALYTICS_SELECTORS",
             mapping(tuple(site.SELECTORS), "key of `crawler/site.py` SELECTORS",
-                    Kind("a CSS selector", _css)),
+                    Kind("a CSS selector", read_css)),
             {}, "overrides of the CSS selectors in `crawler/site.py` by key"),
     # Monitors (crawler/monitors.py): thresholds of the end-of-run checks.
     Setting("ANALYTICS_MONITOR_MAX_ERRORS", integer(0), 0,
@@ -308,7 +169,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS", integer(1), 20,
             "fewer records: coverage is not judged"),
     Setting("ANALYTICS_DATASET_FEEDS",
-            mapping(None, "URI", Kind("a FEEDS entry (a JSON object)", _feed_options)),
+            mapping(None, "URI", Kind("a FEEDS entry (a JSON object)", read_feed_options)),
             {}, "`scrapy dataset` exports, in the form of `FEEDS`"),
 )
 

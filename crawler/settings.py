@@ -1,6 +1,6 @@
 """Scrapy settings of the project: polite defaults for the live site.
 
-Every ``ANALYTICS_*`` setting is declared in ``crawler/config.py`` and described in the
+Every ``ANALYTICS_*`` setting is declared in ``crawler/declarations.py`` and described in the
 README. Settings can be overridden with ``-s NAME=VALUE``; on a server, some also from the
 environment (below).
 """
@@ -18,7 +18,7 @@ COMMANDS_MODULE = "crawler.commands"
 
 # --- the project's own settings -----------------------------------------------------
 # Every ANALYTICS_* setting with its default, declared (type, range, meaning) in
-# crawler/config.py. Three a server sets per node (ANALYTICS_OUTPUT_DIR, _STATE_PATH,
+# crawler/declarations.py. Three a server sets per node (ANALYTICS_OUTPUT_DIR, _STATE_PATH,
 # _CONTACT_URL) take their default from the environment variable of the same name
 # (Scrapy itself reads no SCRAPY_<SETTING> variables any more); -s still wins over them.
 _project_defaults = defaults()

@@ -89,7 +89,7 @@ SELECTORS: Mapping[str, str] = {
     "card_title": ".float_block_title",
     "card_time": ".float_block_time",
     # The listing's own ways to its next batch, in the order they are preferred
-    # (``crawler.pages.listing.NEXT_LINK_MECHANISMS``); none is seen on the site's page 1
+    # (``crawler.pages.listing.ListingPage.next_link``); none is seen on the site's page 1
     # today, which ends in a script-driven ``div.load_more`` without a URL.
     "rel_next": "link[rel~=next][href], a[rel~=next][href]",
     "pager": ".pagination, .pager, .pages, .page-numbers, .paging, .page_nav",

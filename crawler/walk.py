@@ -15,12 +15,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from crawler.pages.listing import NextLink
 from crawler.site import SiteProfile
 from crawler.urls import listing_url, page_url
 
 #: How a batch's URL was found besides the listing's own links.
 FIRST_PAGE, TEMPLATE = "section_path", "page_url"
+
+
+@dataclass(frozen=True)
+class NextLink:
+    """A listing batch's own link to the next batch, and which mechanism offered it
+    (``ListingPage.next_link``: ``rel_next``, ``pager_next``, ``numbered_pager``,
+    ``load_more``)."""
+
+    url: str
+    mechanism: str
 
 
 @dataclass(frozen=True)

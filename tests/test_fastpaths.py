@@ -18,8 +18,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.pages import ArticlePage, ListingPage
 from crawler.pages.article import ARTICLE_KEYS
-from crawler.pages.select import SelectorPlan, element_text
-from crawler.pages.text import first_text
+from crawler.pages.select import SelectorPlan, element_text, first_text
 from crawler.site import SiteProfile
 from crawler.validation import article_schema, fast_record_check
 from tests.replica.generator import build_site

@@ -44,6 +44,8 @@ def test_the_spider_module_does_not_import_the_pipelines(tmp_path: Path) -> None
     modules = imported_by("import crawler.spiders.analytics", tmp_path)
     assert "crawler.spiders.analytics" in modules
     assert "crawler.pipelines" not in modules
+    # The fetch instant comes by a key of crawler.runs.instants, not from the archive writer.
+    assert not [name for name in ("crawler.archive.writer", "warcio") if loaded(modules, name)]
     assert not [name for name in CRAWL_NEVER_IMPORTS if loaded(modules, name)]
 
 
@@ -58,5 +60,5 @@ def test_a_crawl_imports_neither_the_dataset_nor_pyarrow_nor_matplotlib(
              "-s", "ANALYTICS_LOOPBACK_UNTHROTTLED=True"]
     modules = imported_by(f"from scrapy.cmdline import execute\nexecute({crawl!r})", tmp_path)
     assert list((output / "articles").glob("*.jsonl")), "the crawl wrote no run file"
-    assert {"crawler.pipelines", "crawler.extensions", "crawler.commands.dataset"} <= modules
+    assert {"crawler.pipelines", "crawler.runs.summary", "crawler.commands.dataset"} <= modules
     assert [name for name in CRAWL_NEVER_IMPORTS if loaded(modules, name)] == []

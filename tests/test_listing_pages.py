@@ -12,9 +12,10 @@ import json
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.pages import JsonBatch, ListingPage, NextLink, UnreadableBatch, read_batch
+from crawler.pages import JsonBatch, ListingPage, UnreadableBatch, read_batch
 from crawler.pages.listing import is_next_label
 from crawler.site import SiteProfile
+from crawler.walk import NextLink
 from tests.responses import SAMPLES, file_response, sample_record
 
 LISTING = "https://caliber.az/en/category/analytics"

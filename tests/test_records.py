@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from jsonschema import Draft202012Validator
 from crawler.disk import write_json_atomic
 from crawler.items import Article, field_docs
 from crawler.runs.files import LineFile, cut_torn_line
-from crawler.runs.instants import new_run_id
+from crawler.runs.instants import new_run_id, run_start
 from crawler.runs.paths import RunPaths
 from crawler.validation import article_schema
 from tests.responses import sample_record
@@ -43,8 +44,17 @@ def test_schema_refuses_broken_records(field: str, value: object) -> None:
 
 
 def test_run_ids_sort_by_time_and_name_safe_files() -> None:
-    first, second = new_run_id(), new_run_id()
-    assert first <= second
+    moments = [datetime(2026, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC),
+               datetime(2027, 1, 1, tzinfo=UTC),
+               datetime(2027, 1, 1, 0, 0, 0, 1_999, tzinfo=UTC),  # cut, not rounded
+               datetime(2027, 1, 1, 4, 0, 0, 2_000, tzinfo=timezone(timedelta(hours=4)))]
+    ids = [new_run_id(moment) for moment in moments]
+    assert ids == ["20261231T235959.999Z", "20270101T000000.000Z", "20270101T000000.001Z",
+                   "20270101T000000.002Z"]
+    assert [run_start(run_id) for run_id in ids] == [
+        moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+        for moment in moments]
+    first = ids[0]
     assert RunPaths(Path("out"), first).articles == Path("out/articles") / f"{first}.jsonl"
     with pytest.raises(ValueError):
         RunPaths(Path("out"), "../../etc/passwd")

@@ -75,7 +75,7 @@ def foreign_state(path: Path) -> None:
 
 def future_state(path: Path) -> None:
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA application_id = 1128352833")  # crawler.statefile.APPLICATION_ID
+        db.execute("PRAGMA application_id = 1128352833")  # crawler.state.identity.APPLICATION_ID
         db.execute("PRAGMA user_version = 999")
 
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from crawler.pages import NextLink
 from crawler.site import SiteProfile
-from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed
+from crawler.walk import BatchSeen, End, ListingWalk, Next, NextLink, PaginationFailed
 
 BASE = "https://caliber.az"
 LISTING = f"{BASE}/en/category/analytics"

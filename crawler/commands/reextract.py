@@ -3,7 +3,7 @@
 For each archive asked for (``--run RUN``, repeatable, or ``--all``), one new run is
 written like a crawl's (``articles/``, ``rejects/``, ``runs/<id>.json`` with
 ``"source": "archive"`` and the archive's run id), without a request to any host and
-without touching the incremental state. See ``crawler.reextract``.
+without touching the incremental state. See ``crawler.archive.reextract``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``scrapy state``: rebuild the incremental state from the run files, compare the two, or
-copy the state to and from a file (moving a node). See ``crawler.statetools``."""
+copy the state to and from a file (moving a node). See ``crawler.state.tools``."""
 
 from __future__ import annotations
 

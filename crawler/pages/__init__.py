@@ -2,14 +2,13 @@
 
 from crawler.pages.article import ArticlePage
 from crawler.pages.listing import (
-    NEXT_LINK_MECHANISMS,
+    Batch,
     Card,
     JsonBatch,
     ListingPage,
-    NextLink,
     UnreadableBatch,
     read_batch,
 )
 
-__all__ = ["NEXT_LINK_MECHANISMS", "ArticlePage", "Card", "JsonBatch", "ListingPage",
-           "NextLink", "UnreadableBatch", "read_batch"]
+__all__ = ["ArticlePage", "Batch", "Card", "JsonBatch", "ListingPage", "UnreadableBatch",
+           "read_batch"]

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 from scrapy.http import TextResponse
@@ -25,12 +25,7 @@ from crawler.site import (
     SiteProfile,
 )
 from crawler.urls import fetch_url
-
-#: The listing's own ways to its next batch, most trusted first (selectors of the same
-#: names in ``crawler.site.SELECTORS``): ``rel=next`` (head or anchor), the pager's "next"
-#: link, the link to page N+1 of a numbered pager, a "load more" element carrying a URL.
-NEXT_LINK_MECHANISMS: tuple[str, ...] = ("rel_next", "pager_next", "numbered_pager",
-                                         "load_more")
+from crawler.walk import NextLink
 
 #: Attribute values that are URLs (``data-page="next"`` is not one).
 _URL_STARTS = ("/", "?", "http://", "https://")
@@ -49,12 +44,17 @@ class Card:
     date_text: str | None
 
 
-@dataclass(frozen=True)
-class NextLink:
-    """The listing's own link to its next batch, and which mechanism offered it."""
+class Batch(Protocol):
+    """What the crawl reads from a listing batch, whichever its form (``read_batch``)."""
 
-    url: str
-    mechanism: str
+    def cards(self) -> list[Card]:
+        """The batch's cards in its order; ``UnreadableBatch`` when it has none to read."""
+
+    def next_link(self, base_url: str, number: int = 1) -> NextLink | None:
+        """The batch's own link to the batch after batch ``number`` (None: it has none)."""
+
+    def says_last(self) -> bool:
+        """True when the batch itself says no batch follows."""
 
 
 def is_next_label(text: str | None) -> bool:
@@ -110,8 +110,11 @@ class ListingPage:
     def next_link(self, base_url: str, number: int = 1) -> NextLink | None:
         """The page's own link to the batch after batch ``number``, on the crawled host.
 
-        Mechanisms are tried in ``NEXT_LINK_MECHANISMS`` order; links to other hosts and
-        back to this page are passed over. None: the page offers no way on by itself.
+        The ways on, most trusted first (selectors of the same names in
+        ``crawler.site.SELECTORS``): ``rel=next`` (head or anchor), the pager's "next" link,
+        the link to page N+1 of a numbered pager, a "load more" element carrying a URL.
+        Links to other hosts and back to this page are passed over. None: the page offers
+        no way on by itself.
         """
         for mechanism, href in self._candidates(number):
             url = fetch_url(href, self.response.url, base_url)
@@ -215,6 +218,6 @@ def is_json(response: TextResponse) -> bool:
     return b"json" in declared.lower() or response.body.lstrip()[:1] in (b"{", b"[")
 
 
-def read_batch(response: TextResponse, site: SiteProfile) -> ListingPage | JsonBatch:
+def read_batch(response: TextResponse, site: SiteProfile) -> Batch:
     """The page object of a listing batch: JSON or HTML (a page or a fragment of cards)."""
     return JsonBatch(response, site) if is_json(response) else ListingPage(response, site)

@@ -18,6 +18,7 @@ from functools import lru_cache
 from cssselect import SelectorError, parse
 from cssselect.parser import Class, Element, FunctionalPseudoElement
 from lxml import etree
+from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
 #: One alternative of a simple class selector: tag (None: any), classes, attribute wanted.
@@ -139,3 +140,11 @@ def element_text(element: object) -> str | None:
         return element
     assert isinstance(element, etree._Element)
     return "".join(element.itertext())
+
+
+def first_text(selection: SelectorList[Selector]) -> str | None:
+    """All text inside the first matched element of a parsel selection, as written (entities
+    decoded); None if absent. ``element_text`` reads the same from an lxml element."""
+    if not selection:
+        return None
+    return "".join(selection[0].css("::text").getall())

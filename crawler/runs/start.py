@@ -34,7 +34,7 @@ def user_agent(settings: Any) -> str:
 
 
 def validate_settings(settings: Settings) -> None:
-    """Refuse, before any request, a setting outside its declaration (``crawler/config.py``),
+    """Refuse, before any request, a setting outside its declaration (``crawler/declarations.py``),
     and for a run (``ANALYTICS_WRITE_RUN``) an output or state directory it cannot write.
 
     ``ArgumentError`` says which setting, what was given and what is expected.

@@ -16,7 +16,7 @@ from scrapy.http import TextResponse
 
 from crawler.normalize import FieldError, clean_text, parse_site_date, parse_views
 from crawler.pages import ArticlePage, ListingPage, read_batch
-from crawler.pages.text import first_text
+from crawler.pages.select import first_text
 from crawler.site import SiteProfile, is_article_path, language_of_path
 from crawler.sitecheck.clues import (
     article_link_containers,

@@ -26,7 +26,7 @@ from crawler.walk import TEMPLATE
 def detect_pagination(response: TextResponse, site: SiteProfile, base_url: str,
                       lang: str) -> tuple[str, str | None]:
     """(mechanism, URL of batch 2) of ``lang``'s page 1, found as the crawl finds it: a
-    mechanism of ``NEXT_LINK_MECHANISMS``, else ``page_url`` (the template)."""
+    mechanism of ``ListingPage.next_link``, else ``page_url`` (the template)."""
     link = ListingPage(response, site).next_link(base_url)
     if link is not None:
         return link.mechanism, link.url

@@ -4,7 +4,7 @@ Per language it walks the section's listing pages in order and follows only the
 listing's cards; each article page becomes a ``RawArticle`` for the pipelines.
 ``mode=incremental`` stops a walk at the first page holding an article (or an open
 reject) of an earlier run and fetches only unknown articles, plus the recent ones whose
-views it refreshes and the open rejects whose retry is due (``crawler.rejects``).
+views it refreshes and the open rejects whose retry is due (``crawler.state.retries``).
 Selectors and formats live in ``crawler.site`` and ``crawler.pages``, not here.
 """
 

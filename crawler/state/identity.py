@@ -34,7 +34,7 @@ class StateUnusable(RuntimeError):
 
 @dataclass(frozen=True)
 class StateSchema:
-    """What this code knows of the state's schema (``crawler.state.SCHEMA``)."""
+    """What this code knows of the state's schema (``crawler.state.store.SCHEMA``)."""
 
     version: int
     #: The migration that marks the file: an unmarked file older than it is a state of

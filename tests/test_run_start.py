@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from crawler import settings as project_settings
 from crawler.arguments import ArgumentError, CrawlArguments
 from crawler.declarations import DECLARED, markdown_table
 from crawler.runs.start import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
+from tests.crawl import ROOT
 
 
 def settings_with(**overrides: object) -> Settings:
@@ -146,13 +151,24 @@ def test_project_settings_are_valid() -> None:
     validate_settings(settings_with())
 
 
-def test_project_settings_take_every_default_from_the_declaration() -> None:
-    project = settings_with()
-    declared = {setting.name for setting in DECLARED}
-    assert {name for name in project if name.startswith("ANALYTICS_")} == declared
-    assert all(project[s.name] == s.default for s in DECLARED if not s.env)
+def test_a_server_sets_only_the_declared_env_settings_by_its_environment() -> None:
+    environ = {name: value for name, value in os.environ.items()
+               if not name.startswith("ANALYTICS_")}
+    environ.update({setting.name: f"/srv/{setting.name}" for setting in DECLARED},
+                   PYTHONPATH=str(ROOT))
+    probe = ("import json; from scrapy.utils.project import get_project_settings; "
+             "settings = get_project_settings(); "
+             "print(json.dumps({k: v for k, v in settings.items() if k.startswith('ANALYTICS_')}))")
+    shown = json.loads(subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=environ,
+                                      capture_output=True, text=True, check=True,
+                                      timeout=120).stdout)
+    assert set(shown) == {setting.name for setting in DECLARED}
+    from_environment = {name for name, value in shown.items() if value == f"/srv/{name}"}
+    assert from_environment == {"ANALYTICS_OUTPUT_DIR", "ANALYTICS_STATE_PATH",
+                                "ANALYTICS_CONTACT_URL"}
+    assert all(shown[s.name] == s.default for s in DECLARED if not s.env)
 
 
 def test_the_readme_table_is_the_declaration() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    assert markdown_table() in readme, "paste `python -m crawler.config` into the README"
+    assert markdown_table() in readme, "paste `python -m crawler.declarations` into the README"

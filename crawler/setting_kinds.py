@@ -1,0 +1,170 @@
+"""The kinds of value a setting may take (``Kind``): what each accepts, said in words, and how
+a given value is read; ``crawler/declarations.py`` declares every setting with one."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cssselect import SelectorError
+from parsel import Selector
+
+from crawler.arguments import ArgumentError, parse_base_url
+from crawler.runs.instants import validate_run_id
+from crawler.urls import page_url_problem
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A type of setting: what it accepts (``expected``) and how a given value is read.
+
+    ``read`` returns the value as the crawler uses it or raises ``ValueError`` (its message,
+    when not empty, says which part of the value is wrong).
+    """
+
+    expected: str
+    read: Callable[[Any], Any]
+
+
+def _number(value: Any, cast: Callable[[Any], Any]) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("")
+    try:
+        number = cast(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError("") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError("")
+    return number
+
+
+def integer(low: int, high: int | None = None) -> Kind:
+    """A whole number from ``low`` (to ``high``)."""
+    def read(value: Any) -> int:
+        number = _number(value, int)
+        if number < low or (high is not None and number > high):
+            raise ValueError("")
+        return int(number)
+    upto = f" from {low} to {high}" if high is not None else f", {low} or more"
+    return Kind(f"a whole number{upto}", read)
+
+
+def number(low: float, high: float | None = None, what: str = "a number") -> Kind:
+    """A finite decimal number from ``low`` (to ``high``)."""
+    def read(value: Any) -> float:
+        result = float(_number(value, float))
+        if result < low or (high is not None and result > high):
+            raise ValueError("")
+        return result
+    upto = f" from {low:g} to {high:g}" if high is not None else f", {low:g} or more"
+    return Kind(f"{what}{upto}", read)
+
+
+RATIO = number(0, 1, "a ratio")
+SECONDS = number(0, what="a number of seconds")
+DAYS = number(0, 100_000, what="a number of days")
+
+_TRUE, _FALSE = ("1", "True", "true"), ("0", "False", "false")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip() in _TRUE + _FALSE:
+        return value.strip() in _TRUE
+    raise ValueError("")
+
+
+FLAG = Kind("True or False (also 1/0, true/false)", _flag)
+
+
+def text(pattern: str | None = None, expected: str = "a non-empty text") -> Kind:
+    """A non-empty string, matching ``pattern`` when one is given."""
+    def read(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("")
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise ValueError("")
+        return value
+    return Kind(expected, read)
+
+
+def read_css(value: Any) -> str:
+    css = text().read(value)
+    try:
+        Selector(text="<html></html>").css(css)
+    except (SelectorError, ValueError):
+        raise ValueError("") from None
+    return css
+
+
+def read_http_url(value: Any) -> str:
+    parts = urlsplit(text().read(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("")
+    return str(value)
+
+
+def read_feed_options(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError("")
+    return dict(value)
+
+
+def read_base_url(value: Any) -> str:
+    try:
+        return parse_base_url(text().read(value))
+    except ArgumentError:
+        raise ValueError("") from None
+
+
+def read_section_path(value: Any) -> str:
+    path = text(r"/[A-Za-z0-9/_\-.%]*").read(value)
+    if ".." in path:
+        raise ValueError("")
+    return path
+
+
+def read_page_url(value: Any) -> str:
+    template = text().read(value)
+    problem = page_url_problem(template)
+    if problem:
+        raise ValueError(problem)
+    return template
+
+
+def read_run_id(value: Any) -> str:
+    return validate_run_id(text().read(value))
+
+
+def optional(kind: Kind) -> Kind:
+    """``kind``, or unset (None or an empty string)."""
+    def read(value: Any) -> Any:
+        return None if value is None or value == "" else kind.read(value)
+    return Kind(f"{kind.expected}, or unset", read)
+
+
+def mapping(keys: tuple[str, ...] | None, key_doc: str, value: Kind) -> Kind:
+    """A JSON object (a dict in Python) from ``keys`` (any text when None) to ``value``."""
+    def read(given: Any) -> dict[str, Any]:
+        try:
+            data = json.loads(given) if isinstance(given, str) else given
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not JSON: {error.msg} at character {error.pos}") from None
+        if not isinstance(data, Mapping):
+            raise ValueError("not a JSON object")
+        result = {}
+        for key, item in dict(data).items():
+            if keys is not None and key not in keys:
+                raise ValueError(f"unknown key {key!r}")
+            try:
+                result[str(key)] = value.read(item)
+            except ValueError:
+                raise ValueError(f"{key!r}: {item!r}") from None
+        return result
+    return Kind(f"a JSON object of {key_doc} -> {value.expected}", read)
