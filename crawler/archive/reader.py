@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 #: ``warcinfo`` fields naming the run the archive belongs to and its arguments (JSON).
 INFO_RUN_ID = "analytics-run-id"
 INFO_ARGUMENTS = "analytics-arguments"
+
+
 def whole_members_end(path: Path) -> int:
     """Bytes of ``path`` up to the end of its last whole gzip member (CRC and size checked)."""
     end = position = 0

@@ -23,7 +23,6 @@ from crawler.declarations import unwritable_reason
 # Scrapy imports every command module for every command, crawls included (~1 s, ~110 MB).
 
 
-
 class Command(ScrapyCommand):
     requires_project = True
     requires_crawler_process = False

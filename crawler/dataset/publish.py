@@ -94,7 +94,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-
 # --- the dataset directory -----------------------------------------------------------------
 @dataclass(frozen=True)
 class DatasetPaths:

@@ -24,7 +24,6 @@ class DatasetError(Exception):
     """The dataset cannot be built as asked (a consolidated run file changed, ...)."""
 
 
-
 STORE_SQL = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -200,7 +199,6 @@ def _parse(line: bytes, validator: RecordCheck, path: Path,
                        problem.message)
         return None
     return record, line.decode("utf-8").rstrip("\n")
-
 
 
 def dataset_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:

@@ -31,6 +31,8 @@ PERIODS = (("month", 1), ("quarter", 3), ("year", 12))
 #: (and at most MAX_PERIODS periods) is drawn; fewer make a comb of zeros and ones.
 MIN_ARTICLES_PER_BAR = 3
 MAX_PERIODS = 36
+
+
 @dataclass
 class ReportData:
     """Everything the report plots, aggregated (small: months, runs, reasons)."""

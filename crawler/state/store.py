@@ -20,7 +20,7 @@ import sqlite3
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crawler.archive.reader import cut_torn_archive
 from crawler.disk import FileLock, LockHeld, connect_sqlite
@@ -30,9 +30,6 @@ from crawler.runs.paths import RunPaths
 from crawler.runs.reading import ReadCounts, json_lines
 from crawler.state.identity import APPLICATION_ID, StateSchema, StateUnusable
 from crawler.state.retries import RetrySchedule
-
-if TYPE_CHECKING:
-    pass
 
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
