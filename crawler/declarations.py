@@ -2,8 +2,8 @@
 
 ``crawler/settings.py`` takes its defaults from ``DECLARED``; ``check_settings`` refuses a
 value outside the declaration before the first request (one line: ``NAME: given X;
-expected Y``); the README's settings table is ``markdown_table()`` (``python -m
-crawler.declarations`` prints it).
+expected Y``); the settings reference ``docs/settings.md`` is ``reference_page()``
+(``python -m crawler.declarations > docs/settings.md`` writes it; a test keeps the two equal).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Setting:
 _LANGS = f"language ({', '.join(site.LANGUAGES)})"
 _TOKEN = r"[A-Za-z0-9._\-]+"
 
-#: Every setting of the project, in the order of the README's table.
+#: Every setting of the project, in the order of the table of ``docs/settings.md``.
 DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_BASE_URL",
             Kind("an http(s) origin such as https://caliber.az", read_base_url),
@@ -127,8 +127,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_PAGE_URL", Kind("a template: a path such as {path}?page={n} or a URL on "
                                        "caliber.az, with {n} or {offset}", read_page_url),
             site.PAGE_URL, "URL of listing batch N ≥ 2 where page 1 links no next batch itself "
-            "(see *How pagination is followed*): `{n}` (batch number) or `{offset}` (cards "
-            "before the batch, `(n-1) * ANALYTICS_PAGE_SIZE`), and optionally `{limit}` "
+            "(see [How pagination is followed](crawling.md#how-pagination-is-followed)): `{n}` "
+            "(batch number) or `{offset}` (cards before the batch, `(n-1) * ANALYTICS_PAGE_SIZE`), "
+            "and optionally `{limit}` "
             "(`ANALYTICS_PAGE_SIZE`), `{path}` (the section path), `{lang}` (`en`, `ru`, `hy`), "
             "`{slug}` (the section path's last segment). Replaces `ANALYTICS_PAGE_PARAM`, which "
             "is now refused: `-s ANALYTICS_PAGE_PARAM=p` becomes "
@@ -154,7 +155,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ANALYTICS_MONITOR_MAX_REJECTS_RATIO", RATIO, 0.05,
             "new rejects / articles before the run is `failed`"),
     Setting("ANALYTICS_MONITOR_REJECTS_TOLERATED", integer(0), 1,
-            "new rejects that never fail a run delivering more records than that (see Monitors)"),
+            "new rejects that never fail a run delivering more records than that "
+            "([Monitors](monitors.md#the-checks))"),
     Setting("ANALYTICS_MONITOR_MAX_HTTP_ERROR_RATIO", RATIO, 0.2,
             "4xx+5xx / responses before the run is `failed`"),
     Setting("ANALYTICS_MONITOR_HTTP_ERRORS_TOLERATED", integer(0), 3,
@@ -239,7 +241,7 @@ def check_settings(settings: Any) -> None:
         if name.startswith(PREFIX) and name not in BY_NAME:
             near = difflib.get_close_matches(name, BY_NAME, n=1)
             raise refusal(name, settings[name], f"a known setting{f' ({near[0]}?)' if near else ''}"
-                          " (README, Settings)")
+                          " (docs/settings.md)")
     for setting in DECLARED:
         read_setting(settings, setting.name)
     base = read_setting(settings, "ANALYTICS_REJECT_RETRY_DAYS")
@@ -250,7 +252,7 @@ def check_settings(settings: Any) -> None:
 
 
 def markdown_table() -> str:
-    """The README's table of settings, from the declaration."""
+    """The table of every declared setting: name, what it accepts, default, meaning."""
     def shown(setting: Setting) -> str:
         value = "unset" if setting.default is None else json.dumps(setting.default,
                                                                     ensure_ascii=False)
@@ -259,5 +261,63 @@ def markdown_table() -> str:
     return "\n".join(["| Setting | Accepts | Default | Meaning |", "|---|---|---|---|", *rows])
 
 
+#: What ``docs/settings.md`` says before the table: how a setting is given and checked.
+_PAGE_HEAD = """\
+# Settings
+
+<!-- Generated from crawler/declarations.py by `.venv/bin/python -m crawler.declarations > docs/settings.md`;
+a test keeps this page equal to it. Edit the declarations, never this page. -->
+
+Besides Scrapy's own, the project's settings (`ANALYTICS_*`) are declared in one place,
+`crawler/declarations.py`: type, default, allowed values, meaning. The [reference](#reference)
+below is generated from those declarations.
+
+## Giving a setting
+
+- On the command line, `-s NAME=VALUE`, for every command of the project.
+- Dict settings take JSON and are merged into the default key by key:
+  `-s 'ANALYTICS_SECTION_PATHS={{"en": "/en/analytics"}}'`.
+- The settings marked "(env …)" also take their default from the environment variable of
+  that name, for a server ([deployment](deployment.md#install-a-node)); `-s` wins.
+
+## How settings are checked
+
+Before the first request, every command of the project refuses a value outside its
+declaration, and an `ANALYTICS_*` name that is not declared (a typo), with exit code 2
+([exit codes](../README.md#exit-codes)) and one line:
+
+```
+scrapy: error: ANALYTICS_FSYNC: given 'maybe'; expected True or False (also 1/0, true/false)
+```
+
+A run also checks that it can write `ANALYTICS_OUTPUT_DIR` and the directory of
+`ANALYTICS_STATE_PATH` (by creating and removing a temporary file, nothing else), so a wrong
+path fails at once rather than after hours of crawling.
+
+## Assumed facts of the site
+
+What [the site's page](site.md) marks *assumed* (not observed on the live site) is a
+setting, so it can be corrected without touching the parser; `scrapy sitecheck`
+([site check](sitecheck.md)) names the one to correct. Every other fact about the site lives
+in `crawler/site.py`.
+
+{assumed}
+
+## Reference
+"""
+
+#: The settings that hold assumed facts of the site (``docs/site.md``).
+ASSUMED: tuple[str, ...] = ("ANALYTICS_SECTION_PATHS", "ANALYTICS_SECTION_LABELS",
+                            "ANALYTICS_PAGE_URL", "ANALYTICS_PAGE_SIZE",
+                            "ANALYTICS_JSON_CARD_FIELDS", "ANALYTICS_VIEWS_LABELS",
+                            "ANALYTICS_SELECTORS")
+
+
+def reference_page() -> str:
+    """``docs/settings.md``: how a setting is given and checked, then every declared one."""
+    assumed = "\n".join(f"- `{name}`" for name in ASSUMED)
+    return _PAGE_HEAD.format(assumed=assumed) + "\n" + markdown_table() + "\n"
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    print(reference_page(), end="")

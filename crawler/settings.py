@@ -1,8 +1,8 @@
 """Scrapy settings of the project: polite defaults for the live site.
 
-Every ``ANALYTICS_*`` setting is declared in ``crawler/declarations.py`` and described in the
-README. Settings can be overridden with ``-s NAME=VALUE``; on a server, some also from the
-environment (below).
+Every ``ANALYTICS_*`` setting is declared in ``crawler/declarations.py`` and described in
+``docs/settings.md``. Settings can be overridden with ``-s NAME=VALUE``; on a server, some
+also from the environment (below).
 """
 
 import os

@@ -13,7 +13,7 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.arguments import ArgumentError, CrawlArguments
-from crawler.declarations import DECLARED, markdown_table
+from crawler.declarations import DECLARED
 from crawler.runs.start import LOOPBACK_UNTHROTTLED, apply_run_settings, validate_settings
 from tests.crawl import ROOT
 
@@ -168,7 +168,3 @@ def test_a_server_sets_only_the_declared_env_settings_by_its_environment() -> No
                                 "ANALYTICS_CONTACT_URL"}
     assert all(shown[s.name] == s.default for s in DECLARED if not s.env)
 
-
-def test_the_readme_table_is_the_declaration() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    assert markdown_table() in readme, "paste `python -m crawler.declarations` into the README"
