@@ -157,7 +157,7 @@ class ListingWalk:
             return PaginationFailed(
                 f"asked page 2 at {self.url} ({self._source()}) after a full page 1 of "
                 f"{self.first_page_cards} cards (ANALYTICS_PAGE_SIZE={self.site.page_size}); "
-                f"it {came_back}: the site does not page this way (see the README, "
+                f"it {came_back}: the site does not page this way (see docs/crawling.md, "
                 "'How pagination is followed')")
         return End(f"page {self.number} {came_back}", loop=loop,
                    level=logging.WARNING if loop else logging.INFO)

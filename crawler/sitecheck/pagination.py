@@ -118,4 +118,4 @@ def judge_pagination(out: Findings, probe: PaginationProbe, site: SiteProfile,
         tried.append(f"{batch.describe()}: {seen}")
     out.add(probe.lang, "pagination", FAIL, expected,
             f"page 1 is full ({count} cards) and no way to page 2 works: {'; '.join(tried)}; "
-            "find the URL the page's script loads (README, 'How pagination is followed')")
+            "find the URL the page's script loads (docs/crawling.md, 'How pagination is followed')")
