@@ -75,7 +75,7 @@ audit: setup
 
 ## bench: benchmarks as ratios to baselines of the same run (extraction vs parsel and
 ##        trafilatura, unthrottled crawl vs scrapy bench, RSS 20k vs 2k, request floor);
-##        writes bench/results.json and the table in docs/benchmarks.md (~8 minutes)
+##        writes bench/results.json and the table in docs/benchmarks.md
 .PHONY: bench
 bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
