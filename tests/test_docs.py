@@ -95,7 +95,7 @@ def section(text: str, heading: str) -> str:
     """The body of the ``## heading`` section of a page."""
     match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text,
                       re.DOTALL | re.MULTILINE)
-    assert match, f"docs/record.md has no section '## {heading}'"
+    assert match, f"no section '## {heading}'"
     return match.group(1)
 
 
@@ -134,3 +134,12 @@ def test_the_record_page_names_the_schema_version_and_its_changelog_opens_with_i
     assert f"`{schema['$id']}`" in RECORD
     changelog = section(RECORD, "Changelog of the schema")
     assert re.findall(r"^- \*\*([\d.]+)\*\*", changelog, re.MULTILINE)[0] == schema["version"]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    setup = section((ROOT / "README.md").read_text("utf-8"), "Set-up: two commands")
+    commands = [line.split("#")[0].strip() for line in FENCE.findall(setup)[0].splitlines()[1:-1]]
+    assert commands == ["make demo", "make test"]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+          if line.strip() and not line.lstrip().startswith("#")]
+    assert ci[-1] == commands[1]
