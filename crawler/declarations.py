@@ -265,8 +265,9 @@ def markdown_table() -> str:
 _PAGE_HEAD = """\
 # Settings
 
-<!-- Generated from crawler/declarations.py by `.venv/bin/python -m crawler.declarations > docs/settings.md`;
-a test keeps this page equal to it. Edit the declarations, never this page. -->
+<!-- Generated from crawler/declarations.py by
+`.venv/bin/python -m crawler.declarations > docs/settings.md`; a test keeps this page equal
+to it. Edit the declarations, never this page. -->
 
 Besides Scrapy's own, the project's settings (`ANALYTICS_*`) are declared in one place,
 `crawler/declarations.py`: type, default, allowed values, meaning. The [reference](#reference)

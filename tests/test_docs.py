@@ -3,12 +3,13 @@ declaration, and the record's one human copy (docs/record.md) is the JSON Schema
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 import pytest
 
-from crawler.config import reference_page
+from crawler.declarations import reference_page
 from crawler.items import OPTIONAL_FIELDS
 from crawler.validation import article_schema
 
@@ -83,12 +84,14 @@ def test_the_link_check_sees_links_and_anchors() -> None:
     assert slug("Scrapy's tools in the project") == "scrapys-tools-in-the-project"
     assert slug("An article page (seen, except where marked)") == (
         "an-article-page-seen-except-where-marked")
+    assert resolves("crawler.runs.start.declare_run") and resolves("crawler.site.SELECTORS")
+    assert not resolves("crawler.runconfig.declare_run") and not resolves("crawler.site.NOPE")
 
 
 def test_the_settings_reference_is_generated_from_the_declarations() -> None:
     page = (DOCS / "settings.md").read_text("utf-8")
     assert page == reference_page(), (
-        "regenerate it: .venv/bin/python -m crawler.config > docs/settings.md")
+        "regenerate it: .venv/bin/python -m crawler.declarations > docs/settings.md")
 
 
 def section(text: str, heading: str) -> str:
@@ -143,3 +146,36 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
           if line.strip() and not line.lstrip().startswith("#")]
     assert ci[-1] == commands[1]
+
+
+#: A file of the repository named in code style: `crawler/site.py`, `deploy/schedule.py`.
+NAMED_PATH = re.compile(r"`((?:crawler|tests|deploy|bench|docs)/[\w./-]*\w)`")
+#: A module or one of its names in code style: `crawler.runs.start.declare_run`.
+NAMED_MODULE = re.compile(r"`(crawler(?:\.\w+)+)`")
+#: A name of the site or items module as the pages cite it: `site.SELECTORS`.
+SHORT_NAME = re.compile(r"`((?:site|items)\.(?!md`)\w+)`")
+
+
+def resolves(dotted: str) -> bool:
+    """True when ``dotted`` is a module of the project, or a name defined in one."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(target, name):
+                return False
+            target = getattr(target, name)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(ROOT).as_posix())
+def test_every_file_and_module_a_page_names_exists(page: Path) -> None:
+    text = page.read_text("utf-8")
+    paths = {path for path in NAMED_PATH.findall(text) if "<" not in path and "*" not in path}
+    assert sorted(path for path in paths if not (ROOT / path).exists()) == []
+    names = {*NAMED_MODULE.findall(text), *(f"crawler.{name}" for name in SHORT_NAME.findall(text))}
+    assert sorted(name for name in names if not resolves(name)) == []
