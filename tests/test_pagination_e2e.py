@@ -105,7 +105,7 @@ def test_following_the_site_stays_polite(variant: str, tmp_path: Path) -> None:
     """The project's politeness, a shorter delay: one request at a time, spaced, named."""
     with ReplicaHandle(articles=57, seed=3, pagination=variant) as replica:  # 19 English
         result = run_crawl(replica.base_url, tmp_path, "mode=full", "lang=en", relaxed=False,
-                           settings={"DOWNLOAD_DELAY": 0.1, **SETTINGS.get(variant, {})})
+                           settings={"DOWNLOAD_DELAY": 0.2, **SETTINGS.get(variant, {})})
         log = replica.requests()
         truth = [r for r in replica.truth() if r["lang"] == "en"]
     assert result.returncode == 0, result.log[-3000:]
@@ -115,7 +115,10 @@ def test_following_the_site_stays_polite(variant: str, tmp_path: Path) -> None:
     assert max(entry["in_flight"] for entry in log) == 1
     starts = sorted(entry["t"] for entry in log)
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.045, gaps  # DOWNLOAD_DELAY 0.1 s, jittered 0.5x-1.5x
+    # DOWNLOAD_DELAY 0.2 s, jittered 0.5x-1.5x: at least 0.1 s apart as sent. The replica logs
+    # arrivals, which a loaded machine can bring closer by tens of milliseconds, so the bound
+    # is half of that (an unthrottled crawl is about a millisecond apart).
+    assert min(gaps) >= 0.05, gaps
     assert {entry["ua"] for entry in log} == {log[0]["ua"]}
     assert log[0]["ua"].startswith("CaliberAnalyticsCrawler/")
 
