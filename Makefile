@@ -54,6 +54,7 @@ clean:
 ##         $SCRAPYD_USERNAME/$SCRAPYD_PASSWORD); version = timestamp, so the newest runs
 deploy: setup
 	@test -n "$$SCRAPYD_URL" || { echo "make deploy: set SCRAPYD_URL, e.g. http://127.0.0.1:6800" >&2; exit 2; }
+	@case "$${SCRAPYD_PASSWORD-}" in ""|change-me) echo "make deploy: set SCRAPYD_PASSWORD to your scrapyd's password (not empty, not the placeholder change-me)" >&2; exit 2;; esac
 	SCRAPYD_USERNAME="$${SCRAPYD_USERNAME-}" SCRAPYD_PASSWORD="$${SCRAPYD_PASSWORD-}" \
 		$(VENV)/bin/scrapyd-deploy
 

@@ -14,6 +14,18 @@ from crawler.site import LANGUAGES
 MODES = ("incremental", "full")
 
 
+#: ``scrapy crawl --help``'s list of the spider's arguments (the README has the table).
+ARGUMENT_HELP = "\n".join(f"  {name:<13} {meaning}" for name, meaning in (
+    ("lang", f"languages, comma-separated (default {','.join(LANGUAGES)})"),
+    ("base_url", "the site's origin (default ANALYTICS_BASE_URL, https://caliber.az)"),
+    ("mode", f"{' or '.join(MODES)} (default incremental)"),
+    ("since", "first day of articles to deliver, YYYY-MM-DD"),
+    ("until", "last day of articles to deliver, YYYY-MM-DD"),
+    ("refresh_days", "days of known articles fetched again for their views "
+                     "(default ANALYTICS_REFRESH_DAYS, 3)"),
+))
+
+
 class ArgumentError(ValueError):
     """A spider argument that cannot be used; the message says which and why."""
 

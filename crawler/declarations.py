@@ -22,12 +22,15 @@ from crawler.arguments import ArgumentError
 from crawler.items import OPTIONAL_FIELDS
 from crawler.setting_kinds import (
     DAYS,
+    EMAIL,
     FLAG,
+    HOST,
     RATIO,
     SECONDS,
     Kind,
     integer,
     mapping,
+    number,
     optional,
     read_base_url,
     read_css,
@@ -36,7 +39,9 @@ from crawler.setting_kinds import (
     read_page_url,
     read_run_id,
     read_section_path,
+    read_smtp_url,
     text,
+    text_list,
 )
 
 #: Prefix of the project's own settings; an unknown name with it is a typo and refused.
@@ -116,6 +121,27 @@ DECLARED: tuple[Setting, ...] = (
             "run, then after this many days, doubling (0: every run)"),
     Setting("ANALYTICS_REJECT_RETRY_MAX_DAYS", DAYS, 7.0,
             "the longest interval between two retries of an open reject"),
+    Setting("ANALYTICS_SITE_MIRRORS", text_list(HOST, "host names"), [],
+            "hosts that serve the same site as the one `ANALYTICS_OUTPUT_DIR` is bound to "
+            "(`site.json`, written by its first run): a crawl of any other host is refused"),
+    Setting("ANALYTICS_UNREACHABLE_ATTEMPTS", integer(1, 20), 3,
+            "attempts at a host that has not answered once (connection refused, no DNS name) "
+            "before the run ends, a few seconds apart (`RETRY_TIMES` and the backoff apply "
+            "once the host has answered)"),
+    # Notifications (crawler/notify.py): who is told of a failed run or a new problem.
+    Setting("ANALYTICS_NOTIFY_WEBHOOK_URL", optional(Kind("an http(s) URL", read_http_url)), None,
+            "a webhook (Slack-compatible JSON `{\"text\": ...}`) told of a failed run or a "
+            "new problem", env=True),
+    Setting("ANALYTICS_NOTIFY_SMTP_URL",
+            optional(Kind("smtp://, smtps:// or smtp+starttls://[user:password@]host[:port]",
+                          read_smtp_url)), None,
+            "the mail server of the e-mail notifications (credentials URL-quoted)", env=True),
+    Setting("ANALYTICS_NOTIFY_EMAIL_TO", text_list(EMAIL, "e-mail addresses"), [],
+            "recipients of the e-mail notifications (none: no e-mail)", env=True),
+    Setting("ANALYTICS_NOTIFY_EMAIL_FROM", EMAIL, "caliber-analytics@localhost",
+            "sender of the e-mail notifications", env=True),
+    Setting("ANALYTICS_NOTIFY_TIMEOUT", number(0.1, 300, "a number of seconds"), 10.0,
+            "seconds a notification may take to send before it is given up (and logged)"),
     # Assumed facts of the site, correctable without touching the parser.
     Setting("ANALYTICS_SECTION_PATHS",
             mapping(site.LANGUAGES, _LANGS, Kind("a path such as /en/category/analytics",
@@ -279,7 +305,7 @@ below is generated from those declarations.
 - Dict settings take JSON and are merged into the default key by key:
   `-s 'ANALYTICS_SECTION_PATHS={{"en": "/en/analytics"}}'`.
 - The settings marked "(env …)" also take their default from the environment variable of
-  that name, for a server ([deployment](deployment.md#install-a-node)); `-s` wins.
+  that name, for a server ([deployment](deployment.md#4-start-scrapyd)); `-s` wins.
 
 ## How settings are checked
 
@@ -290,6 +316,12 @@ declaration, and an `ANALYTICS_*` name that is not declared (a typo), with exit 
 ```
 scrapy: error: ANALYTICS_FSYNC: given 'maybe'; expected True or False (also 1/0, true/false)
 ```
+
+Scrapy's own settings are checked the same way (`crawler/scrapy_settings.py`): a wrong type
+or range of one the crawl relies on (`DOWNLOAD_DELAY=abc`, `LOG_LEVEL=BOGUS`,
+`DOWNLOAD_TIMEOUT=-5`) and a name one letter away from a known one (`CONCURENT_REQUESTS`)
+are refused in one line; against a host that is not loopback, so is a setting that loosens
+politeness ([politeness](crawling.md#politeness)).
 
 A run also checks that it can write `ANALYTICS_OUTPUT_DIR` and the directory of
 `ANALYTICS_STATE_PATH` (by creating and removing a temporary file, nothing else), so a wrong

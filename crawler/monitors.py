@@ -65,6 +65,19 @@ class FinishedNormally(Monitor):
         return None
 
 
+class SiteAnswered(Monitor):
+    """The site's host answered at all (``crawler.middlewares``: a refused connection or an
+    unknown name ends the run at once rather than backing off for minutes)."""
+
+    name = "site_unreachable"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        unreachable = facts.stats.get(statkeys.UNREACHABLE_HOST)
+        if unreachable:
+            return f"nothing answers at {unreachable}"
+        return None
+
+
 class NoErrors(Monitor):
     """Errors in the log: failed fetches after their retries, exceptions in callbacks."""
 
@@ -227,7 +240,7 @@ class FieldCoverage(Monitor):
 
 
 #: The monitors run at the end of every run, in this order.
-MONITORS: tuple[Monitor, ...] = (FinishedNormally(), NoErrors(), ListingsReached(),
+MONITORS: tuple[Monitor, ...] = (SiteAnswered(), FinishedNormally(), NoErrors(), ListingsReached(),
                                  PaginationUnderstood(), RecordsOnFullRun(), RejectsRatio(),
                                  HttpErrorRatio(), FieldCoverage())
 

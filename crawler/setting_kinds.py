@@ -168,3 +168,70 @@ def mapping(keys: tuple[str, ...] | None, key_doc: str, value: Kind) -> Kind:
                 raise ValueError(f"{key!r}: {item!r}") from None
         return result
     return Kind(f"a JSON object of {key_doc} -> {value.expected}", read)
+
+
+def text_list(item: Kind, what: str) -> Kind:
+    """A list of ``item``: a JSON array, or a comma-separated text (``a,b``)."""
+    def read(value: Any) -> list[Any]:
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                try:
+                    value = json.loads(stripped)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"not JSON: {error.msg}") from None
+            else:
+                value = [part.strip() for part in stripped.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            raise ValueError("")
+        result = []
+        for given in value:
+            try:
+                result.append(item.read(given))
+            except ValueError:
+                raise ValueError(f"{given!r}") from None
+        return result
+    return Kind(f"a list of {what} (comma-separated or a JSON array)", read)
+
+
+def read_smtp_url(value: Any) -> str:
+    parts = urlsplit(text().read(value).strip())
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+        raise ValueError("")
+    return str(value).strip()
+
+
+HOST = text(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", "a host name")
+EMAIL = text(r"[^@\s,]+@[^@\s,]+", "an e-mail address")
+
+
+def read_log_level(value: Any) -> str:
+    level = text().read(value).strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("")
+    return level
+
+
+def read_positive_seconds(value: Any) -> float:
+    seconds = SECONDS.read(value)
+    if seconds <= 0:
+        raise ValueError("")
+    return seconds
+
+
+def read_status_codes(value: Any) -> list[int]:
+    codes = value.split(",") if isinstance(value, str) else value
+    if not isinstance(codes, list | tuple):
+        raise ValueError("")
+    return [integer(100, 599).read(code) for code in codes]
+
+
+def read_components(value: Any) -> dict[str, Any]:
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, Mapping):
+        raise ValueError("")
+    return dict(data)
+
+
+COMPONENTS = Kind("a JSON object of component -> order (a whole number) or null",
+                  read_components)

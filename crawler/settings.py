@@ -73,6 +73,8 @@ EXTENSIONS = {
     "crawler.state.keeper.CrawlState": 150,
     "crawler.runs.rejects.RejectsLog": 200,
     "crawler.runs.summary.RunSummary": 900,
+    # After the summary: reads it and tells the operator of new problems (crawler/notify.py).
+    "crawler.notify.RunAlerts": 950,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"  # -O file.jsonl writes UTF-8 like the run files

@@ -59,6 +59,8 @@ REEXTRACT_NOT_TEXT = f"{_ROOT}/reextract/not_text"
 # --- politeness (middleware) --------------------------------------------------------------
 #: Pauses of the whole site after a failure, and their total length in seconds.
 PAUSES = f"{_ROOT}/pauses"
+#: ``host: what failed`` of a host that never answered, which ended the run.
+UNREACHABLE_HOST = f"{_ROOT}/unreachable_host"
 PAUSED_SECONDS = f"{_ROOT}/paused_seconds"
 
 

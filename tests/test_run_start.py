@@ -165,6 +165,8 @@ def test_a_server_sets_only_the_declared_env_settings_by_its_environment() -> No
     assert set(shown) == {setting.name for setting in DECLARED}
     from_environment = {name for name, value in shown.items() if value == f"/srv/{name}"}
     assert from_environment == {"ANALYTICS_OUTPUT_DIR", "ANALYTICS_STATE_PATH",
-                                "ANALYTICS_CONTACT_URL"}
+                                "ANALYTICS_CONTACT_URL", "ANALYTICS_NOTIFY_WEBHOOK_URL",
+                                "ANALYTICS_NOTIFY_SMTP_URL", "ANALYTICS_NOTIFY_EMAIL_TO",
+                                "ANALYTICS_NOTIFY_EMAIL_FROM"}
     assert all(shown[s.name] == s.default for s in DECLARED if not s.env)
 

@@ -161,3 +161,17 @@ def test_report_refuses_an_output_it_cannot_write_before_touching_the_dataset(
     assert ("--output: given '/proc/caliber/report.html'; expected a path this user can write"
             in completed.stderr)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
+
+
+def test_parse_of_a_page_needs_no_spider_base_url_or_callback(site: ReplicaHandle,
+                                                              tmp_path: Path) -> None:
+    """The URL's origin is the base URL; an article or listing path picks the callback."""
+    url, record = article(site)
+    [raw] = scraped_items(scrapy("parse", "--nolog", url, workdir=tmp_path))
+    assert raw["fetched_url"] == url and raw["canonical_href"] == record["url"]
+    listing = site.url("/en/category/analytics")
+    for options in ((), ("-c", "parse_listing")):
+        stdout = scrapy("parse", "--nolog", *options, listing, workdir=tmp_path)
+        requests = stdout.split("# Requests", 1)[1]
+        assert scraped_items(stdout) == []
+        assert requests.count(f"<GET {site.base_url}/en/post/") >= 2, stdout

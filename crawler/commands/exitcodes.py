@@ -10,8 +10,9 @@ class ExitCode(IntEnum):
 
     #: Done: the run's monitors passed, the dataset or report is written, the check is clean.
     OK = 0
-    #: Scrapy could not start, a dataset, report or export could not be written, or
-    #: ``scrapy sitecheck`` found what the crawl relies on missing.
+    #: Scrapy could not start, a dataset, report or export could not be written,
+    #: ``scrapy sitecheck`` found what the crawl relies on missing, or scrapyd gave
+    #: ``deploy/schedule.py`` no verdict of the crawl (crashed, vanished, not answering).
     FAILED = 1
     #: Refused before any work: a wrong argument, setting or option, or an unusable state.
     REFUSED = 2

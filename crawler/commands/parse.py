@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.commands.parse import Command as ScrapyParseCommand
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.spiders.analytics import AnalyticsSpider
+
 
 class Command(ScrapyParseCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Without ``--spider`` the project's crawl spider, and without ``-a base_url`` the
+        URL's own origin: ``scrapy parse URL`` of a page of the replica or a mirror works."""
+        super().process_options(args, opts)
+        opts.spider = opts.spider or AnalyticsSpider.name
+        url = urlsplit(args[0]) if len(args) == 1 else None
+        if url is not None and url.scheme in ("http", "https") and url.netloc:
+            opts.spargs.setdefault("base_url", f"{url.scheme}://{url.netloc}")
+
     def scraped_data(self, args: tuple[Any, ...]) -> Any:
         opts = args[2]
         if not opts.pipelines:

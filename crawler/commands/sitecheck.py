@@ -19,6 +19,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.arguments import ArgumentError, parse_base_url, parse_languages
 from crawler.commands import check_settings_or_exit
 from crawler.commands.exitcodes import ExitCode
+from crawler.runs.start import loosened_politeness
 from crawler.site import LANGUAGES
 from crawler.sitecheck.findings import format_report
 from crawler.sitecheck.spider import SiteCheckSpider
@@ -52,8 +53,9 @@ class Command(ScrapyCommand):
                                  "more than the first only while a field has not shown up")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
         assert self.settings is not None
+        self.polite = self.settings.copy()  # the project's settings, before the command line's
+        super().process_options(args, opts)
         # The report is the output: the log (stderr) shows only warnings, unless asked.
         if (self.settings.getpriority("LOG_LEVEL") or 0) <= SETTINGS_PRIORITIES["project"]:
             self.settings.set("LOG_LEVEL", "WARNING", priority="project")
@@ -66,6 +68,9 @@ class Command(ScrapyCommand):
         try:
             base_url = parse_base_url(opts.base_url or self.settings["ANALYTICS_BASE_URL"])
             languages = parse_languages(opts.lang)
+            loosened = loosened_politeness(self.settings, self.polite, base_url)
+            if loosened is not None:
+                raise loosened
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
         crawler = self.crawler_process.create_crawler(SiteCheckSpider)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -11,7 +12,9 @@ import pyarrow as pa
 from crawler.dataset.schema import arrow_schema, row_schema, schema_version
 from crawler.dataset.store import SourceState
 from crawler.items import OPTIONAL_FIELDS
+from crawler.runs.reading import run_summaries
 from crawler.site import LANGUAGES
+from crawler.sitebinding import host_of
 
 
 @dataclass
@@ -59,7 +62,8 @@ def _type_name(arrow_type: pa.DataType) -> str:
 
 def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
                  open_rejects: list[dict[str, Any]] | None = None,
-                 reextracted_section: str = "") -> str:
+                 reextracted_section: str = "",
+                 hosts: dict[str, list[str]] | None = None) -> str:
     """The dataset card (``dataset/README.md``): what is in it, how much, and its terms;
     ``reextracted_section`` (``reextraction_card``) stands before the loading examples.
 
@@ -132,6 +136,7 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
     for name, share in stats.coverage().items():
         percent = f"{share:.1%}" if share is not None else "-"
         lines.append(f"| `{name}` | {stats.non_null[name]} | {percent} |")
+    lines += hosts_lines(hosts or {})
     lines += open_rejects_lines(open_rejects or [])
     if reextracted_section:
         lines += ["", reextracted_section.rstrip("\n")]
@@ -153,6 +158,30 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
     ]
     return "\n".join(lines)
 
+
+
+def crawled_hosts(output_dir: Path, run_ids: list[str]) -> dict[str, list[str]]:
+    """Host -> the runs among ``run_ids`` that crawled it (their summaries' ``host``, or the
+    host of their ``base_url``), oldest first."""
+    wanted = set(run_ids)
+    hosts: dict[str, list[str]] = {}
+    for summary in run_summaries(output_dir):
+        if summary.get("run_id") not in wanted:
+            continue
+        host = summary.get("host") or host_of(str(summary.get("arguments", {}).get(
+            "base_url") or "")) or "unknown (no run summary)"
+        hosts.setdefault(str(host), []).append(str(summary["run_id"]))
+    return hosts
+
+
+def hosts_lines(hosts: dict[str, list[str]]) -> list[str]:
+    """The card's section on which host each consolidated run crawled (one site per
+    output directory: ``crawler.sitebinding``)."""
+    lines = ["", "## Hosts crawled", "", "| host | runs | first run | last run |",
+             "|---|---:|---|---|"]
+    for host, runs in sorted(hosts.items()):
+        lines.append(f"| {host} | {len(runs)} | {runs[0]} | {runs[-1]} |")
+    return lines if hosts else []
 
 
 def open_rejects_lines(rejects: list[dict[str, Any]]) -> list[str]:

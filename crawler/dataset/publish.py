@@ -36,7 +36,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from crawler.dataset.card import DatasetStats, dataset_card
+from crawler.dataset.card import DatasetStats, crawled_hosts, dataset_card
 from crawler.dataset.reextracted import Reextraction, reextracted_rows, reextraction_card
 from crawler.dataset.schema import (
     BATCH_ROWS,
@@ -215,7 +215,8 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
             json.dumps(row_schema(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         reextracted = reextracted_rows(connection, paths.output_dir)
         card = dataset_card(stats, version, sources, latest_open_rejects(paths.output_dir),
-                            reextraction_card(reextracted))
+                            reextraction_card(reextracted),
+                            crawled_hosts(paths.output_dir, [s.run_id for s in sources]))
         temporaries[paths.card].write_text(card, encoding="utf-8")
         connection.execute("COMMIT")
     except BaseException:

@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from crawler.arguments import CrawlArguments, is_loopback
+from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.declarations import check_paths, check_settings, read_setting, refusal
 from crawler.runs.instants import new_run_id
+from crawler.scrapy_settings import check_scrapy_settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +41,48 @@ def validate_settings(settings: Settings) -> None:
     ``ArgumentError`` says which setting, what was given and what is expected.
     """
     check_settings(settings)
+    check_scrapy_settings(settings)
     if not read_setting(settings, "ANALYTICS_USE_STATE"):
         raise refusal("ANALYTICS_USE_STATE", settings.get("ANALYTICS_USE_STATE"), "True",
                       "False is set by scrapy reextract alone; a crawl reads and writes its state")
     if is_run(settings):
         check_paths(settings)
+
+
+def loosened_politeness(settings: Settings, polite: Settings,
+                        base_url: str) -> ArgumentError | None:
+    """Why ``settings`` crawl ``base_url`` less politely than ``polite`` (the project's own,
+    before the command line's), or None.
+
+    Only a loopback base URL (the replica) may be crawled faster, and then only through
+    ``ANALYTICS_LOOPBACK_UNTHROTTLED`` or these same settings; every other host gets at
+    least the project's delay, one request in flight, robots.txt, AutoThrottle, the honest
+    User-Agent and every pipeline and politeness middleware of the project.
+    """
+    if is_loopback(base_url):
+        return None
+    why = f"the project's polite value; {base_url} is not loopback, where alone it may be lifted"
+    for name in ("DOWNLOAD_DELAY", "AUTOTHROTTLE_START_DELAY"):
+        if settings.getfloat(name) < polite.getfloat(name):
+            return refusal(name, settings[name], f"at least {polite.getfloat(name):g}", why)
+    for name in ("CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_REQUESTS_PER_IP"):
+        if settings.getint(name) > max(1, polite.getint(name)):
+            return refusal(name, settings[name], "1 request in flight per host", why)
+    for name in ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED"):
+        if not settings.getbool(name):
+            return refusal(name, settings[name], "True", why)
+    if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"] \
+            and settings["USER_AGENT"] != user_agent(settings):
+        return refusal("USER_AGENT", settings["USER_AGENT"], repr(user_agent(settings)),
+                       "the crawler names itself and its operator (ANALYTICS_BOT_NAME, "
+                       f"ANALYTICS_CONTACT_URL); {base_url} is not loopback")
+    for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES"):
+        given = settings.getwithbase(name)
+        missing = [path for path in polite.getdict(name) if given.get(path) is None]
+        if missing:
+            return refusal(name, settings.getdict(name), "the project's components, "
+                           f"{', '.join(missing)} missing", f"{base_url} is not loopback")
+    return None
 
 
 def declare_run(settings: Settings) -> None:

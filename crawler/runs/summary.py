@@ -4,6 +4,7 @@ verdict of the monitors; written atomically when the spider closes."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from scrapy import Spider, signals
@@ -17,6 +18,7 @@ from crawler.runs.instants import format_instant
 from crawler.runs.paths import RunPaths
 from crawler.runs.rejects import RejectsLog
 from crawler.runs.start import require_run
+from crawler.sitebinding import host_of
 from crawler.state.keeper import CrawlState
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "finished_at": format_instant(),
         "finish_reason": reason,
         "arguments": arguments,
+        "host": host_of(arguments["base_url"]) if arguments.get("base_url") else None,
         "records": {"total": records, "by_lang": statkeys.by_suffix(stats, statkeys.RECORDS)},
         "rejects": {"total": int(stats.get(statkeys.REJECTED, 0)),
                     "known": int(stats.get(statkeys.REJECTS_KNOWN, 0)),
@@ -94,6 +97,16 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     }
 
 
+def verdict_line(summary: dict[str, Any], path: Path) -> str:
+    """The run's one line (``Run <id> OK|FAILED: ...``), which the log, ``deploy/schedule.py``
+    and the notifications show."""
+    records, rejects = summary["records"], summary["rejects"]
+    failed = "".join(f"; FAILED {name}: {why}" for name, why in summary["failed_checks"].items())
+    return (f"Run {summary['run_id']} {summary['status'].upper()}: {records['total']} records "
+            f"{records['by_lang']}, {rejects['total']} rejects {rejects['by_reason']}, "
+            f"{summary['requests']['total']} requests{failed}. Summary: {path}")
+
+
 class RunSummary:
     """At the close of a run: runs the monitors and writes ``runs/<run>.json``."""
 
@@ -112,14 +125,7 @@ class RunSummary:
         self.crawler.stats.set_value(statkeys.STATUS, summary["status"])
         write_json_atomic(RunPaths.of(self.crawler.settings).summary, summary)
         log = logger.error if summary["status"] == "failed" else logger.info
-        log(
-            "Run %s %s: %d records %s, %d rejects %s, %d requests%s. Summary: %s",
-            summary["run_id"], summary["status"].upper(), summary["records"]["total"],
-            summary["records"]["by_lang"], summary["rejects"]["total"],
-            summary["rejects"]["by_reason"], summary["requests"]["total"],
-            "".join(f"; FAILED {name}: {why}" for name, why in summary["failed_checks"].items()),
-            RunPaths.of(self.crawler.settings).summary,
-        )
+        log("%s", verdict_line(summary, RunPaths.of(self.crawler.settings).summary))
         if summary["status"] == "ok" and summary["new_rejects"]:
             logger.warning(
                 "New rejects, below the alarm thresholds: %s (tell the site's editors; "

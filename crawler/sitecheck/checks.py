@@ -68,6 +68,10 @@ def section_link(home: TextResponse, label: str, site: SiteProfile, base_url: st
     return None
 
 
+#: How a page begins that could not be fetched because nothing answers at its host.
+UNREACHABLE = "nothing answers"
+
+
 def check_section(out: Findings, lang: str, home: Fetched, site: SiteProfile, base_url: str,
                   listing_works: bool) -> str | None:
     """The section's path in the home page's menu, against ``ANALYTICS_SECTION_PATHS``.
@@ -79,7 +83,8 @@ def check_section(out: Findings, lang: str, home: Fetched, site: SiteProfile, ba
     expected = (f"the menu link {label!r} (ANALYTICS_SECTION_LABELS) leads to {configured} "
                 "(ANALYTICS_SECTION_PATHS)")
     if isinstance(home, str):
-        out.add(lang, "section", WARN, expected, f"home page: {home}")
+        out.add(lang, "section", FAIL if home.startswith(UNREACHABLE) else WARN, expected,
+                f"home page: {home}")
         return None
     found = section_link(home, label, site, base_url)
     if found is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -22,10 +23,12 @@ from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
+from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
 from crawler.runs.start import apply_run_settings
 from crawler.site import LANGUAGE_PREFIXES, PAGE_URL_CANDIDATES, SiteProfile
 from crawler.sitecheck.checks import (
+    UNREACHABLE,
     ArticleSample,
     Fetched,
     check_articles,
@@ -56,6 +59,9 @@ class SiteCheckSpider(Spider):
     batch of each listing, then a few articles of each."""
 
     name = "sitecheck"
+    #: A host where nothing answers fails its checks at once (``SitePauseMiddleware``);
+    #: the report is still written.
+    ends_when_unreachable = False
     # A check writes nothing: no records, no run files, no run summary.
     custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}  # noqa: RUF012 (Scrapy's)
 
@@ -103,6 +109,9 @@ class SiteCheckSpider(Spider):
         except IgnoreRequest as error:  # robots.txt, or a redirect to another host
             return ROBOTS_FORBIDDEN if "robots.txt" in str(error) else f"not followed: {error}"
         except Exception as error:  # failed after its retries (timeouts, resets, size cap)
+            words = nothing_answers(error)
+            if words is not None:
+                return f"{UNREACHABLE} at {urlsplit(url).netloc} ({words})"
             return f"no answer ({failure_reason(Failure(error))}: {error})"
         retries = int(response.meta.get("retry_times", 0))
         if response.status != 200:

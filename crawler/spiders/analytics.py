@@ -188,9 +188,23 @@ class AnalyticsSpider(Spider):
         return Request(url, callback=self.parse_article, errback=self.article_failed,
                        priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "again": again})
 
-    def parse_listing(self, response: Response, lang: str) -> Iterator[Request]:
-        """Follows the batch's cards in range, then the next batch unless the walk is over."""
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """``scrapy parse URL`` without ``-c``: an article page or a listing batch, by path."""
+        if is_article_path(urlsplit(response.url).path):
+            return self.parse_article(response)
+        return self.parse_listing(response)
+
+    def parse_listing(self, response: Response, lang: str = "") -> Iterator[Request]:
+        """Follows the batch's cards in range, then the next batch unless the walk is over.
+
+        Without ``lang`` (``scrapy parse -c parse_listing URL``) the URL's language is taken
+        and the batch read as page 1 of a walk of it."""
         assert isinstance(response, TextResponse)
+        lang = lang or language_of_path(urlsplit(response.url).path)
+        if lang not in self.walks:
+            self.walks[lang] = ListingWalk(lang, self.site, self.arguments.base_url,
+                                           self.max_pages)
+            self.walks[lang].first()
         walk = self.walks[lang]
         batch = read_batch(response, self.site)
         try:
@@ -227,7 +241,7 @@ class AnalyticsSpider(Spider):
         seen = BatchSeen(len(cards), new_cards,
                          batch.next_link(self.arguments.base_url, walk.number),
                          batch.says_last(), reached_older,
-                         reached_known and self.stop_at_known[lang])
+                         reached_known and self.stop_at_known.get(lang, False))
         step = walk.after(seen)
         if isinstance(step, Next):
             yield self.listing_request(lang, step)
