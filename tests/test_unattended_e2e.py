@@ -132,3 +132,12 @@ def test_an_output_directory_holds_one_site(site: ReplicaHandle, tmp_path: Path)
                        settings={"ANALYTICS_SITE_MIRRORS": "localhost"})
     assert mirror.returncode == 0, mirror.log[-2000:]
     assert [summary["host"] for summary in mirror.summaries] == ["127.0.0.1", "localhost"]
+
+
+@pytest.mark.parametrize("command", [("sitecheck",), ("reextract", "--all"), ("state", "--check"),
+                                     ("dataset",), ("report",)])
+def test_every_project_command_refuses_a_wrong_scrapy_setting_in_one_line(
+        command: tuple[str, ...]) -> None:
+    result = scrapy(*command, "-s", "LOG_LEVEL=BOGUS")
+    assert refusal(result) == ("LOG_LEVEL: given 'BOGUS'; expected one of DEBUG, INFO, "
+                               "WARNING, ERROR, CRITICAL")

@@ -71,6 +71,12 @@ class Command(ScrapyCommand):
                              f"{', '.join(found) or 'none'})", print_help=False)
         return {run: found[run] for run in dict.fromkeys(opts.runs)}
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Settings checked before Scrapy starts (``-s LOG_LEVEL=BOGUS`` is one line too);
+        ``run`` checks them again as a run's, with its paths."""
+        super().process_options(args, opts)
+        check_settings_or_exit(self.settings)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
         if args:

@@ -56,6 +56,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         self.polite = self.settings.copy()  # the project's settings, before the command line's
         super().process_options(args, opts)
+        check_settings_or_exit(self.settings)  # before Scrapy starts: LOG_LEVEL=BOGUS too
         # The report is the output: the log (stderr) shows only warnings, unless asked.
         if (self.settings.getpriority("LOG_LEVEL") or 0) <= SETTINGS_PRIORITIES["project"]:
             self.settings.set("LOG_LEVEL", "WARNING", priority="project")
@@ -64,7 +65,6 @@ class Command(ScrapyCommand):
         assert self.settings is not None and self.crawler_process is not None
         if args:
             raise UsageError("sitecheck takes no positional arguments", print_help=True)
-        check_settings_or_exit(self.settings)
         try:
             base_url = parse_base_url(opts.base_url or self.settings["ANALYTICS_BASE_URL"])
             languages = parse_languages(opts.lang)
