@@ -3,8 +3,10 @@
 A crawl of the replica, a staging copy or another site into the directory of the live
 site's runs would mix their records into one dataset with nothing in a row to tell them
 apart. So the first run writes ``site.json`` (the host it crawled) into
-``ANALYTICS_OUTPUT_DIR``; a later run against another host is refused before its first
-request, unless ``ANALYTICS_SITE_MIRRORS`` names that host as a mirror of the same site.
+``ANALYTICS_OUTPUT_DIR`` and into the directory of ``ANALYTICS_STATE_PATH`` (one file where
+they are one directory, the default); a later run against another host is refused before
+its first request, unless ``ANALYTICS_SITE_MIRRORS`` names that host as a mirror of the
+same site.
 """
 
 from __future__ import annotations
@@ -48,20 +50,22 @@ class SiteBinding:
                                 f"({error}); restore it or remove it to bind again") from None
 
 
-def bind_site(output_dir: Path, base_url: str, run_id: str, mirrors: list[str]) -> SiteBinding:
-    """The directory's binding, written by its first run; ``ArgumentError`` (one line) for a
-    run against a host that is neither the bound one nor one of its ``mirrors``."""
+def bind_site(directories: list[Path], base_url: str, run_id: str,
+              mirrors: list[str]) -> None:
+    """Bind each directory a run writes (its output's, its state's) to the run's host when
+    it has no binding yet; ``ArgumentError`` (one line) before anything is written, for a
+    run against a host that is neither a directory's bound one nor one of ``mirrors``."""
     host = host_of(base_url)
-    binding = SiteBinding.read(output_dir)
-    if binding is None:
-        binding = SiteBinding(host, run_id)
-        write_json_atomic(output_dir / BINDING_NAME,
-                          {"host": binding.host, "bound_by": binding.bound_by})
-        return binding
-    if host != binding.host and host not in mirrors:
-        raise ArgumentError(
-            f"base_url: {base_url!r} is host {host}, but {output_dir} holds the runs of "
-            f"{binding.host} (bound by run {binding.bound_by}); use another "
-            f"ANALYTICS_OUTPUT_DIR and ANALYTICS_STATE_PATH, or -s ANALYTICS_SITE_MIRRORS="
-            f"{host} if it serves the same site")
-    return binding
+    unbound = []
+    for directory in dict.fromkeys(path.absolute() for path in directories):
+        binding = SiteBinding.read(directory)
+        if binding is None:
+            unbound.append(directory)
+        elif host != binding.host and host not in mirrors:
+            raise ArgumentError(
+                f"base_url: {base_url!r} is host {host}, but {directory} holds the runs of "
+                f"{binding.host} (bound by run {binding.bound_by}); use another "
+                f"ANALYTICS_OUTPUT_DIR and ANALYTICS_STATE_PATH, or -s ANALYTICS_SITE_MIRRORS="
+                f"{host} if it serves the same site")
+    for directory in unbound:
+        write_json_atomic(directory / BINDING_NAME, {"host": host, "bound_by": run_id})

@@ -138,18 +138,30 @@ def test_the_projects_own_settings_and_stricter_ones_pass_anywhere() -> None:
 
 
 def test_the_first_run_binds_the_directory_to_its_host(tmp_path: Path) -> None:
-    bind_site(tmp_path, "https://caliber.az", RUN, [])
+    bind_site([tmp_path], "https://caliber.az", RUN, [])
     assert json.loads((tmp_path / BINDING_NAME).read_text()) == {"host": "caliber.az",
                                                                  "bound_by": RUN}
-    bind_site(tmp_path, "http://caliber.az:8080", "r2", [])  # another port, the same host
+    bind_site([tmp_path], "http://caliber.az:8080", "r2", [])  # another port, the same host
     with pytest.raises(ArgumentError) as refused:
-        bind_site(tmp_path, "http://127.0.0.1:8000", "r3", [])
+        bind_site([tmp_path], "http://127.0.0.1:8000", "r3", [])
     message = str(refused.value)
     assert message.startswith("base_url: 'http://127.0.0.1:8000' is host 127.0.0.1, but ")
     assert f"holds the runs of caliber.az (bound by run {RUN})" in message
     assert "-s ANALYTICS_SITE_MIRRORS=127.0.0.1" in message
-    bind_site(tmp_path, "https://mirror.example", "r4", ["mirror.example"])
+    bind_site([tmp_path], "https://mirror.example", "r4", ["mirror.example"])
     assert json.loads((tmp_path / BINDING_NAME).read_text())["host"] == "caliber.az"
+
+
+def test_a_state_elsewhere_is_bound_too_and_nothing_is_written_on_a_refusal(
+        tmp_path: Path) -> None:
+    output, state_dir, fresh = tmp_path / "out", tmp_path / "state", tmp_path / "fresh"
+    for directory in (output, state_dir, fresh):
+        directory.mkdir()
+    bind_site([output, state_dir], "https://caliber.az", RUN, [])
+    assert json.loads((state_dir / BINDING_NAME).read_text())["host"] == "caliber.az"
+    with pytest.raises(ArgumentError, match=f"but {state_dir} holds the runs of caliber.az"):
+        bind_site([fresh, state_dir], "http://127.0.0.1:8000", "r2", [])
+    assert list(fresh.iterdir()) == []  # the new output directory was not bound
 
 
 def test_the_dataset_card_says_which_host_each_run_crawled() -> None:

@@ -111,10 +111,11 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.settings is not None and self.crawler_process is not None
         output_dir = Path(self.settings["ANALYTICS_OUTPUT_DIR"])
+        state_path = Path(self.settings["ANALYTICS_STATE_PATH"])
         try:  # refuse at once, before Scrapy starts
-            preflight(Path(self.settings["ANALYTICS_STATE_PATH"]), output_dir,
-                      self.settings.getbool("ANALYTICS_STATE_FRESH_START"))
-            bind_site(output_dir, self.base_url, self.settings["ANALYTICS_RUN_ID"],
+            preflight(state_path, output_dir, self.settings.getbool("ANALYTICS_STATE_FRESH_START"))
+            bind_site([output_dir, state_path.parent], self.base_url,
+                      self.settings["ANALYTICS_RUN_ID"],
                       read_setting(self.settings, "ANALYTICS_SITE_MIRRORS"))
         except (StateLocked, StateUnusable, ArgumentError) as error:
             print(f"scrapy crawl: refused: {error}", file=sys.stderr)
