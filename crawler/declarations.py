@@ -123,7 +123,8 @@ DECLARED: tuple[Setting, ...] = (
             "the longest interval between two retries of an open reject"),
     Setting("ANALYTICS_SITE_MIRRORS", text_list(HOST, "host names"), [],
             "hosts that serve the same site as the one `ANALYTICS_OUTPUT_DIR` is bound to "
-            "(its site.json, written by its first run, also beside the state): a crawl of any other host is refused"),
+            "(its site.json, written by its first run, also beside the state): a crawl of "
+            "any other host is refused"),
     Setting("ANALYTICS_UNREACHABLE_ATTEMPTS", integer(1, 20), 3,
             "attempts at a host that has not answered once (connection refused, no DNS name) "
             "before the run ends, a few seconds apart (`RETRY_TIMES` and the backoff apply "
