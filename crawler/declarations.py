@@ -35,7 +35,9 @@ from crawler.setting_kinds import (
     read_base_url,
     read_css,
     read_feed_options,
+    read_hosts,
     read_http_url,
+    read_json_path,
     read_page_url,
     read_run_id,
     read_section_path,
@@ -43,6 +45,7 @@ from crawler.setting_kinds import (
     text,
     text_list,
 )
+from crawler.urls import page_url_problem
 
 #: Prefix of the project's own settings; an unknown name with it is a typo and refused.
 PREFIX = "ANALYTICS_"
@@ -152,15 +155,50 @@ DECLARED: tuple[Setting, ...] = (
             dict(site.SECTION_LABELS), "the section's label in each home page's menu, by "
             "which `scrapy sitecheck` finds the section path (assumed for ru and hy)"),
     Setting("ANALYTICS_PAGE_URL", Kind("a template: a path such as {path}?page={n} or a URL on "
-                                       "caliber.az, with {n} or {offset}", read_page_url),
+                                       "caliber.az, with {n}, {offset} or {cursor}", read_page_url),
             site.PAGE_URL, "URL of listing batch N ≥ 2 where page 1 links no next batch itself "
             "(see [How pagination is followed](crawling.md#how-pagination-is-followed)): `{n}` "
             "(batch number) or `{offset}` (cards before the batch, `(n-1) * ANALYTICS_PAGE_SIZE`), "
             "and optionally `{limit}` "
             "(`ANALYTICS_PAGE_SIZE`), `{path}` (the section path), `{lang}` (`en`, `ru`, `hy`), "
-            "`{slug}` (the section path's last segment). Replaces `ANALYTICS_PAGE_PARAM`, which "
+            "`{slug}` (the section path's last segment), `{cursor}` (what the batch before "
+            "gave at `ANALYTICS_JSON_PATHS` `cursor`, empty after page 1); a URL on another "
+            "host of the site names it in `ANALYTICS_EXTRA_HOSTS`. Replaces "
+            "`ANALYTICS_PAGE_PARAM`, which "
             "is now refused: `-s ANALYTICS_PAGE_PARAM=p` becomes "
             "`-s 'ANALYTICS_PAGE_URL={path}?p={n}'` (assumed)"),
+    Setting("ANALYTICS_BATCH_METHOD", Kind(" or ".join(site.BATCH_METHODS),
+                                           text("|".join(site.BATCH_METHODS)).read), "GET",
+            "HTTP method of a batch built from `ANALYTICS_PAGE_URL` (`scrapy sitecheck "
+            "--browser` finds it)"),
+    Setting("ANALYTICS_BATCH_BODY", optional(text()), None,
+            "body of such a batch (a `POST`), a template with the placeholders of "
+            "`ANALYTICS_PAGE_URL` (`{cursor}`, `{n}`, ...): each value is escaped for a JSON "
+            "string when `ANALYTICS_BATCH_HEADERS` says `Content-Type: …json`, else "
+            "form-encoded; the body's own braces stay"),
+    Setting("ANALYTICS_BATCH_HEADERS", mapping(None, "header name", text()), {},
+            "request headers of such a batch, such as `{\"X-Requested-With\": "
+            "\"XMLHttpRequest\"}` (an endpoint that answers only a script)"),
+    Setting("ANALYTICS_EXTRA_HOSTS", Kind("hosts (`host` or `host:port`), comma-separated",
+                                          read_hosts), [],
+            "other hosts of the site that `ANALYTICS_PAGE_URL` may name (an endpoint on "
+            "`api.…`); requests never go to any host but the crawled one and these"),
+    Setting("ANALYTICS_JSON_PATHS", mapping(tuple(site.JSON_PATHS), "`cards`, `cursor` or "
+                                            "`last`", Kind("a path or rule", read_json_path)),
+            dict(site.JSON_PATHS),
+            "where a JSON batch keeps its cards (`cards`: the path of the list of card "
+            "objects), the next batch's `{cursor}` (`cursor`; empty: none) and its \"nothing "
+            "left\" (`last`: `PATH=VALUE`, VALUE in JSON such as `0`, `false`, `null`, or "
+            "`PATH` alone: true; empty: none). A path is keys joined by dots, a whole number "
+            "indexing a list: `data.items`, `data.paging.has_more=false`, `items.0.url`. "
+            "When batches are asked by cursor, a batch without one is the last (assumed)"),
+    Setting("ANALYTICS_BROWSER_EXECUTABLE", text(expected="a browser's program name or path"),
+            "chromium", "`scrapy sitecheck --browser`: the Chromium it drives (found on "
+            "`PATH` when not a path); never a downloaded build"),
+    Setting("ANALYTICS_BROWSER_MAX_SCROLLS", integer(1, 200), 12,
+            "`scrapy sitecheck --browser`: most scrolls (and clicks) per language"),
+    Setting("ANALYTICS_BROWSER_SECONDS", number(5, 3600, "a number of seconds"), 120.0,
+            "`scrapy sitecheck --browser`: most time in the browser per language"),
     Setting("ANALYTICS_PAGE_SIZE", integer(1), site.PAGE_SIZE,
             "cards on a full listing page: a page 2 that does not advance after a full page 1 "
             "fails the run (assumed)"),
@@ -271,6 +309,12 @@ def check_settings(settings: Any) -> None:
                           " (docs/settings.md)")
     for setting in DECLARED:
         read_setting(settings, setting.name)
+    template = read_setting(settings, "ANALYTICS_PAGE_URL")
+    problem = page_url_problem(template, tuple(read_setting(settings, "ANALYTICS_EXTRA_HOSTS")),
+                               read_setting(settings, "ANALYTICS_BATCH_BODY") or "")
+    if problem:
+        raise refusal("ANALYTICS_PAGE_URL", template, BY_NAME["ANALYTICS_PAGE_URL"].kind.expected,
+                      problem)
     base = read_setting(settings, "ANALYTICS_REJECT_RETRY_DAYS")
     if read_setting(settings, "ANALYTICS_REJECT_RETRY_MAX_DAYS") < base:
         raise refusal("ANALYTICS_REJECT_RETRY_MAX_DAYS",

@@ -132,10 +132,31 @@ def read_section_path(value: Any) -> str:
 
 def read_page_url(value: Any) -> str:
     template = text().read(value)
-    problem = page_url_problem(template)
+    problem = page_url_problem(template, extra_hosts=None)  # the rest: check_settings
     if problem:
         raise ValueError(problem)
     return template
+
+
+def read_hosts(value: Any) -> list[str]:
+    """Hosts (``host`` or ``host:port``), comma-separated or a list."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("")
+    hosts = [item.strip() for item in items if isinstance(item, str) and item.strip()]
+    if len(hosts) != len([item for item in items if not isinstance(item, str) or item.strip()]):
+        raise ValueError("")
+    for host in hosts:
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::[0-9]{1,5})?", host):
+            raise ValueError(f"{host!r} is not a host")
+    return hosts
+
+
+def read_json_path(value: Any) -> str:
+    """A path (or rule) of ``ANALYTICS_JSON_PATHS``: any text, empty for none."""
+    if not isinstance(value, str):
+        raise ValueError("")
+    return value
 
 
 def read_run_id(value: Any) -> str:

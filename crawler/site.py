@@ -55,6 +55,8 @@ PAGE_URL_FIELDS: Mapping[str, str] = {
     "limit": "ANALYTICS_PAGE_SIZE",
     "lang": "the language code (en, ru, hy)",
     "slug": "the section's slug, the last segment of its path (analytics, analitika)",
+    "cursor": "what the batch before gave as the way on (ANALYTICS_JSON_PATHS cursor; empty "
+              "after page 1)",
 }
 
 #: Templates of batch N the site is known to have used (assumed): ``scrapy sitecheck`` tries
@@ -74,6 +76,16 @@ PAGE_SIZE = 18
 JSON_CARD_FIELDS: Mapping[str, str] = {"href": "url", "title": "title", "date_text": "date"}
 JSON_RESULT_KEY = "result"
 JSON_PAGES_LEFT_KEY = "pages_left"
+
+#: Where a JSON batch keeps its cards, its way on and its "nothing left" (assumed, the older
+#: back end's shape; ``ANALYTICS_JSON_PATHS``): ``cards`` the path of the list of card
+#: objects, ``cursor`` of the text the next batch's ``{cursor}`` is (unset: none), ``last``
+#: a rule that is true on the last batch (``PATH=VALUE`` with a JSON value, or ``PATH``: true).
+JSON_PATHS: Mapping[str, str] = {"cards": JSON_RESULT_KEY, "cursor": "",
+                                 "last": f"{JSON_PAGES_LEFT_KEY}=0"}
+
+#: How a batch built from ``ANALYTICS_PAGE_URL`` is asked for (``ANALYTICS_BATCH_METHOD``).
+BATCH_METHODS: tuple[str, ...] = ("GET", "POST")
 
 #: Label before the views counter (en, ru seen; hy assumed; ``ANALYTICS_VIEWS_LABELS``).
 #: Only ``scrapy sitecheck`` reads it (the counter must start with it): the views parser takes
@@ -163,6 +175,18 @@ class SiteProfile:
     section_labels: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_LABELS))
     views_labels: Mapping[str, str] = field(default_factory=lambda: dict(VIEWS_LABELS))
     selectors: Mapping[str, str] = field(default_factory=lambda: dict(SELECTORS))
+    json_paths: Mapping[str, str] = field(default_factory=lambda: dict(JSON_PATHS))
+    #: How a batch built from ``page_url`` is asked for: method, body template, headers.
+    batch_method: str = "GET"
+    batch_body: str = ""
+    batch_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Hosts of the site besides the crawled one (an endpoint's), ``host`` or ``host:port``.
+    extra_hosts: tuple[str, ...] = ()
+
+    @property
+    def uses_cursor(self) -> bool:
+        """Each batch is asked for with what the batch before gave (``{cursor}``)."""
+        return "{cursor}" in self.page_url + self.batch_body
 
     @classmethod
     def from_settings(cls, settings: Any) -> SiteProfile:
@@ -180,6 +204,11 @@ class SiteProfile:
                             **settings.getdict("ANALYTICS_SECTION_LABELS")},
             views_labels={**profile.views_labels, **settings.getdict("ANALYTICS_VIEWS_LABELS")},
             selectors={**profile.selectors, **settings.getdict("ANALYTICS_SELECTORS")},
+            json_paths={**profile.json_paths, **settings.getdict("ANALYTICS_JSON_PATHS")},
+            batch_method=settings.get("ANALYTICS_BATCH_METHOD") or profile.batch_method,
+            batch_body=settings.get("ANALYTICS_BATCH_BODY") or "",
+            batch_headers=settings.getdict("ANALYTICS_BATCH_HEADERS"),
+            extra_hosts=tuple(settings.getlist("ANALYTICS_EXTRA_HOSTS")),
         )
 
 

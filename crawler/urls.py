@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from string import Formatter
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
 from crawler.site import CANONICAL_ORIGIN, PAGE_URL_FIELDS, SITE_HOSTS
+
+#: Placeholders whose value changes from one batch to the next.
+BATCH_VARYING = ("n", "offset", "cursor")
 
 
 @lru_cache(maxsize=64)  # a run has one or two base URLs; asked once per link
@@ -25,24 +28,37 @@ def listing_url(base_url: str, section_path: str) -> str:
     return urlunsplit((scheme, netloc, section_path, "", ""))
 
 
-def page_url_values(section_path: str, lang: str, number: int, limit: int) -> dict[str, object]:
-    """What the placeholders of ``ANALYTICS_PAGE_URL`` stand for at batch ``number``."""
+def page_url_values(section_path: str, lang: str, number: int, limit: int,
+                    cursor: str = "") -> dict[str, object]:
+    """What the placeholders of ``ANALYTICS_PAGE_URL`` stand for at batch ``number``;
+    ``cursor``: what the batch before said leads on (empty after page 1)."""
     return {"path": section_path, "n": number, "offset": (number - 1) * limit, "limit": limit,
-            "lang": lang, "slug": section_path.rstrip("/").rsplit("/", 1)[-1]}
+            "lang": lang, "slug": section_path.rstrip("/").rsplit("/", 1)[-1], "cursor": cursor}
 
 
 def page_url(template: str, base_url: str, section_path: str, lang: str, number: int,
-             limit: int) -> str | None:
-    """URL of listing batch ``number`` built from ``template``, on ``base_url``'s host.
+             limit: int, cursor: str = "", extra_hosts: tuple[str, ...] = ()) -> str | None:
+    """URL of listing batch ``number`` built from ``template``, on ``base_url``'s host, or
+    on one of ``extra_hosts`` (``ANALYTICS_EXTRA_HOSTS``) when the template names it.
 
-    None when the template leads to another host (``page_url_problem`` refuses those).
+    None when the template leads to any other host (``page_url_problem`` refuses those).
     """
-    built = template.format(**page_url_values(section_path, lang, number, limit))
+    values = page_url_values(section_path, lang, number, limit, quote(cursor, safe=""))
+    built = template.format(**values)
+    parts = urlsplit(built)
+    if parts.scheme in ("http", "https") and parts.netloc in extra_hosts:
+        return safe_url_string(built)
     return fetch_url(built, listing_url(base_url, section_path), base_url)
 
 
-def page_url_problem(template: str) -> str | None:
-    """What is wrong with an ``ANALYTICS_PAGE_URL`` template, or None when it can be used."""
+def page_url_problem(template: str, extra_hosts: tuple[str, ...] | None = (),
+                     body: str = "") -> str | None:
+    """What is wrong with an ``ANALYTICS_PAGE_URL`` template, or None when it can be used.
+
+    ``extra_hosts``: the hosts it may name besides the site's (None: the hosts and whether
+    the batches differ are not judged, the value alone being checked); ``body``: the
+    ``ANALYTICS_BATCH_BODY`` template, which may be what differs from batch to batch.
+    """
     try:
         fields = [(name, conversion) for _text, name, _spec, conversion
                   in Formatter().parse(template) if name is not None]
@@ -59,17 +75,27 @@ def page_url_problem(template: str) -> str | None:
         return f"cannot be filled in ({error})"
     parts = urlsplit(urls[0])
     is_path = not parts.scheme and not parts.netloc and urls[0].startswith("/")
-    if not (is_path or (parts.scheme in ("http", "https") and parts.hostname in SITE_HOSTS)):
+    is_url = parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not (is_path or is_url):
         return "must give a path (such as {path}?page={n}) or a URL on caliber.az"
-    if urls[0] == urls[1]:
-        return "gives the same URL for every page: it needs {n} or {offset}"
+    if extra_hosts is None:
+        return None
+    if is_url and parts.hostname not in SITE_HOSTS and parts.netloc not in extra_hosts:
+        return (f"names {parts.netloc}, neither caliber.az nor a host of "
+                f"ANALYTICS_EXTRA_HOSTS ({list(extra_hosts)})")
+    varies = any(f"{{{name}}}" in body for name in BATCH_VARYING) or "{cursor" in template
+    if urls[0] == urls[1] and not varies:
+        return ("gives the same URL for every page: it needs {n} or {offset} (or {cursor}; "
+                "or ANALYTICS_BATCH_BODY does)")
     return None
 
 
-def allowed_domains(base_url: str) -> list[str]:
-    """The spider's ``allowed_domains``: the base URL's host only, so Scrapy's offsite
-    middleware drops a redirect to any other host (the site's links are mapped onto it)."""
-    return [_hostname(base_url)]
+def allowed_domains(base_url: str, extra_hosts: tuple[str, ...] = ()) -> list[str]:
+    """The spider's ``allowed_domains``: the base URL's host and ``ANALYTICS_EXTRA_HOSTS``
+    only, so Scrapy's offsite middleware drops a redirect to any other host (the site's
+    links are mapped onto the base URL)."""
+    extra = [urlsplit(f"//{host}").hostname or "" for host in extra_hosts]
+    return list(dict.fromkeys([_hostname(base_url), *extra]))
 
 
 def is_site_host(host: str, base_url: str) -> bool:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from crawler.batches import BatchAsk, batch_ask
 from crawler.site import SiteProfile
-from crawler.urls import listing_url, page_url
+from crawler.urls import listing_url
 
 #: How a batch's URL was found besides the listing's own links.
 FIRST_PAGE, TEMPLATE = "section_path", "page_url"
@@ -34,10 +35,12 @@ class NextLink:
 
 @dataclass(frozen=True)
 class Next:
-    """Ask for ``url`` next; ``how`` it was found (a mechanism, or ``page_url``)."""
+    """Ask for ``url`` next; ``how`` it was found (a mechanism, or ``page_url``); ``ask``:
+    the method, body and headers of a batch built from settings."""
 
     url: str
     how: str
+    ask: BatchAsk | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class BatchSeen:
     says_last: bool = False
     reached_older: bool = False  # a card before ``since``: older articles were not seen
     reached_known: bool = False  # a card of an earlier run, in a walk that may stop there
+    cursor: str | None = None  # the way on a JSON batch gave (``{cursor}`` of the next one)
 
 
 @dataclass
@@ -115,7 +119,7 @@ class ListingWalk:
         if n >= self.max_pages:
             return End(f"stopped at ANALYTICS_MAX_LISTING_PAGES={self.max_pages}",
                        complete=False, level=logging.ERROR)
-        return self._next(seen.next_link)
+        return self._next(seen.next_link, seen.cursor or "")
 
     def after_status(self, status: int | None) -> Step | None:
         """The step after a batch that answered an error; None: a failure, not an end."""
@@ -128,7 +132,7 @@ class ListingWalk:
         return PaginationFailed(f"asked batch {self.number} at {self.url} ({self._source()}); "
                                 f"it {detail}")
 
-    def _next(self, link: NextLink | None) -> Step:
+    def _next(self, link: NextLink | None, cursor: str = "") -> Step:
         n = self.number
         if link is not None:
             self.follows_links = True
@@ -139,17 +143,16 @@ class ListingWalk:
         if self.follows_links:
             return End(f"page {n} links no next page")
         section_path = self.site.section_paths[self.lang]
-        url = page_url(self.site.page_url, self.base_url, section_path, self.lang, n + 1,
-                       self.site.page_size)
-        if url is None or url in self.requested:
-            return End(f"ANALYTICS_PAGE_URL gives no new URL for page {n + 1}: {url}",
-                       complete=False, level=logging.ERROR)
-        return self._ask(url, TEMPLATE, n + 1)
+        ask = batch_ask(self.site, self.base_url, section_path, self.lang, n + 1, cursor)
+        if ask is None or ask.key in self.requested:
+            return End(f"ANALYTICS_PAGE_URL gives no new URL for page {n + 1}: "
+                       f"{ask.url if ask else None}", complete=False, level=logging.ERROR)
+        return self._ask(ask.url, TEMPLATE, n + 1, ask)
 
-    def _ask(self, url: str, how: str, number: int = 1) -> Next:
+    def _ask(self, url: str, how: str, number: int = 1, ask: BatchAsk | None = None) -> Next:
         self.number, self.url, self.how = number, url, how
-        self.requested.add(url)
-        return Next(url, how)
+        self.requested.add(ask.key if ask else url)
+        return Next(url, how, ask)
 
     def _failed_or_end(self, came_back: str, loop: bool = False) -> Step:
         """Page 2 after a full page 1: the pagination was not understood. Later: the end."""

@@ -19,8 +19,10 @@ import pytest
 from tests.crawl import ROOT
 from tests.replica.handle import ReplicaHandle
 
-#: Never loaded by a crawl (only ``scrapy dataset``/``scrapy report`` load them).
-CRAWL_NEVER_IMPORTS = ("crawler.dataset", "crawler.report", "pyarrow", "matplotlib")
+#: Never loaded by a crawl (only ``scrapy dataset``/``scrapy report`` load them; the browser
+#: only ``scrapy sitecheck --browser``).
+CRAWL_NEVER_IMPORTS = ("crawler.dataset", "crawler.report", "pyarrow", "matplotlib",
+                       "playwright", "scrapy_playwright")
 
 
 def imported_by(code: str, tmp_path: Path) -> set[str]:

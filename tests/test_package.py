@@ -12,9 +12,9 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pinned() -> dict[str, str]:
-    """requirements.txt: package -> exact version."""
-    lines = (ROOT / "requirements.txt").read_text("utf-8").splitlines()
+def pinned(name: str = "requirements.txt") -> dict[str, str]:
+    """A requirements file: package -> exact version."""
+    lines = (ROOT / name).read_text("utf-8").splitlines()
     pins = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
     return {canonicalize_name(pin.name): str(pin.specifier).removeprefix("==") for pin in pins}
 
@@ -29,3 +29,13 @@ def test_the_declared_ranges_hold_the_pinned_versions() -> None:
                if pins[name] not in spec}
     assert outside == {}
     assert all(spec and any(s.operator == ">=" for s in spec) for spec in ranges.values())
+
+
+def test_the_browser_extra_holds_its_pins() -> None:
+    """`pip install .[browser]` and requirements-browser.txt name the same packages."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    ranges = {canonicalize_name(r.name): r.specifier
+              for r in map(Requirement, project["optional-dependencies"]["browser"])}
+    pins = pinned("requirements-browser.txt")
+    assert set(ranges) == set(pins) == {"scrapy-playwright", "playwright"}
+    assert all(pins[name] in spec for name, spec in ranges.items())

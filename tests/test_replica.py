@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.request
 import urllib.robotparser
 from collections.abc import Callable
 from datetime import datetime
@@ -578,3 +579,58 @@ def test_load_tool_reports_pages_per_second(replica: Callable[..., ReplicaHandle
         capture_output=True, text=True, timeout=30, check=True, cwd=Path(__file__).parents[1],
     ).stdout  # fmt: skip
     assert re.match(r"[\d,]+ pages/s", out) and "0 non-200" in out
+
+
+def ask_endpoint(url: str, method: str = "GET", body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+@pytest.mark.parametrize("variant", ["script", "script-api"])
+def test_a_scripted_listing_has_no_url_and_its_endpoint_answers_only_the_script(
+    replica: Callable[..., ReplicaHandle], variant: str
+) -> None:
+    """Page 1 has no URL of the endpoint; the endpoint wants the script's header, leads on by
+    an opaque cursor and gives every later card once (`script-api`: on another port)."""
+    r = replica(articles=60, seed=7, pagination=variant)
+    site, truth = build_site(7, 60), r.truth()
+    api = r.api_origin()
+    assert (api != "" and api != r.base_url) if variant == "script-api" else api == ""
+    for lang, path in LISTINGS.items():
+        body = fetch(r.base_url, path)[2].decode()
+        assert "/feed/" not in body and "/v1/stream" not in body and "data-url" not in body
+        hrefs, cursor, asked = batch_cards(body.encode()), "", 0
+        while cursor is not None:
+            if variant == "script":
+                url, method = f"{r.base_url}/feed/v2/batches", "POST"
+                data = json.dumps({"section": path.rsplit("/", 1)[-1], "lang": lang,
+                                   "after": cursor}).encode()
+                header = {"X-Requested-With": "XMLHttpRequest"}
+            else:
+                url, method, data = f"{api}/v1/stream/{lang}?cursor={cursor}", "GET", None
+                header = {"X-Feed-Client": "caliber-web"}
+            assert ask_endpoint(url, method, data)[0] == 403  # without the script's header
+            status, answer = ask_endpoint(url, method, data, header)
+            assert status == 200
+            if variant == "script":
+                hrefs += [item["node"]["permalink"] for item in answer["data"]["items"]]
+                cursor = answer["data"]["paging"]["next"]
+                assert answer["data"]["paging"]["has_more"] is (cursor is not None)
+            else:
+                hrefs += [entry["link"]["href"] for entry in answer["entries"]]
+                cursor = answer["meta"].get("cursor")
+            asked += 1
+        found = [site.article_at(urlsplit(urljoin(SITE, h)).path) for h in hrefs]
+        urls = [a.url for a in found if a is not None and a.url not in site.disallowed_urls()]
+        assert sorted(urls) == sorted(t["url"] for t in truth if t["lang"] == lang)
+        assert asked == 1  # 20 articles: page 1's 18, then one batch of 2
+    bogus = json.dumps({"section": "analytics", "lang": "en", "after": "bogus"}).encode()
+    assert (ask_endpoint(f"{api}/v1/stream/en?cursor=bogus", "GET", None,
+                         {"X-Feed-Client": "caliber-web"}) if variant == "script-api"
+            else ask_endpoint(f"{r.base_url}/feed/v2/batches", "POST", bogus,
+                              {"X-Requested-With": "XMLHttpRequest"}))[0] == 400

@@ -4,6 +4,9 @@ Per language it reads the home page's menu, the section's page 1, its next batch
 articles through the crawl's own downloader (``crawler.sitecheck.spider``), and prints a
 verdict per assumption and the settings the site needs. Exit 0 unless a check failed:
 the command to run first against the live site, and after any failed run.
+
+``--browser``: the listing's batches found in a real browser, checked without it, and the
+crawl command that follows them as the last line (``crawler.sitecheck.browsercheck``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from crawler.commands import check_settings_or_exit
 from crawler.commands.exitcodes import ExitCode
 from crawler.runs.start import loosened_politeness
 from crawler.site import LANGUAGES
+from crawler.sitecheck.browser import INSTALL_LINE, browser_missing
 from crawler.sitecheck.findings import format_report
 from crawler.sitecheck.spider import SiteCheckSpider
 
@@ -37,7 +41,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {}
 
     def syntax(self) -> str:
-        return "[--base-url URL] [--lang en,ru,hy] [--articles N]"
+        return "[--base-url URL] [--lang en,ru,hy] [--articles N] [--browser]"
 
     def short_desc(self) -> str:
         return "Check the site against every assumption of the crawler (exit 0: nothing failed)"
@@ -51,6 +55,10 @@ class Command(ScrapyCommand):
         parser.add_argument("--articles", type=positive_int, default=5,
                             help="at most this many articles per language (default 5): "
                                  "more than the first only while a field has not shown up")
+        parser.add_argument("--browser", action="store_true",
+                            help="find how the listing's script loads its later batches, in "
+                                 "Chromium (the browser extra), check them with plain HTTP "
+                                 "and print the crawl command as the last line")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -73,6 +81,9 @@ class Command(ScrapyCommand):
                 raise loosened
         except ArgumentError as error:
             raise UsageError(str(error), print_help=False) from None
+        if opts.browser:
+            self.run_browser(base_url, languages)
+            return
         crawler = self.crawler_process.create_crawler(SiteCheckSpider)
         self.crawler_process.crawl(crawler, base_url=base_url, languages=languages,
                                    articles=opts.articles)
@@ -89,3 +100,19 @@ class Command(ScrapyCommand):
         sys.stdout.flush()
         if findings.failed or findings.aborted:
             self.exitcode = ExitCode.FAILED
+
+    def run_browser(self, base_url: str, languages: tuple[str, ...]) -> None:
+        """``--browser``: exit 2 with the install line when the extra is missing."""
+        assert self.settings is not None
+        missing = browser_missing()
+        if missing is not None:
+            print(f"scrapy sitecheck --browser needs the browser extra ({missing}): "
+                  f"{INSTALL_LINE}", file=sys.stderr)
+            self.exitcode = ExitCode.REFUSED
+            return
+        from crawler.sitecheck.browsercheck import run_browser_check
+
+        report, self.exitcode = run_browser_check(self.crawler_process, self.settings,
+                                                  base_url, languages)
+        print(report)
+        sys.stdout.flush()

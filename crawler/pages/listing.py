@@ -2,7 +2,8 @@
 listing's own way to the next batch.
 
 A batch is a whole listing page or an HTML fragment of cards (``ListingPage``), or a JSON
-answer in the older back end's shape (``JsonBatch``); ``read_batch`` tells them apart.
+answer of any shape whose paths are settings (``JsonBatch``; the older back end's shape by
+default); ``read_batch`` tells them apart.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.http import TextResponse
@@ -19,7 +21,6 @@ from scrapy.http import TextResponse
 from crawler.pages.select import compiled_css, element_text
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
-    JSON_RESULT_KEY,
     PAGER_NEXT_ARROWS,
     PAGER_NEXT_LABELS,
     SiteProfile,
@@ -55,6 +56,9 @@ class Batch(Protocol):
 
     def says_last(self) -> bool:
         """True when the batch itself says no batch follows."""
+
+    def cursor(self) -> str | None:
+        """What the batch gives as the way to the next one (``{cursor}``), if anything."""
 
 
 def is_next_label(text: str | None) -> bool:
@@ -126,6 +130,10 @@ class ListingPage:
         """An HTML batch never says by itself that nothing is left (its missing link does)."""
         return False
 
+    def cursor(self) -> str | None:
+        """An HTML batch gives no cursor: the batch after page 1 is asked with an empty one."""
+        return None
+
     def _select(self, key: str, root: Any = None) -> list[Any]:
         found: list[Any] = compiled_css(self.site.selectors[key])(
             self.response.selector.root if root is None else root)
@@ -150,12 +158,37 @@ class ListingPage:
             yield from (("load_more", url) for url in _attribute_urls(element))
 
 
-def _lookup(item: Mapping[str, Any], dotted: str) -> Any:
-    """``item["a"]["b"]`` for ``"a.b"``; None where a key is missing."""
-    value: Any = item
-    for key in dotted.split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
+def json_path(data: Any, path: str) -> Any:
+    """The value at ``path`` in parsed JSON: keys joined by dots, a whole number indexing a
+    list (``data.items``, ``node.link.href``, ``items.0.url``); ``""`` is the whole
+    document. None where a key or index is missing."""
+    value: Any = data
+    for key in path.split(".") if path else ():
+        if isinstance(value, Mapping):
+            value = value.get(key)
+        elif isinstance(value, list) and key.lstrip("-").isdigit() and -len(value) <= int(
+                key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
     return value
+
+
+def last_rule_holds(data: Any, rule: str) -> bool:
+    """``ANALYTICS_JSON_PATHS`` ``last``: ``PATH=VALUE`` (VALUE a JSON value such as ``0``,
+    ``false``, ``null``, ``"end"``) holds when the value at PATH equals it; ``PATH`` alone
+    when that value is ``true``. An empty rule never holds."""
+    if not rule:
+        return False
+    path, is_comparison, expected = rule.partition("=")
+    found = json_path(data, path.strip())
+    if not is_comparison:
+        return found is True
+    try:
+        wanted = json.loads(expected)
+    except ValueError:
+        wanted = expected  # a bare word: compared as text
+    return found == wanted and type(found) is type(wanted)
 
 
 def _text(value: Any) -> str | None:
@@ -164,43 +197,52 @@ def _text(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class JsonBatch:
-    """A JSON batch of cards: ``{"result": [{...one object per card...}], "pages_left": N}``.
+    """A JSON batch of cards, by default ``{"result": [{...one per card...}], "pages_left": N}``.
 
-    Card fields are found by ``SiteProfile.json_card_fields`` (``ANALYTICS_JSON_CARD_FIELDS``).
+    The card list, the cursor and the "nothing left" rule are found by
+    ``SiteProfile.json_paths`` (``ANALYTICS_JSON_PATHS``), card fields by
+    ``SiteProfile.json_card_fields`` (``ANALYTICS_JSON_CARD_FIELDS``).
     """
 
     response: TextResponse
     site: SiteProfile
+    #: What a relative card link is relative to: the listing page the script ran on (an
+    #: endpoint on another host answers links of the site); the answer's URL when unset.
+    page_url: str = ""
 
     @cached_property
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Any:
         """The parsed answer; ``UnreadableBatch`` when it is not of the expected shape."""
         try:
             data = json.loads(self.response.text)
         except ValueError as error:
             raise UnreadableBatch(f"answered JSON that does not parse ({error})") from None
-        if not isinstance(data, dict) or not isinstance(data.get(JSON_RESULT_KEY), list):
-            raise UnreadableBatch(f"answered JSON without a {JSON_RESULT_KEY!r} list: "
-                                  f"{self.response.text[:200]!r}")
+        cards = self.site.json_paths.get("cards", "")
+        if not isinstance(data, dict | list) or not isinstance(json_path(data, cards), list):
+            raise UnreadableBatch(f"answered JSON without a {cards!r} list "
+                                  f"(ANALYTICS_JSON_PATHS cards): {self.response.text[:200]!r}")
         return data
 
     def cards(self) -> list[Card]:
         """One card per object of ``result`` that has a link, in the batch's order."""
         fields = self.site.json_card_fields
         cards = []
-        for item in self.data[JSON_RESULT_KEY]:
+        for item in json_path(self.data, self.site.json_paths.get("cards", "")):
             if not isinstance(item, Mapping):
                 continue
-            href = _text(_lookup(item, fields["href"]))
+            href = _text(json_path(item, fields["href"]))
             if href:
-                cards.append(Card(href=self.response.urljoin(href.strip()),
-                                  title=_text(_lookup(item, fields.get("title", ""))),
-                                  date_text=_text(_lookup(item, fields.get("date_text", "")))))
+                title, date_text = fields.get("title"), fields.get("date_text")
+                cards.append(Card(href=urljoin(self.page_url or self.response.url,
+                                               href.strip()),
+                                  title=_text(json_path(item, title)) if title else None,
+                                  date_text=_text(json_path(item, date_text))
+                                  if date_text else None))
         return cards
 
     def pages_left(self) -> int | None:
         """How many batches the answer says follow this one (None: it does not say)."""
-        left = self.data.get(JSON_PAGES_LEFT_KEY)
+        left = json_path(self.data, JSON_PAGES_LEFT_KEY)
         return left if isinstance(left, int) and not isinstance(left, bool) else None
 
     def next_link(self, base_url: str, number: int = 1) -> NextLink | None:
@@ -208,8 +250,16 @@ class JsonBatch:
         return None
 
     def says_last(self) -> bool:
-        """True when the batch says nothing is left (``pages_left`` 0)."""
-        return self.pages_left() == 0
+        """True when the batch says nothing is left: its ``last`` rule holds (by default
+        ``pages_left`` 0), or batches are asked by cursor and this one gives none."""
+        return (last_rule_holds(self.data, self.site.json_paths.get("last", ""))
+                or (self.site.uses_cursor and self.cursor() is None))
+
+    def cursor(self) -> str | None:
+        """The text the next batch is asked with (``ANALYTICS_JSON_PATHS`` cursor); None
+        when the batch gives none (empty, null, absent) or no cursor path is set."""
+        path = self.site.json_paths.get("cursor", "")
+        return _text(json_path(self.data, path)) if path else None
 
 
 def is_json(response: TextResponse) -> bool:
@@ -218,6 +268,10 @@ def is_json(response: TextResponse) -> bool:
     return b"json" in declared.lower() or response.body.lstrip()[:1] in (b"{", b"[")
 
 
-def read_batch(response: TextResponse, site: SiteProfile) -> Batch:
-    """The page object of a listing batch: JSON or HTML (a page or a fragment of cards)."""
-    return JsonBatch(response, site) if is_json(response) else ListingPage(response, site)
+def read_batch(response: TextResponse, site: SiteProfile,
+               page_url: str = "") -> Batch:
+    """The page object of a listing batch: JSON or HTML (a page or a fragment of cards);
+    ``page_url``: the listing page a JSON batch's relative links are relative to."""
+    if is_json(response):
+        return JsonBatch(response, site, page_url)
+    return ListingPage(response, site)

@@ -36,7 +36,8 @@ def detect_pagination(response: TextResponse, site: SiteProfile, base_url: str,
 def template_url(template: str, first: TextResponse, site: SiteProfile, base_url: str,
                  lang: str) -> str | None:
     """Batch 2 of the listing whose page 1 is ``first``, built from ``template``."""
-    return page_url(template, base_url, urlsplit(first.url).path, lang, 2, site.page_size)
+    return page_url(template, base_url, urlsplit(first.url).path, lang, 2, site.page_size,
+                    extra_hosts=site.extra_hosts)
 
 
 @dataclass(frozen=True)
@@ -118,4 +119,4 @@ def judge_pagination(out: Findings, probe: PaginationProbe, site: SiteProfile,
         tried.append(f"{batch.describe()}: {seen}")
     out.add(probe.lang, "pagination", FAIL, expected,
             f"page 1 is full ({count} cards) and no way to page 2 works: {'; '.join(tried)}; "
-            "find the URL the page's script loads (docs/crawling.md, 'How pagination is followed')")
+            "find what the page's script loads: scrapy sitecheck --browser (docs/sitecheck.md)")

@@ -23,6 +23,7 @@ from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
+from crawler.batches import batch_ask
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
 from crawler.runs.start import apply_run_settings
@@ -85,6 +86,7 @@ class SiteCheckSpider(Spider):
                                                           settings["ANALYTICS_BASE_URL"]))
         spider: SiteCheckSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.site = SiteProfile.from_settings(settings)
+        spider.allowed_domains = allowed_domains(spider.base_url, spider.site.extra_hosts)
         spider.coverage = coverage_thresholds(settings)
         spider.min_records = settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
         return spider
@@ -101,17 +103,18 @@ class SiteCheckSpider(Spider):
         return
         yield  # an async generator without requests: the engine waits for it to end
 
-    async def fetch(self, url: str) -> Fetched:
-        """The page at ``url`` through the downloader, or why there is none."""
+    async def fetch(self, url: str | Request) -> Fetched:
+        """The page at ``url`` (or the request) through the downloader, or why there is none."""
         assert self.crawler.engine is not None
+        request = url if isinstance(url, Request) else Request(url)
         try:
-            response = await self.crawler.engine.download_async(Request(url))
+            response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as error:  # robots.txt, or a redirect to another host
             return ROBOTS_FORBIDDEN if "robots.txt" in str(error) else f"not followed: {error}"
         except Exception as error:  # failed after its retries (timeouts, resets, size cap)
             words = nothing_answers(error)
             if words is not None:
-                return f"{UNREACHABLE} at {urlsplit(url).netloc} ({words})"
+                return f"{UNREACHABLE} at {urlsplit(request.url).netloc} ({words})"
             return f"no answer ({failure_reason(Failure(error))}: {error})"
         retries = int(response.meta.get("retry_times", 0))
         if response.status != 200:
@@ -162,7 +165,12 @@ class SiteCheckSpider(Spider):
             return PaginationProbe(lang, urls, ())
         mechanism, url = detect_pagination(first, self.site, self.base_url, lang)
         template = self.site.page_url if mechanism == TEMPLATE else None
-        batches = [Batch(mechanism, url, await self.fetch(url) if url else None, template)]
+        ask = batch_ask(self.site, self.base_url, urlsplit(first.url).path, lang, 2)
+        request: str | Request | None = url
+        if template is not None and url and ask is not None:  # its method, body and headers
+            request = Request(ask.url, **ask.request_options())
+        batches = [Batch(mechanism, url, await self.fetch(request) if request else None,
+                         template)]
         if (template is None or len(urls) < self.site.page_size
                 or batches[0].read(self.site, self.base_url, urls)[0]):
             return PaginationProbe(lang, urls, tuple(batches))

@@ -43,7 +43,7 @@ from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_pat
 from crawler.state.keeper import CrawlState
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
-from crawler.urls import allowed_domains, canonical_url, fetch_url
+from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
 from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -90,7 +90,7 @@ class AnalyticsSpider(Spider):
         self.site = site
         self.max_pages = max_pages
         self.run = run
-        self.allowed_domains = allowed_domains(arguments.base_url)
+        self.allowed_domains = allowed_domains(arguments.base_url, site.extra_hosts)
         self.fetched_canonical: set[str] = set()
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
@@ -179,8 +179,9 @@ class AnalyticsSpider(Spider):
 
     def listing_request(self, lang: str, step: Next) -> Request:
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
+        options = step.ask.request_options() if step.ask else {}
         return Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
-                       cb_kwargs={"lang": lang})
+                       cb_kwargs={"lang": lang}, **options)
 
     def article_request(self, url: str, lang: str, again: bool = False) -> Request:
         """An article page; ``again``: asked for on purpose (a views refresh, a reject's
@@ -206,7 +207,8 @@ class AnalyticsSpider(Spider):
                                            self.max_pages)
             self.walks[lang].first()
         walk = self.walks[lang]
-        batch = read_batch(response, self.site)
+        batch = read_batch(response, self.site,
+                           listing_url(self.arguments.base_url, self.site.section_paths[lang]))
         try:
             cards = batch.cards()
         except UnreadableBatch as error:
@@ -241,7 +243,8 @@ class AnalyticsSpider(Spider):
         seen = BatchSeen(len(cards), new_cards,
                          batch.next_link(self.arguments.base_url, walk.number),
                          batch.says_last(), reached_older,
-                         reached_known and self.stop_at_known.get(lang, False))
+                         reached_known and self.stop_at_known.get(lang, False),
+                         batch.cursor())
         step = walk.after(seen)
         if isinstance(step, Next):
             yield self.listing_request(lang, step)

@@ -159,6 +159,11 @@ class ReplicaHandle:
         text = self.log_path.read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
+    def api_origin(self) -> str:
+        """`--pagination script-api`: the origin of its endpoint (another port); else ""."""
+        origin: str = json.loads(self._call("GET", "/__replica__/api"))["origin"]
+        return origin
+
     def truth(self) -> list[dict[str, Any]]:
         """Records the crawler must produce now (published articles and current views)."""
         lines = self._call("GET", "/__replica__/truth").decode().splitlines()

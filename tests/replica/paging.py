@@ -8,6 +8,7 @@
 - `json`: the older back end's endpoint `/api/{lang}/category/{slug}/posts?limit=L&page=P`
   answering `{"result": [...], "pages_left": N}`; the listing page links nothing further.
 - `ignored`: `?page=` is ignored and nothing links further (a site the crawler cannot page).
+- `script`, `script-api`: only a script reads the later cards (`scripted.py`).
 
 In every variant but `query`, page 1 is served whatever the query string says.
 """
@@ -22,8 +23,9 @@ from urllib.parse import parse_qs
 from .generator import PAGE_SIZE, Article, Site
 from .lang import LANG, LANGS, SITE
 from .render import card, card_href, format_date, render_listing, render_simple
+from .scripted import SCRIPTED, Scripted
 
-PAGINATIONS: tuple[str, ...] = ("query", "next-link", "load-more", "json", "ignored")
+PAGINATIONS: tuple[str, ...] = ("query", "next-link", "load-more", "json", "ignored", *SCRIPTED)
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 LOAD_MORE_PATH = "/ajax/more"  # ?lang=<code>&offset=<cards before the fragment>
@@ -55,12 +57,19 @@ class Paging:
 
     site: Site
     mode: str = "query"
+    api_origin: str = ""  # `script-api`: where its endpoint listens
+
+    @property
+    def scripted(self) -> Scripted | None:
+        """The script and endpoint of a scripted variant; None for the others."""
+        return Scripted(self.site, self.mode, self.api_origin) if self.mode in SCRIPTED else None
 
     def route(self, path: str, query: str) -> Answer | None:
         """The answer for a listing-like target of this variant."""
         routes: dict[str, Callable[[str, str], Answer | None]] = {
             "query": self.query, "next-link": self.next_link, "load-more": self.load_more,
-            "json": self.json, "ignored": self.ignored,
+            "json": self.json, "ignored": self.ignored, "script": self.script,
+            "script-api": self.script,
         }  # fmt: skip
         return routes[self.mode](path, query)
 
@@ -84,6 +93,13 @@ class Paging:
     def ignored(self, path: str, query: str) -> Answer | None:
         lang = self.listing_lang(path)
         return None if lang is None else self.page(lang, 1)
+
+    def script(self, path: str, query: str) -> Answer | None:
+        lang = self.listing_lang(path)
+        scripted = self.scripted
+        if lang is None or scripted is None:
+            return None
+        return self.page(lang, 1, tail=scripted.tail(lang))
 
     def next_link(self, path: str, query: str) -> Answer | None:
         head, _, number = path.rpartition("/page/")

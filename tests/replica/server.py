@@ -26,7 +26,8 @@ from .render import ROBOTS_TXT, render_article, render_home, render_simple
 
 HTML = "text/html; charset=utf-8"
 REASONS = {
-    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+    200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed",
     429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
 HOMES: dict[str, str] = {f"/{LANG[code].prefix}": code for code in LANGS}
@@ -174,6 +175,8 @@ class Replica:
                 kind = params.get("kind", "") if name == "defect" else None
                 self.site.set_defect(params.get("path", ""), kind)
                 return json_page({name: params.get("path"), "kind": kind})
+            if method == "GET" and name == "api":
+                return json_page({"origin": self.pages.paging.api_origin})
             if method == "GET" and name == "truth":
                 lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.site.truth())
                 return Page(200, lines.encode(), "application/x-ndjson; charset=utf-8")
@@ -254,6 +257,7 @@ class HttpProtocol(asyncio.Protocol):
             length = int(headers.get("content-length", "0") or 0)
             if len(self.buf) < end + 4 + length:
                 return
+            body = bytes(self.buf[end + 4 : end + 4 + length])
             del self.buf[: end + 4 + length]
             if len(parts) != 3:
                 self.plain_error(400)
@@ -261,7 +265,7 @@ class HttpProtocol(asyncio.Protocol):
             method, target, version = parts
             conn = headers.get("connection", "").lower()
             keep_alive = conn != "close" if version == "HTTP/1.1" else conn == "keep-alive"
-            self.handle(method, target, headers.get("user-agent"), keep_alive)
+            self.handle(method, target, headers, keep_alive, body)
 
     def plain_error(self, status: int) -> None:
         """Answer a malformed request and close."""
@@ -270,9 +274,12 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
         self.closed = True
 
-    def handle(self, method: str, target: str, ua: str | None, keep_alive: bool) -> None:
-        """Answer one request: control endpoint, fault, or the page."""
+    def handle(self, method: str, target: str, headers: dict[str, str], keep_alive: bool,
+               body: bytes = b"") -> None:
+        """Answer one request: control endpoint, a scripted variant's endpoint, fault, or
+        the page."""
         r = self.replica
+        ua = headers.get("user-agent")
         if target.startswith(CONTROL):
             self.send(r.control(method, target), keep_alive, None)
             return
@@ -282,6 +289,13 @@ class HttpProtocol(asyncio.Protocol):
         r.attempts[key] += 1
         fault = r.plan.decide(target, r.attempts[key])
         ex = Exchange(t, method, target, ua, r.in_flight, fault, keep_alive)
+        scripted = r.pages.paging.scripted
+        path, _, query = target.partition("?")
+        endpoint = scripted.route(method, path, query, headers, body) if scripted else None
+        if endpoint is not None:  # never faulted
+            status, data, content_type, extra = endpoint
+            self.respond(ex, Page(status, data, content_type, "listing"), extra)
+            return
         if method not in ("GET", "HEAD"):
             self.respond(ex, Page(405, b""))
             return
@@ -377,6 +391,9 @@ class HttpProtocol(asyncio.Protocol):
 async def serve(replica: Replica, port: int = 0, ready: Any = None) -> None:
     """Listen on 127.0.0.1:`port` (0: chosen by the OS), call `ready(port)`, serve forever."""
     loop = asyncio.get_running_loop()
+    if replica.options.pagination == "script-api":  # its endpoint on another port (host)
+        api = await loop.create_server(lambda: HttpProtocol(replica), "127.0.0.1", 0)
+        replica.pages.paging.api_origin = f"http://127.0.0.1:{api.sockets[0].getsockname()[1]}"
     server = await loop.create_server(
         lambda: HttpProtocol(replica), "127.0.0.1", port, reuse_address=True, backlog=1024
     )
