@@ -266,7 +266,13 @@ class BrowserDiscoverySpider(Spider):
                 "request": recorder.on_request, "requestfailed": recorder.on_done,
                 "response": recorder.on_response},
         })
-        response = await self.crawler.engine.download_async(request)
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception:
+            opened = request.meta.get("playwright_page")
+            if opened is not None:  # one page at a time: the next language needs it closed
+                await opened.close()
+            raise
         page = response.meta["playwright_page"]
         try:
             actions = await self.drive(page, recorder)
