@@ -169,8 +169,7 @@ DECLARED: tuple[Setting, ...] = (
             "`-s 'ANALYTICS_PAGE_URL={path}?p={n}'` (assumed)"),
     Setting("ANALYTICS_BATCH_METHOD", Kind(" or ".join(site.BATCH_METHODS),
                                            text("|".join(site.BATCH_METHODS)).read), "GET",
-            "HTTP method of a batch built from `ANALYTICS_PAGE_URL` (`scrapy sitecheck "
-            "--browser` finds it)"),
+            "HTTP method of a batch built from `ANALYTICS_PAGE_URL`"),
     Setting("ANALYTICS_BATCH_BODY", optional(text()), None,
             "body of such a batch (a `POST`), a template with the placeholders of "
             "`ANALYTICS_PAGE_URL` (`{cursor}`, `{n}`, ...): each value is escaped for a JSON "
