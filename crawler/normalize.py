@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from crawler.items import Article, RawArticle
 from crawler.site import MONTHS_BY_NAME, TIMEZONE, language_of_path
-from crawler.urls import article_id, canonical_url
+from crawler.urls import article_id
 
 
 class FieldError(ValueError):
@@ -119,13 +119,12 @@ def parse_views(text: str | None) -> int | None:
 
 def article_url(raw: RawArticle) -> str:
     """The article's canonical URL: its canonical link, else og:url, else where it was fetched."""
-    href = raw.canonical_href or raw.og_url or raw.fetched_url
-    return canonical_url(href, raw.fetched_url, raw.base_url)
+    return raw.canonical_urls[0]
 
 
 def fetched_form(raw: RawArticle) -> str:
     """The URL the page was fetched at, in canonical form (the numeric form of a numeric link)."""
-    return canonical_url(raw.fetched_url, raw.fetched_url, raw.base_url)
+    return raw.canonical_urls[1]
 
 
 def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:

@@ -72,7 +72,7 @@ class ValidatePipeline(_CrawlerComponent):
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        record = item.to_record()
+        record = item.record
         error = self.check.first_error(record)
         if error is not None:
             where = ".".join(str(part) for part in error.absolute_path) or "record"
@@ -118,7 +118,7 @@ class ExportPipeline(_CrawlerComponent):
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            record = item.to_record()
+            record = item.record
             if self.file.fsync:
                 await asyncio.get_running_loop().run_in_executor(self.disk, self.file.write, record)
             else:  # a write to the page cache: cheaper here than the hand-off to the thread
@@ -155,7 +155,7 @@ class StatePipeline(_CrawlerComponent):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             state = self.state
-            if state.record_delivery(item.to_record(), self.run_id):
+            if state.record_delivery(item.record, self.run_id):
                 self.stats.inc_value(statkeys.ARTICLES_CHANGED)
             if item.fetched_form:
                 state.remember_url_form(item.fetched_form, item.url)

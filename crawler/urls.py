@@ -121,17 +121,35 @@ def fetch_url(href: str, page_url: str, base_url: str) -> str | None:
     return safe_url_string(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
 
 
-@lru_cache(maxsize=1024)  # pure; the spider and the pipeline ask for the same URL in turn
+def _public_parts(href: str, page_url: str, base_url: str) -> tuple[str, str, str]:
+    """(scheme, netloc, path) of a link's public URL, before it is canonicalised."""
+    parts = urlsplit(urljoin(page_url, href.strip()))
+    if is_site_host(parts.hostname or "", base_url):
+        return (*origin_of(CANONICAL_ORIGIN), parts.path)
+    return parts.scheme, parts.netloc, parts.path
+
+
+def _canonicalized(parts: tuple[str, str, str]) -> str:
+    return canonicalize_url(urlunsplit((*parts, "", "")))
+
+
+@lru_cache(maxsize=1024)  # pure; a listing's card and its reject line ask for the same URL
 def canonical_url(href: str, page_url: str, base_url: str) -> str:
     """The article's public URL: on ``https://caliber.az``, no query, no fragment.
 
     A canonical link to a foreign host is kept as the page gives it (without query).
     """
-    parts = urlsplit(urljoin(page_url, href.strip()))
-    scheme, netloc = parts.scheme, parts.netloc
-    if is_site_host(parts.hostname or "", base_url):
-        scheme, netloc = origin_of(CANONICAL_ORIGIN)
-    return canonicalize_url(urlunsplit((scheme, netloc, parts.path, "", "")))
+    return _canonicalized(_public_parts(href, page_url, base_url))
+
+
+def canonical_pair(href: str, fetched_url: str, base_url: str) -> tuple[str, str]:
+    """(``canonical_url`` of ``href`` found on the page at ``fetched_url``, that of
+    ``fetched_url`` itself), canonicalised once where the two lead to the same path (a page
+    fetched at its canonical URL: most pages)."""
+    canonical = _public_parts(href, fetched_url, base_url)
+    fetched = _public_parts(fetched_url, fetched_url, base_url)
+    first = _canonicalized(canonical)
+    return first, first if fetched == canonical else _canonicalized(fetched)
 
 
 def article_id(canonical: str) -> str:
