@@ -51,6 +51,11 @@ REDIRECT_MAX_TIMES = 5
 # callback; an article yields one item and the pipelines never wait on the network, so
 # that was 100 tasks per page for nothing: 10% of the CPU of a crawl (docs/benchmarks.md).
 CONCURRENT_ITEMS = 1
+# Scrapy looks at every callback's source (inspect + ast) for a generator that returns a
+# value, once per response: its cache is keyed by the bound method, new for each request,
+# so it misses every time (5% of the CPU of a crawl, docs/benchmarks.md). The same check is
+# made once for every callback of the project's spiders in tests/test_layout.py.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 DOWNLOADER_MIDDLEWARES = {
     # After RetryMiddleware (550) in the response path: sees 429/503 before the retry.

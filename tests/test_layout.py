@@ -130,3 +130,26 @@ def test_pure_modules_import_nothing_scrapy_bound(pure: str) -> None:
     bound = {name: sorted(third_party_imports(MODULES[name]) & set(SCRAPY_BOUND))
              for name in sorted(reached)}
     assert {name: libraries for name, libraries in bound.items() if libraries} == {}
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
+    """The check Scrapy would make per response (``WARN_ON_GENERATOR_RETURN_VALUE``, off in
+    the project's settings), made once here for every spider method of the project."""
+    import inspect
+
+    from scrapy import Spider
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from crawler.archive.reextract import ReextractSpider
+    from crawler.dataset.feeds import DatasetFeedSpider
+    from crawler.sitecheck.spider import SiteCheckSpider
+    from crawler.spiders.analytics import AnalyticsSpider
+
+    methods = [(spider.__name__, name, method)
+               for spider in (AnalyticsSpider, ReextractSpider, SiteCheckSpider,
+                              DatasetFeedSpider)
+               for name, method in inspect.getmembers(spider, inspect.isfunction)
+               if name not in vars(Spider)]
+    assert len(methods) > 10
+    assert [(spider, name) for spider, name, method in methods
+            if is_generator_with_return_value(method)] == []
