@@ -123,7 +123,9 @@ def fetch_url(href: str, page_url: str, base_url: str) -> str | None:
 
 def _public_parts(href: str, page_url: str, base_url: str) -> tuple[str, str, str]:
     """(scheme, netloc, path) of a link's public URL, before it is canonicalised."""
-    parts = urlsplit(urljoin(page_url, href.strip()))
+    parts = urlsplit(href.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:  # else urljoin keeps it
+        parts = urlsplit(urljoin(page_url, href.strip()))
     if is_site_host(parts.hostname or "", base_url):
         return (*origin_of(CANONICAL_ORIGIN), parts.path)
     return parts.scheme, parts.netloc, parts.path

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from w3lib.url import canonicalize_url
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.site import is_article_path, language_of_path
-from crawler.urls import article_id, canonical_url, fetch_url, listing_url, page_url_problem
+from crawler.urls import (
+    article_id,
+    canonical_pair,
+    canonical_url,
+    fetch_url,
+    is_site_host,
+    listing_url,
+    page_url_problem,
+)
 
 BASE = "http://127.0.0.1:8123"
 
@@ -136,3 +148,29 @@ def test_bad_arguments(given: dict[str, str], message: str) -> None:
 )
 def test_is_loopback(url: str, loopback: bool) -> None:
     assert is_loopback(url) is loopback
+
+
+def canonical_by_urljoin(href: str, page_url: str, base_url: str) -> str:
+    """``canonical_url`` as it was first written: every link through ``urljoin``."""
+    parts = urlsplit(urljoin(page_url, href.strip()))
+    scheme, netloc = parts.scheme, parts.netloc
+    if is_site_host(parts.hostname or "", base_url):
+        scheme, netloc = "https", "caliber.az"
+    return canonicalize_url(urlunsplit((scheme, netloc, parts.path, "", "")))
+
+
+LINKS = st.builds(
+    lambda scheme, host, path, tail: f"{scheme}{host}{path}{tail}",
+    st.sampled_from(["https://", "http://", "", "//", " https://"]),
+    st.sampled_from(["caliber.az", "www.caliber.az", "127.0.0.1:8123", "evil.example", ""]),
+    st.sampled_from(["/en/post/a-b", "/arm/post/%D5%AB", "/ru/post/статья", "/a/../b/./c",
+                     "/en/post/125546/", "", "/x;p=1", "en/post/rel"]),
+    st.sampled_from(["", "?x=1", "#top", "?", " "]))
+
+
+@given(href=LINKS, fetched=LINKS)
+def test_canonical_forms_are_those_of_urljoin(href: str, fetched: str) -> None:
+    page = urljoin(f"{BASE}/en/post/1/", fetched)
+    assert canonical_url(href, page, BASE) == canonical_by_urljoin(href, page, BASE)
+    assert canonical_pair(href, page, BASE) == (canonical_by_urljoin(href, page, BASE),
+                                                canonical_by_urljoin(page, page, BASE))
