@@ -102,10 +102,6 @@ class DatasetPaths:
     output_dir: Path
 
     @property
-    def articles_dir(self) -> Path:
-        return self.output_dir / "articles"
-
-    @property
     def directory(self) -> Path:
         return self.output_dir / "dataset"
 
@@ -191,7 +187,7 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
     validator = RecordCheck(article_schema())
     connection.execute("BEGIN IMMEDIATE")
     try:
-        read = ingest(connection, paths.articles_dir, validator)
+        read = ingest(connection, paths.output_dir, validator)
         version = int(meta(connection, "dataset_version", "0"))
         manifest = read_manifest(paths)
         published = (manifest is not None and manifest.get("dataset_version") == version

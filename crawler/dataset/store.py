@@ -8,13 +8,14 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from crawler.dataset.schema import BATCH_ROWS, parse_timestamp
 from crawler.disk import connect_sqlite
-from crawler.runs.instants import RUN_ID_PATTERN
+from crawler.runs.instants import format_utc
+from crawler.runs.paths import run_files
+from crawler.runs.reading import whole_lines_from
 from crawler.validation import RecordCheck
 
 logger = logging.getLogger(__name__)
@@ -101,34 +102,11 @@ class IngestCounts:
     invalid: int = 0
 
 
-def run_files(articles_dir: Path) -> list[tuple[str, Path]]:
-    """The run files under ``articles/`` (``<run_id>.jsonl``), oldest run first."""
-    if not articles_dir.is_dir():
-        return []
-    found = []
-    for path in articles_dir.glob("*.jsonl"):
-        run_id = path.name[: -len(".jsonl")]
-        if RUN_ID_PATTERN.match(run_id):
-            found.append((run_id, path))
-    return sorted(found)
-
-
 def _utc_key(date: str) -> str:
-    return parse_timestamp(date).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(parse_timestamp(date))
 
 
-def _read_new_lines(path: Path, offset: int) -> Iterator[tuple[int, bytes]]:
-    """Whole lines from ``offset`` on, with the offset after each; a torn last line is left."""
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        for line in handle:
-            if not line.endswith(b"\n"):
-                return  # being written, or torn by a crash: read next time, once whole
-            offset += len(line)
-            yield offset, line
-
-
-def ingest(connection: sqlite3.Connection, articles_dir: Path,
+def ingest(connection: sqlite3.Connection, output_dir: Path,
            validator: RecordCheck) -> IngestCounts:
     """Fold every new line of every run file into the store (inside the caller's transaction).
 
@@ -138,7 +116,7 @@ def ingest(connection: sqlite3.Connection, articles_dir: Path,
     counts = IngestCounts()
     known = {row[0]: SourceState(*row) for row in
              connection.execute("SELECT run_id, bytes, lines, invalid, head FROM sources")}
-    for run_id, path in run_files(articles_dir):
+    for run_id, path in run_files(output_dir, "articles").items():
         state = known.get(run_id, SourceState(run_id))
         size = path.stat().st_size
         if size == state.bytes:
@@ -152,7 +130,7 @@ def ingest(connection: sqlite3.Connection, articles_dir: Path,
             )
         before = state.lines
         batch: list[tuple[str, str, str, str, str, str]] = []
-        for offset, line in _read_new_lines(path, state.bytes):
+        for offset, line in whole_lines_from(path, state.bytes):
             state.lines += 1
             state.bytes = offset
             row = _parse(line, validator, path, state.lines)
@@ -209,4 +187,3 @@ def dataset_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         row: dict[str, Any] = json.loads(text)
         row["first_seen"], row["last_seen"] = first_seen, last_seen
         yield row
-

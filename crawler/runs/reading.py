@@ -119,6 +119,18 @@ def json_lines(path: Path, counts: ReadCounts) -> Iterator[tuple[int, Any]]:
                 counts.skip(f"{path}:{number}", f"not JSON ({error})")
 
 
+def whole_lines_from(path: Path, offset: int) -> Iterator[tuple[int, bytes]]:
+    """Whole lines of ``path`` from byte ``offset`` on, each with the offset after it (the
+    dataset consumes run files incrementally); a torn last line is left for next time."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        for line in handle:
+            if not line.endswith(b"\n"):
+                return  # being written, or torn by a crash: read next time, once whole
+            offset += len(line)
+            yield offset, line
+
+
 def records(path: Path, counts: ReadCounts) -> Iterator[dict[str, Any]]:
     """The valid records of an articles file, in order (invalid lines counted, skipped)."""
     check = RecordCheck(article_schema())
