@@ -7,7 +7,7 @@ alerted: a problem is alerted the first time it appears, not again while it pers
 again if it comes back after a run without it. So a failed run tells the operator, and the
 same failure every three hours does not bury the next new one.
 
-Configured by the ``ANALYTICS_NOTIFY_*`` settings (``crawler/config.py``); with none set,
+Configured by the ``ANALYTICS_NOTIFY_*`` settings (``crawler/declarations.py``); with none set,
 nothing is sent. Sending never fails a run: a notification that cannot be sent is logged.
 """
 
