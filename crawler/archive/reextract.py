@@ -12,7 +12,6 @@ incremental state is left as it is (the state pipeline is off, the state never o
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from crawler.items import RawArticle
 from crawler.pages import ArticlePage
 from crawler.runs.instants import FETCHED_AT
 from crawler.runs.paths import RunPaths, run_files
+from crawler.runs.start import freeze_startup_objects
 from crawler.site import SiteProfile, is_article_path
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
@@ -138,10 +138,7 @@ class ReextractSpider(Spider):
     async def start(self) -> AsyncIterator[RawArticle]:
         stats = self.crawler.stats
         assert stats is not None
-        # Every object alive now (modules, settings, the engine) lives as long as the process:
-        # out of the collector's sight, each collection walks only the pages' garbage
-        # (0.3-0.4 ms less CPU per page over 1,000 pages, docs/benchmarks.md).
-        gc.freeze()
+        freeze_startup_objects()
         try:
             self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
         except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -132,3 +133,11 @@ def apply_run_settings(settings: Settings, arguments: CrawlArguments) -> None:
     )
     for name, value in LOOPBACK_UNTHROTTLED.items():
         settings.set(name, value, priority="spider")
+
+
+def freeze_startup_objects() -> None:
+    """As a run's spider starts: every object alive now (modules, settings, the engine, the
+    state) lives as long as the process, so it is moved out of the cyclic collector's sight
+    (``gc.freeze``) and each collection walks only the pages' garbage (0.3-0.4 ms less CPU
+    a page over 1,000 pages, docs/benchmarks.md)."""
+    gc.freeze()

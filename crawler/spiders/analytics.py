@@ -38,7 +38,7 @@ from crawler.normalize import FieldError, article_url, fetched_form, parse_site_
 from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
 from crawler.runs.instants import fetch_instant, format_utc
 from crawler.runs.paths import RunPaths
-from crawler.runs.start import apply_run_settings
+from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state.keeper import CrawlState
 from crawler.state.retries import RetrySchedule, is_permanent
@@ -136,6 +136,7 @@ class AnalyticsSpider(Spider):
                 "url_forms": dict(sorted(self.url_forms_seen.items()))}
 
     async def start(self) -> AsyncIterator[Request]:
+        freeze_startup_objects()
         incremental = self.arguments.mode == "incremental"
         for lang in self.arguments.languages:
             self.stop_at_known[lang] = incremental and self.state.walk_completed(lang)
