@@ -13,10 +13,11 @@ from scrapy.http import TextResponse
 
 from crawler.items import RawArticle
 from crawler.pages.body import body_paragraphs
-from crawler.pages.select import element_text, selector_plan
+from crawler.pages.select import SelectorPlan, element_text, selector_plan
 from crawler.site import SiteProfile
 
-_SEARCHED = "\0searched"  # a key no selector has: the one pass was made
+#: Keys no selector has: the selectors' plan and the page's tree, once parsed.
+_PLAN, _ROOT = "\0plan", "\0root"
 #: The selectors of ``SiteProfile.selectors`` an article page reads.
 ARTICLE_KEYS = ("canonical", "og_url", "title", "title_fallback", "subtitle", "category", "date",
                 "author", "cover", "views", "body")
@@ -29,16 +30,22 @@ class ArticlePage:
 
     response: TextResponse
     site: SiteProfile
-    #: The first match of every selector of the profile, found in one pass (lazily).
+    #: The first match of each selector of the profile asked for: the class selectors' in
+    #: one pass at the first question, any other's when it is asked (the title's fallback
+    #: only where the page has no title block).
     _found: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _match(self, key: str) -> Any:
-        if not self._found:
+        found = self._found
+        if not found:
             selectors = self.site.selectors
-            plan = selector_plan(tuple((key, selectors[key]) for key in ARTICLE_KEYS))
-            self._found.update(plan.first_matches(self._root()))
-            self._found[_SEARCHED] = True
-        return self._found.get(key)
+            found[_PLAN] = selector_plan(tuple((key, selectors[key]) for key in ARTICLE_KEYS))
+            found[_ROOT] = self._root()
+            found.update(found[_PLAN].class_matches(found[_ROOT]))
+        plan: SelectorPlan = found[_PLAN]
+        if key in plan.others and key not in found:
+            found[key] = plan.first_match(found[_ROOT], key)
+        return found.get(key)
 
     def _root(self) -> etree._Element:
         """The page's tree, parsed as ``response.selector`` parses it but without working out

@@ -25,7 +25,6 @@ from parsel.csstranslator import HTMLTranslator
 _Simple = tuple[str | None, frozenset[str], str | None]
 
 _ALL_WITH_CLASS = etree.XPath("//*[@class]")
-_CLASS_VALUES = etree.XPath("//*[@class]/@class", smart_strings=False)  # the same order
 _CLASS_SPACE = str.maketrans("\t\n\r\f", "    ")  # XPath normalize-space's whitespace
 
 
@@ -95,13 +94,27 @@ class SelectorPlan:
 
     def first_matches(self, root: etree._Element) -> dict[str, object]:
         """key -> the first matching element (or attribute value); absent keys: no match."""
+        found = self.class_matches(root)
+        for key in self.others:
+            match = self.first_match(root, key)
+            if match is not None:
+                found[key] = match
+        return found
+
+    def first_match(self, root: etree._Element, key: str) -> object | None:
+        """The first match of one of the ``others`` (its own walk), or None."""
+        matches = compiled_css(self.others[key])(root)
+        return matches[0] if matches else None
+
+    def class_matches(self, root: etree._Element) -> dict[str, object]:
+        """``first_matches`` of the class selectors alone, in their one walk."""
         found: dict[str, object] = {}
         if self.by_class:
-            # Plain strings are cheap; element proxies are built only for the matches.
-            values: list[str] = _CLASS_VALUES(root)
-            elements: list[etree._Element] | None = None
+            # One walk: the elements with a class (a second walk for their class strings
+            # alone cost more than reading the attribute of each, a few dozen a page).
             by_class, names = self.by_class, self.class_names
-            for index, value in enumerate(values):
+            for element in _ALL_WITH_CLASS(root):
+                value = element.get("class")
                 # str.split() is a superset filter; the exact tokens are XPath's whitespace.
                 if names.isdisjoint(value.split()):
                     continue
@@ -110,19 +123,12 @@ class SelectorPlan:
                     for key, (tag, classes, attribute) in by_class.get(name, ()):
                         if key in found or not classes <= tokens:
                             continue
-                        if elements is None:
-                            elements = _ALL_WITH_CLASS(root)
-                        element = elements[index]
                         if tag and element.tag != tag:
                             continue
                         if attribute is None:
                             found[key] = element
                         elif element.get(attribute) is not None:
                             found[key] = element.get(attribute)
-        for key, css in self.others.items():
-            matches = compiled_css(css)(root)
-            if matches:
-                found[key] = matches[0]
         return found
 
 
