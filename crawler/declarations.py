@@ -24,6 +24,7 @@ from crawler.setting_kinds import (
     DAYS,
     EMAIL,
     FLAG,
+    GROWING_DAYS,
     HOST,
     RATIO,
     SECONDS,
@@ -89,6 +90,12 @@ DECLARED: tuple[Setting, ...] = (
             optional(Kind("a run id such as 20261128T071500.123Z", read_run_id)),
             None, "names the run's files; the run's start time when unset"),
     Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
+    Setting("ANALYTICS_REFRESH_AGES", GROWING_DAYS, [1, 3, 7, 30, 90, 365],
+            "ages (days after publication) at which an incremental run fetches a known article "
+            "again for its views and edits; after the last, every last age again (yearly)"),
+    Setting("ANALYTICS_REFRESH_DAILY_MAX", integer(0), 500,
+            "most refreshes (articles fetched again) per UTC day over all runs; the rest of the "
+            "due ones wait for the next run that has room, most overdue first"),
     Setting("ANALYTICS_STATE_FRESH_START", FLAG, False, "a missing state beside run files "
             "stops a crawl (rebuild it: `scrapy state --rebuild`); True starts afresh on "
             "purpose: every article is fetched and delivered again"),

@@ -163,6 +163,25 @@ def read_run_id(value: Any) -> str:
     return validate_run_id(text().read(value))
 
 
+def growing_days(value: Any) -> tuple[float, ...]:
+    """A JSON list (or comma-separated text) of day counts, each greater than the one before."""
+    try:
+        data = json.loads(value) if isinstance(value, str) and value.strip().startswith("[") \
+            else (value.split(",") if isinstance(value, str) else value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON: {error.msg} at character {error.pos}") from None
+    if not isinstance(data, list | tuple) or not data:
+        raise ValueError("")
+    days = tuple(DAYS.read(item) for item in data)
+    if any(later <= earlier for earlier, later in zip((0.0, *days), days, strict=False)):
+        raise ValueError("each number of days must be greater than the one before (and than 0)")
+    return days
+
+
+GROWING_DAYS = Kind("a list of numbers of days, each greater than the one before, such as "
+                    "[1, 3, 7]", growing_days)
+
+
 def optional(kind: Kind) -> Kind:
     """``kind``, or unset (None or an empty string)."""
     def read(value: Any) -> Any:

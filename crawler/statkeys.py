@@ -27,7 +27,8 @@ REJECTS_KNOWN = f"{_ROOT}/rejects_known"
 REJECT_RETRIES = f"{_ROOT}/reject_retries"
 #: Articles reached twice in one run (the second one dropped).
 DUPLICATES = f"{_ROOT}/duplicates"
-#: Delivered records whose content differs from what the state held.
+#: Delivered records that are edits: their normalised content (``digest.content_hash``)
+#: differs from the article's last delivery.
 ARTICLES_CHANGED = f"{_ROOT}/articles_changed"
 #: Prefix of the optional-field problems (a field left null), by reason.
 FIELD_PROBLEMS = f"{_ROOT}/field_problems"
@@ -35,6 +36,8 @@ FIELD_PROBLEMS = f"{_ROOT}/field_problems"
 # --- the walk (spider) --------------------------------------------------------------------
 #: Known articles asked for again to refresh their views.
 REFRESH_REQUESTS = f"{_ROOT}/refresh_requests"
+#: Refreshed articles that answered 404/410: gone from the site (no reject: a removal).
+REFRESH_GONE = f"{_ROOT}/refresh_gone"
 #: Listing pages that could not be fetched (a failed ``listings`` check).
 LISTING_FAILED = f"{_ROOT}/listing_failed"
 #: Listing pages showing only cards already seen, or linking back (the walk ends there).

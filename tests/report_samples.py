@@ -49,9 +49,11 @@ def article(number: int, published: datetime, scraped: datetime, rng: random.Ran
 
 
 def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
-              rejects: int = 0, failed: bool = False, archive_run: str | None = None) -> str:
+              rejects: int = 0, failed: bool = False, archive_run: str | None = None,
+              gone: tuple[str, ...] = ()) -> str:
     """The run's articles file, rejects file and summary (the fields the report reads);
-    with ``archive_run``, a re-extraction of that run (``scrapy reextract``)."""
+    with ``archive_run``, a re-extraction of that run (``scrapy reextract``); ``gone``: known
+    articles its refreshes found gone (410)."""
     run_id = started.strftime("%Y%m%dT%H%M%S.000Z")
     for directory in ("articles", "rejects", "runs"):
         (output / directory).mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,7 @@ def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
         to_json_line({"url": f"https://caliber.az/en/post/broken-{number}", "reason": reason})
         for number, reason in enumerate(reasons)))
     total = len(records)
-    summary = {
+    summary: dict[str, Any] = {
         "run_id": run_id, "spider": "analytics", "status": "failed" if failed else "ok",
         "failed_checks": {"finished_normally": "sample failure"} if failed else {},
         "started_at": started.isoformat(), "finish_reason": "finished",
@@ -73,6 +75,10 @@ def write_run(output: Path, started: datetime, records: list[dict[str, Any]],
     }
     if archive_run is not None:
         summary.update(source="archive", archive_run=archive_run)
+    if gone:
+        summary["refresh"] = {"gone": [{"url": url, "status": 410, "in_a_row": 1,
+                                        "seen_at": started.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                                       for url in gone]}
     (output / "runs" / f"{run_id}.json").write_text(json.dumps(summary), "utf-8")
     return run_id
 
@@ -118,7 +124,30 @@ def single(output: Path) -> None:
     write_run(output, started, records)
 
 
-SAMPLES = {"decade": decade, "minutes": minutes, "single": single}
+def history(output: Path) -> None:
+    """Four daily crawls of 30 articles: day 1 all of them; days 2 and 4 refresh them with more
+    views (article 3 edited on day 2, article 0 gone from day 2 on: removed), day 3 a
+    failed crawl with no records."""
+    rng = random.Random(27)
+    day1 = datetime(2026, 10, 30, 6, 0, tzinfo=UTC)
+    first = [article(number, datetime(2026, 9, 1, 10) + timedelta(days=number * 1.9), day1, rng)
+             for number in range(30)]
+    write_run(output, day1, first)
+    for day, gained in ((1, 400), (3, 900)):
+        started = day1 + timedelta(days=day)
+        refreshed = []
+        for record in first[1:]:
+            views = record["views"] + gained * (1 + int(record["id"], 16) % 3) \
+                if record["views"] is not None else None
+            refreshed.append(dict(record, views=views,
+                                  scraped_at=started.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        refreshed[2] = dict(refreshed[2], title=f"{refreshed[2]['title']} (revised)",
+                            body="Text, revised.")
+        write_run(output, started, refreshed, gone=(first[0]["url"],))
+    write_run(output, day1 + timedelta(days=2), [], failed=True)
+
+
+SAMPLES = {"decade": decade, "minutes": minutes, "single": single, "history": history}
 
 
 def report(output: Path, *options: str) -> subprocess.CompletedProcess[str]:

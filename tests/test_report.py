@@ -25,11 +25,15 @@ import pytest
 from PIL import Image
 
 from crawler.report.page import EXTERNAL_REFERENCE
+from crawler.report.plots import COLOURS, OTHER_COLOUR
 from tests.crawl import run_crawl
 from tests.replica.handle import ReplicaHandle
 from tests.report_samples import SAMPLES, report
 
-FIGURES = ("articles-per-period", "views-distribution", "runs-over-time", "rejects-by-reason")
+FIGURES = ("articles-per-period", "views-distribution", "runs-over-time", "rejects-by-reason",
+           "views-over-time", "edits-removals")
+#: The figures drawn when no article was edited or removed (the last is a line of text).
+WITHOUT_EDITS = FIGURES[:-1]
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 MIN_RECORDS = 20  # the project's ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS
@@ -240,7 +244,7 @@ def test_a_reextraction_is_drawn_apart_from_the_crawls_and_not_counted_as_one(sa
     assert ("<td>run files consolidated</td><td>7: 6 of crawls, 1 of re-extractions</td>"
             in html_text)  # the failed crawl wrote no records
     assert f"<tr><td>{redo['run_id']} (re-extraction of {crawl['run_id']})</td><td>ok</td>" \
-        "<td>23</td><td>100%</td>" in html_text
+        "<td>\u2013</td><td>23</td><td>100%</td>" in html_text
     words = sample["page"].words["runs-over-time"]
     assert "7 crawls: records written by each" in words and "1 re-extraction (" in words
     # Rejects of the crawls alone: 0+1+2+0+1+2+0, not the re-extraction's 2 on top.
@@ -294,7 +298,7 @@ def test_tables_show_percentages_and_a_dash(samples):
         coverage = run["field_coverage"]
         row = re.search(rf"<tr><td>{run['run_id']}</td>(.*?)</tr>", html_text)
         assert row is not None
-        values = re.findall(r"<td>(.*?)</td>", row.group(1))[2:]
+        values = re.findall(r"<td>(.*?)</td>", row.group(1))[3:]
         if run["records"]["total"] == 0:
             assert values == ["\u2013"] * 5
         else:
@@ -328,7 +332,8 @@ def test_one_run_is_a_number_in_the_header_and_a_plot_scaled_to_it(samples):
 
 def test_png_option_writes_each_drawn_plot(samples):
     plots = samples["minutes"]["output"] / "plots"
-    assert sorted(path.name for path in plots.iterdir()) == sorted(f"{f}.png" for f in FIGURES)
+    assert sorted(path.name for path in plots.iterdir()) == sorted(f"{f}.png"
+                                                                   for f in WITHOUT_EDITS)
     for path in plots.iterdir():
         image = Image.open(path).convert("RGB")
         assert image.width > 600 and len(image.getcolors(maxcolors=1 << 20) or []) > 20
@@ -343,33 +348,75 @@ def chromium() -> str | None:
     return None
 
 
-def test_report_renders_in_headless_chromium(samples, tmp_path):
-    """Chromium, offline, draws the page: a screenshot that is not blank and has the plots'
-    colours. In CI (``CI`` set) a missing Chromium fails the test; elsewhere it skips."""
+def screenshot(report_html: Path, directory: Path) -> dict[Any, int]:
+    """Chromium, offline, draws the page: a screenshot that is not blank; its colours. In CI
+    (``CI`` set) a missing Chromium fails the test; elsewhere it skips."""
     browser = chromium()
     if browser is None:
         if os.environ.get("CI"):
             pytest.fail("CI has no Chromium: .ci/run installs Debian's chromium package")
         pytest.skip("no Chromium on this machine (CI installs it; apt-get install chromium)")
-    shot = tmp_path / "report.png"
+    shot = directory / "report.png"
     command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-               f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
-               "--window-size=1100,3000", f"--screenshot={shot}",
-               (samples["minutes"]["output"] / "report.html").resolve().as_uri()]
+               f"--user-data-dir={directory / 'profile'}", "--proxy-server=127.0.0.1:9",
+               "--window-size=1100,4200", f"--screenshot={shot}", report_html.resolve().as_uri()]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                               check=False, cwd=tmp_path)
+                               check=False, cwd=directory)
     assert shot.exists(), f"Chromium wrote no screenshot: {completed.stderr[-2000:]}"
     image = Image.open(shot).convert("RGB")
-    assert image.size == (1100, 3000)
+    assert image.size == (1100, 4200)
     colours = {colour: count for count, colour in
                image.getcolors(maxcolors=image.width * image.height) or []}
     assert len(colours) > 100  # text, bars and markers, not a blank or one-colour page
     assert colours.get((255, 255, 255), 0) < image.width * image.height * 0.97
+    return colours
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
+def test_report_renders_in_headless_chromium(samples, tmp_path):
+    colours = screenshot(samples["minutes"]["output"] / "report.html", tmp_path)
     # The language colours of the plots (matplotlib draws them exactly) are on screen.
-    for colour in ((0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0xFF, 0x7F, 0x0E)):
-        assert colours.get(colour, 0) > 200, colour
+    for lang in ("en", "ru", "hy"):
+        assert colours.get(rgb(COLOURS[f"lang-{lang}"]), 0) > 200, lang
+
+
+def test_the_plots_over_time_render_in_headless_chromium(samples, tmp_path):
+    """The history sample: views over time, edits and removals, a failed zero-record crawl."""
+    colours = screenshot(samples["history"]["output"] / "report.html", tmp_path)
+    for meaning in ("edits", "removals", "lang-en", "lang-ru"):
+        assert colours.get(rgb(COLOURS[meaning]), 0) > 200, meaning
+    assert colours.get(rgb(COLOURS["failed"]), 0) > 20  # the cross of the failed crawl
+
+
+def test_one_meaning_per_colour() -> None:
+    assert len(set(COLOURS.values())) == len(COLOURS)
+    assert OTHER_COLOUR not in COLOURS.values()
+
+
+def test_the_history_sample_shows_views_over_time_edits_removals_and_why_a_crawl_failed(
+        samples):
+    sample = samples["history"]
+    page: Page = sample["page"]
+    assert list(page.svgs) == list(FIGURES[:3]) + list(FIGURES[4:])  # no rejects
+    series = {name for name in page.ids["views-over-time"]
+              if name.startswith("views-over-time-")}
+    assert len(series) == 5
+    for name in series:  # one line through the four days' readings: 3 markers each
+        assert len(markers(group(page.svg("views-over-time"), name))) == 3
+    assert {"edits-2026-10", "removals-2026-10"} <= page.ids["edits-removals"]
+    assert "1 edits (revisions.parquet) and 1 articles removed" in page.words["edits-removals"]
+    failed = next(run for run in sample["runs"] if run["status"] == "failed")
+    html_text = sample["html"]
+    assert (f"<tr><td>{failed['run_id']}</td><td>0</td><td>finished_normally</td>"
+            "<td>sample failure</td></tr>") in html_text
+    assert f"records-{failed['run_id']}" in page.ids["runs-over-time"]
+    assert "1 crawl with no records, a cross on the zero line" in page.words["runs-over-time"]
+    assert "no records (a cross" in " ".join(page.texts["runs-over-time"])
 
 
 # --- two real crawls of the replica ----------------------------------------------------------
@@ -395,7 +442,8 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.mark.e2e
 def test_report_has_the_four_plots_with_their_series(reported):
     page: Page = reported["page"]
-    assert list(page.ids) == list(FIGURES) == list(page.svgs)
+    assert list(page.ids) == list(FIGURES)
+    assert list(page.svgs) == list(WITHOUT_EDITS)
     rows = reported["rows"]
     langs = {row["lang"] for row in rows}
     assert langs == {"en", "ru", "hy"}

@@ -9,7 +9,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from crawler.dataset.schema import arrow_schema, row_schema, schema_version
+from crawler.dataset.schema import (
+    arrow_schema,
+    revisions_schema,
+    row_schema,
+    schema_version,
+    views_schema,
+)
 from crawler.dataset.store import SourceState
 from crawler.items import OPTIONAL_FIELDS
 from crawler.runs.reading import run_summaries
@@ -28,9 +34,16 @@ class DatasetStats:
     date_max: str | None = None
     first_seen_min: str | None = None
     last_seen_max: str | None = None
+    #: Rows edited at least once, rows removed from the site; rows of the history tables.
+    edited: int = 0
+    removed: int = 0
+    observations: int = 0
+    revisions: int = 0
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows += 1
+        self.edited += row["revision"] > 1
+        self.removed += row["removed_at"] is not None
         self.by_lang_year[(row["lang"], row["date"][:4])] += 1
         for name in OPTIONAL_FIELDS:
             if row.get(name) is not None:
@@ -56,8 +69,51 @@ class DatasetStats:
 
 def _type_name(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
-        return f"timestamp[{arrow_type.unit}, tz={arrow_type.tz}]"
+        zone = f"tz={arrow_type.tz}" if arrow_type.tz else "no time zone"
+        return f"timestamp[{arrow_type.unit}, {zone}]"
     return str(arrow_type)
+
+
+def columns_table(schema: pa.Schema) -> list[str]:
+    """A Markdown table of a Parquet file's columns: name, type, null, description."""
+    lines = ["| column | Parquet type | null | description |", "|---|---|---|---|"]
+    for column in schema:
+        description = column.metadata[b"description"].decode("utf-8").replace("|", "\\|")
+        lines.append(f"| `{column.name}` | {_type_name(column.type)} | "
+                     f"{'yes' if column.nullable else 'no'} | {description} |")
+    return lines
+
+
+#: Views gained per Baku month over every article (DuckDB, on ``views.parquet``): each
+#: article's last counter of a month less its last counter of the month before.
+MONTHLY_VIEWS_SQL = """SELECT month, sum(views - coalesce(before, 0)) AS views_gained FROM (
+    SELECT month, views, lag(views) OVER (PARTITION BY id ORDER BY month) AS before FROM (
+        SELECT id, date_trunc('month', timezone('Asia/Baku', observed_at)) AS month,
+               arg_max(views, observed_at) AS views
+        FROM 'views.parquet' GROUP BY id, month))
+GROUP BY month ORDER BY month"""
+
+#: The card's loading examples: DuckDB (monthly counts in Baku time), pandas, Spark.
+LOADING = f"""```python
+import duckdb  # articles per Baku month: date_local is the Baku wall clock, whatever TimeZone
+duckdb.sql('''SELECT date_trunc('month', date_local) AS month, lang, count(*) AS articles
+              FROM 'articles.parquet' GROUP BY ALL ORDER BY ALL''')
+duckdb.sql('''{MONTHLY_VIEWS_SQL}''')  # views gained per Baku month
+
+import pandas as pd  # views is Int64 (<NA> where the page shows no counter), no options needed
+articles = pd.read_parquet('articles.parquet')
+views = pd.read_parquet('views.parquet')  # one row per observation
+articles.groupby(articles['date_local'].dt.to_period('M')).size()
+```
+
+```python
+# Spark 3.4+: date_local reads as TIMESTAMP_NTZ (the wall clock, unshifted); date and the
+# *_at columns are instants (TIMESTAMP), shown in spark.sql.session.timeZone
+from pyspark.sql import functions as F
+articles = spark.read.parquet('articles.parquet')
+articles.groupBy(F.date_trunc('month', 'date_local').alias('month')).count().orderBy('month')
+spark.read.parquet('views.parquet').groupBy('id').agg(F.max_by('views', 'observed_at'))
+```"""
 
 
 def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
@@ -83,12 +139,17 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
         "configs:",
         "- config_name: default",
         "  data_files: articles.parquet",
+        "- config_name: views",
+        "  data_files: views.parquet",
+        "- config_name: revisions",
+        "  data_files: revisions.parquet",
         "---",
         "",
         "# Caliber.az Analytics articles",
         "",
         "Every article of the Analytics section of [Caliber.az](https://caliber.az) that the "
-        "crawler has seen, once, with its latest views and when it was first and last seen.",
+        "crawler has seen, once, with its latest views and content, when it was first and last "
+        "seen, its edits and its removal from the site; every views counter read over time.",
         "",
         "| | |",
         "|---|---|",
@@ -99,7 +160,11 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
         f"| seen between | {stats.first_seen_min or '-'} and {stats.last_seen_max or '-'} |",
         f"| run files consolidated | {len(sources)}"
         + (f" ({sources[0].run_id} to {sources[-1].run_id})" if sources else "") + " |",
-        "| files | `articles.parquet` (typed), `articles.jsonl` (same rows, same order) |",
+        f"| edited | {stats.edited} articles ({stats.revisions} edits in `revisions.parquet`) |",
+        f"| removed from the site | {stats.removed} articles (`removed_at` set) |",
+        f"| views observations | {stats.observations} (`views.parquet`) |",
+        "| files | `articles.parquet` (typed), `articles.jsonl` (same rows, same order), "
+        "`views.parquet`, `revisions.parquet`, one file each per dataset version |",
         "",
         "## Source and licence",
         "",
@@ -108,17 +173,30 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
         "[Caliber.az](https://caliber.az)**: keep the `url` of every article you use and link "
         "to it. This dataset grants no rights of its own over the texts.",
         "",
-        "## Fields",
+        "## Files and columns",
         "",
-        "Rows are sorted by `date` (the publication instant), then `id`.",
+        "### `articles.parquet` (and `articles.jsonl`)",
         "",
-        "| field | Parquet type | null | description |",
-        "|---|---|---|---|",
+        "One row per article, sorted by `date` (the publication instant), then `id`. A row has "
+        "the latest content a fetch showed; an edit (other title, subtitle, body, author or "
+        "image, compared with whitespace and Unicode form ignored) raises `revision`.",
+        "",
+        *columns_table(arrow),
+        "",
+        "### `views.parquet`",
+        "",
+        "One row per reading of an article's views counter (every fetch that showed one), "
+        "sorted by `id`, then `observed_at`.",
+        "",
+        *columns_table(views_schema()),
+        "",
+        "### `revisions.parquet`",
+        "",
+        "One row per edit a refresh showed, sorted by `id`, then `observed_at`; the earlier "
+        "text stays readable in the run's archive (`scrapy reextract`).",
+        "",
+        *columns_table(revisions_schema()),
     ]
-    for column in arrow:
-        description = schema["properties"][column.name]["description"].replace("|", "\\|")
-        lines.append(f"| `{column.name}` | {_type_name(column.type)} | "
-                     f"{'yes' if column.nullable else 'no'} | {description} |")
     lines += ["", "## Articles per language and year", ""]
     if years:
         lines.append("| year | " + " | ".join(langs) + " | total |")
@@ -144,13 +222,7 @@ def dataset_card(stats: DatasetStats, version: int, sources: list[SourceState],
         "",
         "## Loading",
         "",
-        "```python",
-        "import pandas as pd; df = pd.read_parquet('articles.parquet')",
-        "import duckdb; duckdb.sql(\"SELECT lang, count(*) FROM 'articles.parquet' GROUP BY 1\")",
-        "spark.read.parquet('articles.parquet')",
-        "from datasets import load_dataset",
-        "ds = load_dataset('parquet', data_files='articles.parquet')['train']",
-        "```",
+        LOADING,
         "",
         "Made by `scrapy dataset` of the caliber-analytics crawler; `manifest.json` lists the "
         "run files read and the digest of every file.",

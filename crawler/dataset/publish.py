@@ -37,6 +37,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from crawler.dataset.card import DatasetStats, crawled_hosts, dataset_card
+from crawler.dataset.history import gone_digest, gone_refreshes, write_history
 from crawler.dataset.reextracted import Reextraction, reextracted_rows, reextraction_card
 from crawler.dataset.schema import (
     BATCH_ROWS,
@@ -62,7 +63,8 @@ from crawler.validation import RecordCheck, article_schema
 #: Name of the dataset, in its card and manifest.
 DATASET_NAME = "caliber-analytics-articles"
 #: Files of the dataset directory that make up the published dataset.
-OUTPUT_FILES = ("articles.jsonl", "articles.parquet", "schema.json", "README.md")
+OUTPUT_FILES = ("articles.jsonl", "articles.parquet", "views.parquet", "revisions.parquet",
+                "schema.json", "README.md")
 
 
 def write_data_files(rows: Iterable[dict[str, Any]], jsonl: Path, parquet: Path,
@@ -120,6 +122,14 @@ class DatasetPaths:
     @property
     def parquet(self) -> Path:
         return self.directory / "articles.parquet"
+
+    @property
+    def views(self) -> Path:
+        return self.directory / "views.parquet"
+
+    @property
+    def revisions(self) -> Path:
+        return self.directory / "revisions.parquet"
 
     @property
     def card(self) -> Path:
@@ -188,23 +198,29 @@ def _consolidate(connection: sqlite3.Connection, paths: DatasetPaths) -> Dataset
     connection.execute("BEGIN IMMEDIATE")
     try:
         read = ingest(connection, paths.output_dir, validator)
+        gone = gone_refreshes(paths.output_dir)
+        changed = bool(read.files) or gone_digest(gone) != meta(connection, "gone_digest", "")
         version = int(meta(connection, "dataset_version", "0"))
         manifest = read_manifest(paths)
         published = (manifest is not None and manifest.get("dataset_version") == version
                      and all((paths.directory / name).exists() for name in OUTPUT_FILES))
-        if read.files == 0 and published:
+        if not changed and published:
             connection.execute("ROLLBACK")
             assert manifest is not None
             return DatasetResult(paths, version, int(manifest["rows"]),
                                  len(manifest["runs"]), read, written=False)
-        if read.files:
+        if changed:
             version += 1
             set_meta(connection, "dataset_version", str(version))
             set_meta(connection, "schema_version", schema_version())
+            set_meta(connection, "gone_digest", gone_digest(gone))
         temporaries = {path: temporary_path(path) for path in
-                       (paths.jsonl, paths.parquet, paths.schema, paths.card)}
-        stats = write_data_files(dataset_rows(connection), temporaries[paths.jsonl],
+                       (paths.jsonl, paths.parquet, paths.views, paths.revisions, paths.schema,
+                        paths.card)}
+        stats = write_data_files(dataset_rows(connection, gone), temporaries[paths.jsonl],
                                  temporaries[paths.parquet], version)
+        stats.observations, stats.revisions = write_history(
+            connection, temporaries[paths.views], temporaries[paths.revisions])
         sources = [SourceState(*row) for row in connection.execute(
             "SELECT run_id, bytes, lines, invalid, head FROM sources ORDER BY run_id")]
         temporaries[paths.schema].write_text(
@@ -239,6 +255,10 @@ def write_manifest(paths: DatasetPaths, version: int, stats: DatasetStats,
         "rows": stats.rows,
         "by_lang": stats.by_lang(),
         "date_range": [stats.date_min, stats.date_max],
+        "views_observations": stats.observations,
+        "revisions": stats.revisions,
+        "edited_rows": stats.edited,
+        "removed_rows": stats.removed,
         "files": {name: {"bytes": (paths.directory / name).stat().st_size,
                          "sha256": _sha256(paths.directory / name)} for name in OUTPUT_FILES},
         "runs": [{"run_id": source.run_id, "bytes": source.bytes, "lines": source.lines,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.dataset.schema import BATCH_ROWS, parse_timestamp
+from crawler.dataset.schema import parse_timestamp
+from crawler.digest import changed_fields, content_hash
 from crawler.disk import connect_sqlite
 from crawler.runs.instants import format_utc
 from crawler.runs.paths import run_files
@@ -25,6 +26,9 @@ class DatasetError(Exception):
     """The dataset cannot be built as asked (a consolidated run file changed, ...)."""
 
 
+
+#: Layout of the store's tables; a store of another layout is built again from the run files.
+STORE_FORMAT = "2"
 STORE_SQL = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -32,7 +36,19 @@ CREATE TABLE IF NOT EXISTS articles (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     latest_key TEXT NOT NULL,  -- scraped_at|run|line of the kept record: the latest wins
-    record TEXT NOT NULL       -- that record, as JSON
+    record TEXT NOT NULL,      -- that record, as JSON
+    edit_hash TEXT NOT NULL,   -- digest.content_hash of it
+    revision INTEGER NOT NULL, -- 1, one more at each edit
+    edited_at TEXT             -- scraped_at of the fetch that showed the last edit
+);
+CREATE TABLE IF NOT EXISTS observations (  -- views.parquet
+    id TEXT NOT NULL, observed_at TEXT NOT NULL, url TEXT NOT NULL, lang TEXT NOT NULL,
+    views INTEGER NOT NULL, PRIMARY KEY (id, observed_at)
+);
+CREATE TABLE IF NOT EXISTS revisions (  -- revisions.parquet
+    id TEXT NOT NULL, observed_at TEXT NOT NULL, url TEXT NOT NULL,
+    previous_hash TEXT NOT NULL, hash TEXT NOT NULL, fields_changed TEXT NOT NULL,
+    PRIMARY KEY (id, observed_at)
 );
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles (date_key, id);
 CREATE TABLE IF NOT EXISTS sources (
@@ -45,25 +61,31 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-UPSERT_SQL = """
-INSERT INTO articles (id, date_key, first_seen, last_seen, latest_key, record)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
-    first_seen = min(articles.first_seen, excluded.first_seen),
-    last_seen = max(articles.last_seen, excluded.last_seen),
-    date_key = CASE WHEN excluded.latest_key >= articles.latest_key
-                    THEN excluded.date_key ELSE articles.date_key END,
-    record = CASE WHEN excluded.latest_key >= articles.latest_key
-                  THEN excluded.record ELSE articles.record END,
-    latest_key = max(articles.latest_key, excluded.latest_key)
+INSERT_SQL = """
+INSERT INTO articles (id, date_key, first_seen, last_seen, latest_key, record, edit_hash,
+                      revision, edited_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, 1, NULL)
+"""
+OBSERVATION_SQL = """
+INSERT OR REPLACE INTO observations (id, observed_at, url, lang, views) VALUES (?, ?, ?, ?, ?)
 """
 HEAD_BYTES = 4096
 
 
 def open_store(path: Path) -> sqlite3.Connection:
-    """The consolidation store (created if missing); transactions are explicit."""
+    """The consolidation store (created if missing; one of an earlier layout is dropped,
+    to be built again from the run files); transactions are explicit."""
     connection = connect_sqlite(path)
+    tables = {row[0] for row in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and ("meta" not in tables or meta(connection, "store_format", "") != STORE_FORMAT):
+        logger.info("%s has an earlier layout: consolidating every run file again", path)
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        connection = connect_sqlite(path)
     connection.executescript(STORE_SQL)
+    set_meta(connection, "store_format", STORE_FORMAT)
     return connection
 
 
@@ -129,7 +151,6 @@ def ingest(connection: sqlite3.Connection, output_dir: Path,
                 "run `scrapy dataset --rebuild` to consolidate every run file again"
             )
         before = state.lines
-        batch: list[tuple[str, str, str, str, str, str]] = []
         for offset, line in whole_lines_from(path, state.bytes):
             state.lines += 1
             state.bytes = offset
@@ -138,16 +159,9 @@ def ingest(connection: sqlite3.Connection, output_dir: Path,
                 state.invalid += 1
                 continue
             record, text = row
-            scraped = record["scraped_at"]
             # Same fetch (same id and scraped_at) in two runs: the later run wins, and a
             # re-extraction's run is always later than its archive's (scrapy reextract).
-            batch.append((record["id"], _utc_key(record["date"]), scraped, scraped,
-                          f"{scraped}|{run_id}|{state.lines:010d}", text))
-            if len(batch) >= BATCH_ROWS:
-                connection.executemany(UPSERT_SQL, batch)
-                batch.clear()
-        if batch:
-            connection.executemany(UPSERT_SQL, batch)
+            fold(connection, record, text, f"{record['scraped_at']}|{run_id}|{state.lines:010d}")
         if state.lines == before:
             continue  # only a partial line so far
         if not state.head:
@@ -161,6 +175,41 @@ def ingest(connection: sqlite3.Connection, output_dir: Path,
         counts.lines += state.lines - before
     counts.invalid = sum(row[0] for row in connection.execute("SELECT invalid FROM sources"))
     return counts
+
+
+def fold(connection: sqlite3.Connection, record: dict[str, Any], text: str,
+         latest_key: str) -> None:
+    """One record into the store: its views observation, and its article row (the latest
+    record wins; a later fetch showing other content is an edit: a revision)."""
+    scraped = record["scraped_at"]
+    if record.get("views") is not None:
+        connection.execute(OBSERVATION_SQL, (record["id"], scraped, record["url"],
+                                             record["lang"], record["views"]))
+    digest = content_hash(record)
+    kept = connection.execute(
+        "SELECT latest_key, edit_hash, record FROM articles WHERE id = ?",
+        (record["id"],)).fetchone()
+    if kept is None:
+        connection.execute(INSERT_SQL, (record["id"], _utc_key(record["date"]), scraped, scraped,
+                                        latest_key, text, digest))
+        return
+    connection.execute("UPDATE articles SET first_seen = min(first_seen, ?), "
+                       "last_seen = max(last_seen, ?) WHERE id = ?", (scraped, scraped,
+                                                                      record["id"]))
+    if latest_key < kept[0]:
+        return  # an older fetch, read late: only its views and seen times count
+    previous = json.loads(kept[2])
+    if digest != kept[1] and scraped > previous["scraped_at"]:
+        connection.execute(
+            "INSERT OR REPLACE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
+            (record["id"], scraped, record["url"], kept[1], digest,
+             json.dumps(changed_fields(previous, record))))
+        connection.execute("UPDATE articles SET revision = revision + 1, edited_at = ? "
+                           "WHERE id = ?", (scraped, record["id"]))
+    # Same fetch read again (a re-extraction): a correction of the record, not an edit.
+    connection.execute("UPDATE articles SET date_key = ?, latest_key = ?, record = ?, "
+                       "edit_hash = ? WHERE id = ?",
+                       (_utc_key(record["date"]), latest_key, text, digest, record["id"]))
 
 
 def _parse(line: bytes, validator: RecordCheck, path: Path,
@@ -179,11 +228,30 @@ def _parse(line: bytes, validator: RecordCheck, path: Path,
     return record, line.decode("utf-8").rstrip("\n")
 
 
-def dataset_rows(connection: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every article once, sorted by publication instant then id, streamed from the store."""
+
+def dataset_rows(connection: sqlite3.Connection,
+                 gone: dict[str, list[str]] | None = None) -> Iterator[dict[str, Any]]:
+    """Every article once, sorted by publication instant then id, streamed from the store;
+    ``gone``: the refreshes that found each URL gone (``history.gone_refreshes``)."""
     cursor = connection.execute(
-        "SELECT record, first_seen, last_seen FROM articles ORDER BY date_key, id")
-    for text, first_seen, last_seen in cursor:
+        "SELECT record, first_seen, last_seen, revision, edited_at FROM articles "
+        "ORDER BY date_key, id")
+    for text, first_seen, last_seen, revision, edited_at in cursor:
         row: dict[str, Any] = json.loads(text)
         row["first_seen"], row["last_seen"] = first_seen, last_seen
+        row["revision"], row["edited_at"] = revision, edited_at
+        row["removed_at"] = removed_at((gone or {}).get(row["url"], []), last_seen)
+        row["date_local"] = parse_timestamp(row["date"]).replace(tzinfo=None).isoformat()
         yield row
+
+
+#: Refreshes in a row that must find an article gone before it counts as removed.
+REMOVED_AFTER = 2
+
+
+def removed_at(gone_at: list[str], last_seen: str) -> str | None:
+    """When the article was first found gone, if ``REMOVED_AFTER`` refreshes in a row since
+    its last delivery found it so (a delivery after them clears it); else None."""
+    delivered = parse_timestamp(last_seen)
+    since = sorted(moment for moment in gone_at if parse_timestamp(moment) > delivered)
+    return since[0] if len(since) >= REMOVED_AFTER else None

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from crawler.dataset import DatasetPaths, read_manifest
+from crawler.report.history import collect_history
 from crawler.runs.instants import RUN_ID_PATTERN
 from crawler.runs.reading import (
     is_reextraction,
@@ -48,6 +49,11 @@ class ReportData:
     rejects: Counter[str] = field(default_factory=Counter)
     manifest: dict[str, Any] | None = None
     open_rejects: list[dict[str, Any]] = field(default_factory=list)
+    #: the most-read articles: (id, title, lang, [(observed_at, views)...]) each
+    top_series: list[tuple[str, str, str, list[tuple[Any, int]]]] = field(default_factory=list)
+    #: articles edited / removed from the site, by Baku month (``2026-03``)
+    edits: Counter[str] = field(default_factory=Counter)
+    removals: Counter[str] = field(default_factory=Counter)
 
     @property
     def langs(self) -> list[str]:
@@ -115,4 +121,5 @@ def collect(output_dir: Path) -> ReportData:
             data.reextractions.append(summary)
     data.rejects = reject_reasons(output_dir, {run["run_id"] for run in data.reextractions})
     data.open_rejects = latest_open_rejects(output_dir)
+    collect_history(data, paths)
     return data

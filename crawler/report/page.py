@@ -11,7 +11,10 @@ caption and a small table of the numbers behind it. What it shows:
    (``scrapy reextract``) is no crawl: a distinct marker at the time of the crawl it re-reads;
 4. rejects by reason (from the crawls' ``rejects/*.jsonl``, which exist even for a crawl
    that crashed; a re-extraction judges the same fetches again and is not counted twice);
-5. the open rejects (pages not records yet) as the newest run summary lists them.
+5. the open rejects (pages not records yet) as the newest run summary lists them;
+6. views over time of the most-read articles, and edits and removals per month
+   (``crawler.report.history``, from ``views.parquet``, ``revisions.parquet``, ``removed_at``);
+7. why each failed crawl failed (its failed checks, from its summary).
 
 The numbers come from ``crawler.report.data``, the figures from ``crawler.report.plots``.
 Every drawn series carries an SVG id (``lang-en-2024``, ``coverage-views``...) so tests
@@ -31,6 +34,12 @@ from crawler.dataset import schema_version
 from crawler.disk import write_atomic
 from crawler.items import OPTIONAL_FIELDS
 from crawler.report.data import ReportData, collect
+from crawler.report.history import (
+    TOP_ARTICLES,
+    edits_removals_counts,
+    plot_edits_removals,
+    plot_views_over_time,
+)
 from crawler.report.plots import figures, svg
 from crawler.runs.instants import run_start
 from crawler.runs.reading import is_reextraction
@@ -46,6 +55,27 @@ def percent(share: float | None) -> str:
     if share is None:
         return MISSING
     return f"{share * 100:.1f}".removesuffix(".0") + "%"
+
+
+def all_figures(data: ReportData, min_records: int) -> dict[str, Figure | None]:
+    """Every plot of the report by figure id, in page order (None: nothing to draw)."""
+    return {**figures(data, min_records), "views-over-time": plot_views_over_time(data),
+            "edits-removals": plot_edits_removals(data)}
+
+
+def failed_crawls_section(runs: list[dict[str, Any]]) -> str:
+    """Why each failed crawl failed: its failed checks and what each saw."""
+    failed = [run for run in runs if run.get("status") == "failed"]
+    if not failed:
+        return ('<section id="failed-crawls"><h2>Failed crawls</h2><p>None: every crawl '
+                "passed its checks.</p></section>")
+    rows = [[run["run_id"], run.get("records", {}).get("total", 0), name, why]
+            for run in sorted(failed, key=lambda run: run["run_id"])
+            for name, why in (run.get("failed_checks") or {"unknown": "no failed check "
+                                                            "recorded"}).items()]
+    return ('<section id="failed-crawls"><h2>Failed crawls</h2><p>Why each failed crawl '
+            "failed: the checks it did not pass (its run summary's failed_checks).</p>"
+            f"{_table(['crawl', 'records', 'failed check', 'what it saw'], rows)}</section>")
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -161,14 +191,17 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
     views_rows = [[lang, len(data.views[lang]), min(data.views[lang]),
                    sorted(data.views[lang])[len(data.views[lang]) // 2],
                    max(data.views[lang])] for lang in langs if data.views.get(lang)]
-    runs_table = _table(["run", "status", "records", *OPTIONAL_FIELDS], [
-        [run_name(run), run.get("status"), run.get("records", {}).get("total"),
+    runs_table = _table(["run", "status", "failed checks", "records", *OPTIONAL_FIELDS], [
+        [run_name(run), run.get("status"), ", ".join(run.get("failed_checks") or {}) or None,
+         run.get("records", {}).get("total"),
          *(percent(run.get("field_coverage", {}).get(name)) for name in OPTIONAL_FIELDS)]
         for run in sorted(data.runs + data.reextractions, key=lambda run: run["run_id"])])
     small = sum(int(run.get("records", {}).get("total", 0)) < min_records for run in data.runs)
     rejects_table = _table(["reason", "rejects"], [list(item) for item in
                                                    data.rejects.most_common()])
-    plots = figures(data, min_records)
+    plots = all_figures(data, min_records)
+    zero = sum(int(run.get("records", {}).get("total", 0)) == 0 for run in data.runs)
+    observations = sum(len(points) for *_, points in data.top_series)
     sections = [
         _figure("articles-per-period", f"Articles per {period} by language",
                 plots["articles-per-period"],
@@ -184,7 +217,9 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
         _figure("runs-over-time", "Records and field coverage per crawl",
                 plots["runs-over-time"],
                 f"{plural(len(data.runs), 'crawl')}: records written by each, one point per "
-                "crawl (failed crawls in red). Below, the share of a crawl's records having "
+                "crawl (failed crawls in red"
+                + (f"; {plural(zero, 'crawl')} with no records, a cross on the zero line"
+                   if zero else "") + "). Below, the share of a crawl's records having "
                 f"each optional field, for crawls of at least {min_records} records, the least "
                 "the field_coverage monitor judges (ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS)"
                 + (f"; the {plural(small, 'smaller crawl')} are hollow above and not drawn "
@@ -195,6 +230,21 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
                 f"{sum(data.rejects.values())} articles that could not become records, by "
                 "reason, over every crawl's rejects file." if data.rejects else
                 f"No rejects in any crawl ({plural(len(data.runs), 'crawl')}).", rejects_table),
+        _figure("views-over-time", "Views over time of the most-read articles",
+                plots["views-over-time"],
+                f"The {TOP_ARTICLES} articles with the most views, their counter at each of "
+                f"the {observations} readings (views.parquet), one line per article in the "
+                "colour of its language.",
+                _table(["article", "language", "readings", "first", "latest"], [
+                    [title, lang, len(points), points[0][1] if points else None,
+                     points[-1][1] if points else None]
+                    for _, title, lang, points in data.top_series])),
+        _figure("edits-removals", "Edits and removals per month", plots["edits-removals"],
+                f"{sum(data.edits.values())} edits (revisions.parquet) and "
+                f"{sum(data.removals.values())} articles removed from the site (removed_at), "
+                "by month (Baku time)." if data.edits or data.removals else
+                "No article was edited or removed from the site.",
+                _table(["month", "edits", "removals"], edits_removals_counts(data))),
     ]
     facts = _table(["", ""], [
         ["articles (rows)", data.rows],
@@ -215,7 +265,8 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
         "<h1>Caliber.az Analytics: dataset report</h1>"
         "<p>What the consolidated dataset holds and how the runs that fed it went. Source: "
         "<a href=\"https://caliber.az\">Caliber.az</a> (any use of its material must link "
-        f"to it).</p>{facts}{''.join(sections)}{open_rejects_section(data.open_rejects)}"
+        f"to it).</p>{facts}{''.join(sections)}{failed_crawls_section(data.runs)}"
+        f"{open_rejects_section(data.open_rejects)}"
         "</body></html>\n"
     )
 
@@ -244,7 +295,7 @@ def write_plots(output_dir: Path, min_records: int, directory: Path) -> list[Pat
     """Each drawn plot of the report as ``<directory>/<figure id>.png`` (for slides, issues)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, figure in figures(collect(output_dir), min_records).items():
+    for name, figure in all_figures(collect(output_dir), min_records).items():
         if figure is not None:
             path = directory / f"{name}.png"
             figure.savefig(path, format="png", dpi=120, bbox_inches="tight")

@@ -17,19 +17,31 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from crawler.items import OPTIONAL_FIELDS
 from crawler.report.data import ReportData
 from crawler.runs.instants import run_start
 
+#: One meaning per colour over the whole report: each language, crawl outcome, optional
+#: field, edits and removals has its own, and no two meanings share one.
+COLOURS = {
+    "lang-en": "#1f77b4", "lang-ru": "#ff7f0e", "lang-hy": "#9467bd",
+    "ok": "#2ca02c", "failed": "#d62728", "reextraction": "#333333",
+    "field-subtitle": "#17becf", "field-category": "#8c564b", "field-views": "#e377c2",
+    "field-author": "#bcbd22", "field-image": "#393b79",
+    "edits": "#e7ba52", "removals": "#843c39", "rejects": "#a0a0a0",
+}
 #: Languages in a fixed order with a fixed colour each (the same in every plot).
-LANG_COLOURS = {"en": "#1f77b4", "ru": "#d62728", "hy": "#ff7f0e"}
+LANG_COLOURS = {lang: COLOURS[f"lang-{lang}"] for lang in ("en", "ru", "hy")}
+#: Neutral: what has no meaning of its own (text of an empty plot, another language).
 OTHER_COLOUR = "#7f7f7f"
-OK_COLOUR, FAILED_COLOUR, REEXTRACTION_COLOUR = "#2ca02c", "#d62728", "#333333"
+OK_COLOUR, FAILED_COLOUR, REEXTRACTION_COLOUR = (COLOURS["ok"], COLOURS["failed"],
+                                                 COLOURS["reextraction"])
 #: One marker shape and colour per optional field in the coverage plot.
-FIELD_STYLES = dict(zip(OPTIONAL_FIELDS, (("o", "#1f77b4"), ("s", "#ff7f0e"), ("^", "#2ca02c"),
-                                          ("D", "#9467bd"), ("v", "#8c564b")), strict=False))
+FIELD_STYLES = {name: (marker, COLOURS[f"field-{name}"])
+                for name, marker in zip(OPTIONAL_FIELDS, "os^Dv", strict=False)}
 
 matplotlib.rcParams.update({
     "svg.fonttype": "path",  # text as outlines: the SVG needs no font from anywhere
@@ -94,30 +106,32 @@ def plot_articles(data: ReportData) -> Figure:
 
 
 def plot_views(data: ReportData) -> Figure:
-    """Histogram of the latest views, log-spaced bins, stacked by language."""
-    figure = Figure(figsize=(9, 3.4))
-    axes = figure.subplots()
-    axes.set_title("Distribution of the latest views")
+    """Histogram of the latest views, log-spaced bins: one panel per language, side by side
+    on shared axes (not stacked: each language's distribution reads from zero)."""
     langs = [lang for lang in data.langs if data.views.get(lang)]
+    figure = Figure(figsize=(9, 3.4))
+    panels = figure.subplots(1, max(len(langs), 1), sharex=True, sharey=True, squeeze=False)[0]
+    panels[0].set_title("Distribution of the latest views")
     if not langs:
-        _empty(axes, "no views counters in the dataset")
+        _empty(panels[0], "no views counters in the dataset")
         return figure
     values = [value for lang in langs for value in data.views[lang]]
     low, high = max(min(values), 1), max(max(values), 2)
-    bins = [low * (high / low) ** (step / 30) for step in range(31)]
+    bins = [low * (high / low) ** (step / 20) for step in range(21)]
     bins[0], bins[-1] = low * 0.999, high * 1.001
-    clipped = [[max(value, low) for value in data.views[lang]] for lang in langs]
-    _, _, patches = axes.hist(clipped, bins=bins, stacked=True, label=langs,
-                              color=[LANG_COLOURS.get(lang, OTHER_COLOUR) for lang in langs])
-    for lang, bars in zip(langs, patches, strict=True):  # type: ignore[arg-type]
+    for axes, lang in zip(panels, langs, strict=True):
+        colour = LANG_COLOURS.get(lang, OTHER_COLOUR)
+        _, _, bars = axes.hist([max(value, low) for value in data.views[lang]], bins=bins,
+                               color=colour, label=lang)
         for number, bar in enumerate(bars):
             bar.set_gid(f"views-{lang}-{number}")
-    axes.set_xscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-    axes.set_xlabel("latest views (log scale)")
-    axes.set_ylabel("articles")
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _legend(axes, "language")
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        axes.set_xlabel(f"{lang}: latest views of {len(data.views[lang])} (log)", color=colour)
+    panels[0].set_ylabel("articles")
+    panels[0].yaxis.set_major_locator(MaxNLocator(integer=True))
+    handles = [Patch(color=LANG_COLOURS.get(lang, OTHER_COLOUR), label=lang) for lang in langs]
+    _legend(panels[-1], "language", handles=handles)
     return figure
 
 
@@ -172,7 +186,8 @@ def plot_runs(data: ReportData, min_records: int) -> Figure:
     top.vlines(times, 0, records, colors="#c8c8c8", linewidth=1, gid="records-stems")
     for run, moment, count, bad in zip(data.runs, times, records, failed, strict=True):
         colour = FAILED_COLOUR if bad else OK_COLOUR
-        top.plot([moment], [count], marker="o", linestyle="none", markersize=6,
+        top.plot([moment], [count], marker="X" if count == 0 else "o", linestyle="none",
+                 markersize=8 if count == 0 else 6, zorder=4,
                  markeredgecolor=colour, clip_on=False,
                  markerfacecolor=colour if count >= min_records else "white",
                  gid=f"records-{run['run_id']}")
@@ -185,7 +200,9 @@ def plot_runs(data: ReportData, min_records: int) -> Figure:
              f"under {min_records} records:\ncoverage not judged":
                  ("o", OTHER_COLOUR, "white", min(records, default=min_records) < min_records),
              "re-extraction, drawn at\nthe crawl it re-reads":
-                 ("h", REEXTRACTION_COLOUR, "none", bool(redone))}
+                 ("h", REEXTRACTION_COLOUR, "none", bool(redone)),
+             "no records (a cross\non the zero line)": ("X", OTHER_COLOUR, OTHER_COLOUR,
+                                                      0 in records)}
     key = [Line2D([], [], marker=marker, linestyle="none", color=edge, markerfacecolor=face,
                   label=label) for label, (marker, edge, face, shown) in kinds.items() if shown]
     _legend(top, handles=key)
@@ -222,7 +239,7 @@ def plot_rejects(data: ReportData) -> Figure | None:
     axes = figure.subplots()
     names = [name for name, _ in reasons][::-1]
     counts = [count for _, count in reasons][::-1]
-    bars = axes.barh(names, counts, color="#9467bd", height=0.5)
+    bars = axes.barh(names, counts, color=COLOURS["rejects"], height=0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for name, bar in zip(names, bars, strict=True):
         bar.set_gid(f"reason-{name}")

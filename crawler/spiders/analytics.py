@@ -11,7 +11,7 @@ Selectors and formats live in ``crawler.site`` and ``crawler.pages``, not here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.state.keeper import CrawlState
+from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
 from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
@@ -48,6 +49,10 @@ from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, St
 
 #: Articles before the next listing page: the queue stays short and memory flat.
 ARTICLE_PRIORITY = 10
+#: Request meta key of a refresh: the known article's canonical URL.
+REFRESH = "analytics_refresh"
+#: Statuses that say a refreshed article is no longer on the site.
+GONE_STATUSES = frozenset({404, 410})
 
 
 def http_status(failure: Failure) -> int | None:
@@ -100,6 +105,9 @@ class AnalyticsSpider(Spider):
         self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
+        self.refresh_plan = RefreshPlan()
+        #: Known articles a refresh found gone (404/410) this run, for the summary.
+        self.gone: list[dict[str, Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AnalyticsSpider:
@@ -133,7 +141,11 @@ class AnalyticsSpider(Spider):
         reads it back): the walks started and completed, the other URL forms met."""
         return {"walks": {"started": list(self.walks),
                           "completed": self.completed_walks(reason)},
-                "url_forms": dict(sorted(self.url_forms_seen.items()))}
+                "url_forms": dict(sorted(self.url_forms_seen.items())),
+                "refresh": {**self.refresh_plan.summary(),
+                            "edited": int(self.crawler.stats.get_value(
+                                statkeys.ARTICLES_CHANGED, 0)),
+                            "gone": self.gone}}
 
     async def start(self) -> AsyncIterator[Request]:
         freeze_startup_objects()
@@ -154,16 +166,26 @@ class AnalyticsSpider(Spider):
                 yield request
 
     def refresh_requests(self) -> Iterator[Request]:
-        """Known articles of the last ``refresh_days`` days, fetched again for their views."""
-        if not self.arguments.refresh_days:
-            return
-        today = datetime.now(ZoneInfo(TIMEZONE)).date()
-        first_day = today - timedelta(days=self.arguments.refresh_days)
-        for known in self.state.recent_articles(self.arguments.languages, first_day.isoformat()):
+        """Known articles due for a refresh (``crawler.state.refresh``: the last ``refresh_days``
+        days, the ages of ``ANALYTICS_REFRESH_AGES``, the ones found gone), within the day's
+        bound, fetched again for their views, edits and removal."""
+        now = datetime.now(UTC)
+        today = now.astimezone(ZoneInfo(TIMEZONE)).date()
+        window = today - timedelta(days=self.arguments.refresh_days) \
+            if self.arguments.refresh_days else today + timedelta(days=1)  # 0: no window
+        window_start = datetime.combine(window, datetime.min.time(), ZoneInfo(TIMEZONE))
+        candidates = [known for known in self.state.refresh_candidates(self.arguments.languages)
+                      if self.arguments.in_range(known.published.date())]
+        done_today = self.state.refreshes_since(format_utc(utc_day_start(now)))
+        self.refresh_plan = RefreshSchedule.from_settings(self.settings).plan(
+            candidates, now, window_start, done_today)
+        for known in self.refresh_plan.chosen:
             url = fetch_url(known.url, known.url, self.arguments.base_url)
-            if url and self.arguments.in_range(date.fromisoformat(known.date[:10])):
+            if url:
                 self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
-                yield self.article_request(url, known.lang, again=True)
+                request = self.article_request(url, known.lang, again=True)
+                request.meta[REFRESH] = known.url
+                yield request
 
     def reject_retries(self) -> Iterator[Request]:
         """Open rejects whose retry is due, asked for directly (the listing skips them)."""
@@ -329,11 +351,26 @@ class AnalyticsSpider(Spider):
             self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
                              request.url)
             return
+        if request.meta.get(REFRESH) and http_status(failure) in GONE_STATUSES:
+            self.article_gone(request.meta[REFRESH], failure)
+            return
         reason = failure_reason(failure)
         log = self.logger.warning if is_permanent(f"fetch_{reason}") else self.logger.error
         log("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(), request.url)
         yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage(),
                            base_url=self.arguments.base_url)
+
+    def article_gone(self, url: str, failure: Failure) -> None:
+        """A known article answered 404/410 to its refresh: no reject (it was a record), a
+        removal once two refreshes in a row say so (the dataset's ``removed_at``)."""
+        seen_at = format_utc(datetime.now(UTC))
+        attempts = self.state.note_gone(url, seen_at)
+        self.crawler.stats.inc_value(statkeys.REFRESH_GONE)
+        self.gone.append({"url": url, "status": http_status(failure), "seen_at": seen_at,
+                          "in_a_row": attempts})
+        self.logger.warning("Known article gone from the site (HTTP %s, refresh %d in a row "
+                            "that says so%s): %s", http_status(failure), attempts,
+                            ": removed" if attempts >= 2 else "", url)
 
     def item_dropped(self, item: Any, exception: Exception) -> None:
         """A transient reject leaves its language's walk incomplete (walked again next run);

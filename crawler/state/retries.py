@@ -11,11 +11,11 @@ incomplete and the next run walks the listing again.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from crawler.digest import fields_digest
 
 #: Fetch failures that say the page is not there (rather than "not now").
 PERMANENT_FETCH_REASONS = frozenset({"fetch_http_404", "fetch_http_410"})
@@ -30,9 +30,8 @@ def is_permanent(reason: str) -> bool:
 
 def found_hash(found: dict[str, Any]) -> str:
     """Digest of what the page showed, without its views counter and fetch time."""
-    shown = {name: value for name, value in found.items() if name not in VOLATILE_FIELDS}
-    text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return fields_digest({name: value for name, value in found.items()
+                          if name not in VOLATILE_FIELDS})
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,19 @@ import json
 import sqlite3
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from crawler.archive.reader import cut_torn_archive
+from crawler.digest import content_hash as edit_hash
 from crawler.disk import FileLock, LockHeld, connect_sqlite
 from crawler.runs.files import cut_torn_line
 from crawler.runs.instants import format_utc, parse_instant
 from crawler.runs.paths import RunPaths
 from crawler.runs.reading import ReadCounts, json_lines
 from crawler.state.identity import APPLICATION_ID, StateSchema, StateUnusable
+from crawler.state.refresh import RefreshCandidate
 from crawler.state.retries import RetrySchedule
 
 #: Fields that describe the article (everything but the counter and the fetch time).
@@ -83,6 +86,17 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX rejects_open ON rejects (closed_at, next_retry);
     """,
     4: f"PRAGMA application_id = {APPLICATION_ID}",
+    # The edit hash (``digest.content_hash``, normalised content; null until the next
+    # delivery of an article known before) and the known articles a refresh found gone.
+    5: """
+    ALTER TABLE articles ADD COLUMN edit_hash TEXT;
+    CREATE TABLE gone (
+        url TEXT PRIMARY KEY,
+        attempts INTEGER NOT NULL,  -- refreshes in a row that answered 404/410
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 #: The schema as ``StateSchema`` checks a file against it; marked from migration 4 on, and
@@ -111,16 +125,6 @@ def content_hash(record: dict[str, Any]) -> str:
     """Digest of the fields that describe the article: changes when its text changes."""
     content = json.dumps([record.get(name) for name in CONTENT_FIELDS], ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class KnownArticle:
-    """An article of an earlier run, as the state remembers it."""
-
-    id: str
-    url: str
-    lang: str
-    date: str
 
 
 @dataclass(frozen=True)
@@ -229,26 +233,29 @@ class StateStore:
 
     # --- articles ---------------------------------------------------------------------
     def record_delivery(self, record: dict[str, Any], run_id: str, commit: bool = True) -> bool:
-        """Remember a delivered record and its views; True when its content changed."""
-        digest = content_hash(record)
+        """Remember a delivered record and its views; True when it is an edit (its
+        normalised content differs from the last delivery's). A gone article is back."""
+        digest = edit_hash(record)
         with self.transaction() if commit else nullcontext():
-            row = self.db.execute("SELECT content_hash FROM articles WHERE id = ?",
+            row = self.db.execute("SELECT edit_hash FROM articles WHERE id = ?",
                                   (record["id"],)).fetchone()
             self.db.execute(
                 """INSERT INTO articles VALUES (:id, :url, :lang, :date, :seen, :seen, :views,
-                                                :hash, :run)
+                                                :hash, :run, :edit)
                    ON CONFLICT (id) DO UPDATE SET url = :url, date = :date, last_seen = :seen,
-                       views = :views, content_hash = :hash, delivered_run = :run""",
+                       views = :views, content_hash = :hash, delivered_run = :run,
+                       edit_hash = :edit""",
                 {"id": record["id"], "url": record["url"], "lang": record["lang"],
                  "date": record["date"], "seen": record["scraped_at"], "views": record["views"],
-                 "hash": digest, "run": run_id},
+                 "hash": content_hash(record), "run": run_id, "edit": digest},
             )
             self.db.execute("INSERT OR IGNORE INTO url_forms VALUES (?, ?)",
                             (record["url"], record["id"]))
             self.db.execute("INSERT INTO views_history VALUES (?, ?, ?, ?)",
                             (record["id"], record["views"], record["scraped_at"], run_id))
+            self.db.execute("DELETE FROM gone WHERE url = ?", (record["url"],))
             self.close_reject(record["url"], record["scraped_at"], run_id)
-        return row is not None and row[0] != digest
+        return row is not None and row[0] is not None and row[0] != digest
 
     def remember_url_form(self, url: str, canonical: str) -> None:
         """Another URL of an article (its numeric form) that leads to ``canonical``.
@@ -265,13 +272,33 @@ class StateStore:
         row = self.db.execute("SELECT 1 FROM url_forms WHERE url = ?", (url,)).fetchone()
         return row is not None
 
-    def recent_articles(self, langs: tuple[str, ...], since: str) -> list[KnownArticle]:
-        """Known articles in ``langs`` published at or after ``since`` (ISO date), newest first."""
+    def refresh_candidates(self, langs: tuple[str, ...]) -> list[RefreshCandidate]:
+        """Every known article in ``langs``, with when it was published and last fetched, and
+        its refreshes in a row that found it gone (the refresh schedule weighs them)."""
         marks = ",".join("?" * len(langs))
         rows = self.db.execute(
-            f"SELECT id, url, lang, date FROM articles WHERE lang IN ({marks}) AND date >= ? "
-            "ORDER BY date DESC", (*langs, since))
-        return [KnownArticle(*row) for row in rows]
+            "SELECT a.url, a.lang, a.date, a.last_seen, g.attempts, g.last_seen FROM articles a "
+            f"LEFT JOIN gone g ON g.url = a.url WHERE a.lang IN ({marks})", langs)
+        return [RefreshCandidate(url, lang, datetime.fromisoformat(published),  # Baku offset
+                                 parse_instant(last_seen), attempts or 0,
+                                 parse_instant(gone_last) if gone_last else None)
+                for url, lang, published, last_seen, attempts, gone_last in rows]
+
+    def refreshes_since(self, moment: str) -> int:
+        """Known articles delivered again since ``moment`` (UTC instant): refreshes done."""
+        row = self.db.execute(
+            "SELECT count(*) FROM views_history v JOIN articles a ON a.id = v.id "
+            "WHERE v.observed_at >= ? AND v.observed_at > a.first_seen", (moment,)).fetchone()
+        return int(row[0])
+
+    def note_gone(self, url: str, seen_at: str) -> int:
+        """A known article answered 404/410 to a refresh; returns its refreshes in a row
+        that did (2 and more: removed from the site)."""
+        self.db.execute(
+            "INSERT INTO gone VALUES (?, 1, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "attempts = attempts + 1, last_seen = excluded.last_seen", (url, seen_at, seen_at))
+        row = self.db.execute("SELECT attempts FROM gone WHERE url = ?", (url,)).fetchone()
+        return int(row[0])
 
     # --- rejects ----------------------------------------------------------------------
     def note_reject(self, url: str, lang: str, reason: str, digest: str, seen_at: str,

@@ -110,6 +110,8 @@ def _fill(store: StateStore, output_dir: Path, schedule: RetrySchedule, counts: 
                 if canonical in delivered_at:  # delivered under this form: its reject closes
                     store.close_reject(form, delivered_at[canonical], run_id)
                 built.url_forms += 1
+            for gone in (summary.get("refresh") or {}).get("gone") or []:
+                store.note_gone(gone["url"], gone["seen_at"])
         built.runs += 1
         built.crashed_runs += run.summary is None
         store.close_run(run_id, summary.get("finished_at") or rebuilt_at,

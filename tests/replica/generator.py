@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
@@ -23,8 +24,12 @@ from .markup import messy
 BAKU = ZoneInfo("Asia/Baku")
 PAGE_SIZE = 18
 #: How an article page can be served wrong until fixed: `broken` (no title, no date, body
-#: cut), `nodate` (whole but for its date: an editor's slip), `gone` (listed, answers 404).
-DEFECTS = ("broken", "nodate", "gone")
+#: cut), `nodate` (whole but for its date: an editor's slip), `gone` (listed, answers 404),
+#: `removed` (taken down: no longer listed, answers 410).
+DEFECTS = ("broken", "nodate", "gone", "removed")
+#: How `Site.edit` changes an article: its text (title and body), or only the spacing of
+#: its markup (the record stays the same).
+EDITS = ("content", "whitespace")
 FIRST_DATE = datetime(2014, 1, 1)
 LAST_DATE = datetime(2026, 11, 20)
 LEGACY_BEFORE = datetime(2023, 1, 1)  # the older template (`.post_author`, "date - time")
@@ -250,7 +255,7 @@ class Site:
 
     def listing(self, lang: str) -> list[Article]:
         """The Analytics listing of a language, newest first."""
-        items = [a for a in self.articles if a.lang == lang]
+        items = [a for a in self.articles if a.lang == lang and self.defect(a) != "removed"]
         return sorted(items, key=lambda a: (a.published, a.key), reverse=True)
 
     def listing_page(self, lang: str, page: int) -> list[Article]:
@@ -317,6 +322,24 @@ class Site:
         self.version += 1
         return len(changed)
 
+    def edit(self, path: str, kind: str) -> None:
+        """The site edits the article at `path`: `content` adds to its title and appends a
+        paragraph to its body; `whitespace` serves its title and body with other spacing
+        only (more spaces and line breaks between words: the same record)."""
+        article = self.article_at(path.split("?", 1)[0])
+        if article is None or article.kind != "analytics" or kind not in EDITS:
+            raise ValueError(f"edit {kind!r}@{path}: no such edit or Analytics article")
+        if kind == "content":
+            article.title = f"{article.title} (updated)"
+            article.title_html = article.card_title_html = escape(article.title)
+            note = f"Update: this analysis was revised on day {self.version}."
+            article.blocks = (*article.blocks, Block(f"<p>{escape(note)}</p>", (note,)))
+        else:
+            article.title_html = f"\n   {_spaced(article.title_html)}  \n"
+            article.blocks = tuple(Block(_spaced(block.html), block.paragraphs, block.bare)
+                                   for block in article.blocks)
+        self.version += 1
+
     def set_broken(self, rate: float, defects: dict[str, str]) -> None:
         """Serve a fraction of article pages broken, and each article at a path of
         `defects` with its defect (`broken`, `nodate` or `gone`)."""
@@ -335,6 +358,13 @@ class Site:
             raise ValueError(f"unknown defect {kind!r}; known: {', '.join(DEFECTS)}")
         self.defects[article.key] = kind
         self.version += 1
+
+
+def _spaced(markup: str) -> str:
+    """``markup`` with every space between words of its text widened to spaces and a line
+    break (tags and attributes untouched)."""
+    return re.sub(r"(^|>)([^<]+)", lambda m: m.group(1) + m.group(2).replace(" ", "  \n  "),
+                  markup)
 
 
 def language_order(articles: int, per_lang: dict[str, int] | None = None) -> list[str]:

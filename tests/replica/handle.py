@@ -180,8 +180,12 @@ class ReplicaHandle:
         return urls
 
     def set_defect(self, url: str, kind: str) -> None:
-        """Serve the article at `url` (or path) with a defect: broken, nodate or gone."""
+        """Serve the article at `url` (or path) with a defect: broken, nodate, gone, removed."""
         self._call("POST", "/__replica__/defect", path=urlsplit(url).path, kind=kind)
+
+    def edit(self, url: str, kind: str) -> None:
+        """The site edits the article at `url`: `content` (title and body) or `whitespace`."""
+        self._call("POST", "/__replica__/edit", path=urlsplit(url).path, kind=kind)
 
     def fix(self, url: str) -> None:
         """The site fixes the article at `url` (or path): served whole again."""

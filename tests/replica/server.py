@@ -79,12 +79,14 @@ class Pages:
             return Page(200, render_home(self.site, HOMES[path]))
         article = self.site.article_at(path)
         defect = self.site.defect(article) if article is not None else None
-        if article is not None and defect != "gone":
+        if article is not None and defect not in ("gone", "removed"):
             body = render_article(self.site, article)
             return Page(200, body, kind="article", defect=defect)
         lang = lang_of(path)
-        if defect == "gone":
-            return Page(404, render_simple(self.site, lang, "404"), kind="article", defect=defect)
+        if defect in ("gone", "removed"):
+            status = 404 if defect == "gone" else 410
+            return Page(status, render_simple(self.site, lang, str(status)), kind="article",
+                        defect=defect)
         if path == "/search":
             return Page(200, render_simple(self.site, lang, "SEARCH"))
         return Page(404, render_simple(self.site, lang, "404"))
@@ -160,7 +162,7 @@ class Replica:
 
     # --- control endpoints ----------------------------------------------------------------
     def control(self, method: str, target: str) -> Page:
-        """`/__replica__/...`: publish, views, defect, fix, truth, broken, disallowed,
+        """`/__replica__/...`: publish, views, defect, fix, edit, truth, broken, disallowed,
         offsection."""
         path, _, query = target.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -175,6 +177,9 @@ class Replica:
                 kind = params.get("kind", "") if name == "defect" else None
                 self.site.set_defect(params.get("path", ""), kind)
                 return json_page({name: params.get("path"), "kind": kind})
+            if name == "edit" and method == "POST":
+                self.site.edit(params.get("path", ""), params.get("kind", ""))
+                return json_page({"edited": params.get("path"), "kind": params.get("kind")})
             if method == "GET" and name == "api":
                 return json_page({"origin": self.pages.paging.api_origin})
             if method == "GET" and name == "truth":
