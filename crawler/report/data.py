@@ -10,13 +10,15 @@ from __future__ import annotations
 import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.dataset import DatasetPaths, read_manifest
-from crawler.report.history import collect_history
 from crawler.runs.instants import RUN_ID_PATTERN
 from crawler.runs.reading import (
     is_reextraction,
@@ -24,7 +26,10 @@ from crawler.runs.reading import (
     reject_reasons,
     run_summaries,
 )
-from crawler.site import LANGUAGES
+from crawler.site import LANGUAGES, TIMEZONE
+
+#: Articles drawn in the views-over-time plot: the most-read ones (by latest views).
+TOP_ARTICLES = 5
 
 #: Periods the articles plot can count by, finest first: (name, months in one).
 PERIODS = (("month", 1), ("quarter", 3), ("year", 12))
@@ -93,6 +98,37 @@ def period_names(index: int, months: int) -> tuple[str, str]:
     if months == 3:
         return f"Q{month // 3 + 1} {year}", f"{year}-Q{month // 3 + 1}"
     return f"{calendar.month_abbr[month + 1]} {year}", f"{year}-{month + 1:02d}"
+
+
+def baku_month(moment: datetime) -> str:
+    """``2026-03``: the month of an instant in Baku time."""
+    return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
+
+
+def collect_history(data: ReportData, paths: DatasetPaths) -> None:
+    """The most-read articles' observations, and the edits and removals by Baku month."""
+    if not paths.parquet.exists():
+        return
+    articles = pq.read_table(paths.parquet, columns=["id", "title", "lang", "views",
+                                                     "removed_at"])
+    for removed in articles.column("removed_at").drop_null().to_pylist():
+        data.removals[baku_month(removed)] += 1
+    ranked = sorted((row for row in articles.select(["id", "title", "lang", "views"]).to_pylist()
+                     if row["views"] is not None), key=lambda row: (-row["views"], row["id"]))
+    top = ranked[:TOP_ARTICLES]
+    if top and paths.views.exists():
+        views = pq.read_table(paths.views, columns=["id", "observed_at", "views"],
+                              filters=pc.field("id").isin([row["id"] for row in top]))
+        points: dict[str, list[tuple[datetime, int]]] = {row["id"]: [] for row in top}
+        for observation in views.sort_by([("id", "ascending"), ("observed_at", "ascending")]
+                                         ).to_pylist():
+            points[observation["id"]].append((observation["observed_at"], observation["views"]))
+        data.top_series = [(row["id"], row["title"], row["lang"], points[row["id"]])
+                           for row in top]
+    if paths.revisions.exists():
+        for edited in pq.read_table(paths.revisions, columns=["observed_at"]).column(
+                "observed_at").to_pylist():
+            data.edits[baku_month(edited)] += 1
 
 
 def collect(output_dir: Path) -> ReportData:

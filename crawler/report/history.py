@@ -1,60 +1,16 @@
 """The report's plots over time: views of the most-read articles, edits and removals per
-month; and what they read from the dataset (``views.parquet``, ``revisions.parquet`` and the
-``removed_at`` of ``articles.parquet``), a few columns and the top articles only."""
+month (``ReportData.top_series``, ``edits``, ``removals``: ``crawler.report.data``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
-
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from crawler.dataset import DatasetPaths
+from crawler.report.data import TOP_ARTICLES, ReportData
 from crawler.report.plots import COLOURS, OTHER_COLOUR, _empty, _legend, time_axis
-from crawler.site import TIMEZONE
 
-if TYPE_CHECKING:
-    from crawler.report.data import ReportData
-
-#: Articles drawn in the views-over-time plot: the most-read ones (by latest views).
-TOP_ARTICLES = 5
 #: Longest title shown in that plot's legend.
 TITLE_CHARACTERS = 42
-
-
-def baku_month(moment: datetime) -> str:
-    """``2026-03``: the month of an instant in Baku time."""
-    return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
-
-
-def collect_history(data: ReportData, paths: DatasetPaths) -> None:
-    """The most-read articles' observations, and the edits and removals by Baku month."""
-    if not paths.parquet.exists():
-        return
-    articles = pq.read_table(paths.parquet, columns=["id", "title", "lang", "views",
-                                                     "removed_at"])
-    for removed in articles.column("removed_at").drop_null().to_pylist():
-        data.removals[baku_month(removed)] += 1
-    ranked = sorted((row for row in articles.select(["id", "title", "lang", "views"]).to_pylist()
-                     if row["views"] is not None), key=lambda row: (-row["views"], row["id"]))
-    top = ranked[:TOP_ARTICLES]
-    if top and paths.views.exists():
-        views = pq.read_table(paths.views, columns=["id", "observed_at", "views"],
-                              filters=pc.field("id").isin([row["id"] for row in top]))
-        points: dict[str, list[tuple[datetime, int]]] = {row["id"]: [] for row in top}
-        for observation in views.sort_by([("id", "ascending"), ("observed_at", "ascending")]
-                                         ).to_pylist():
-            points[observation["id"]].append((observation["observed_at"], observation["views"]))
-        data.top_series = [(row["id"], row["title"], row["lang"], points[row["id"]])
-                           for row in top]
-    if paths.revisions.exists():
-        for edited in pq.read_table(paths.revisions, columns=["observed_at"]).column(
-                "observed_at").to_pylist():
-            data.edits[baku_month(edited)] += 1
 
 
 def short_title(title: str) -> str:

@@ -33,9 +33,8 @@ from matplotlib.figure import Figure
 from crawler.dataset import schema_version
 from crawler.disk import write_atomic
 from crawler.items import OPTIONAL_FIELDS
-from crawler.report.data import ReportData, collect
+from crawler.report.data import TOP_ARTICLES, ReportData, collect
 from crawler.report.history import (
-    TOP_ARTICLES,
     edits_removals_counts,
     plot_edits_removals,
     plot_views_over_time,
