@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from crawler import site
 from crawler.arguments import ArgumentError
+from crawler.disk import unwritable_reason
 from crawler.items import OPTIONAL_FIELDS
 from crawler.setting_kinds import (
     DAYS,
@@ -90,12 +90,10 @@ DECLARED: tuple[Setting, ...] = (
             optional(Kind("a run id such as 20261128T071500.123Z", read_run_id)),
             None, "names the run's files; the run's start time when unset"),
     Setting("ANALYTICS_REFRESH_DAYS", integer(0, 3650), 3, "default of `-a refresh_days`"),
-    Setting("ANALYTICS_REFRESH_AGES", GROWING_DAYS, [1, 3, 7, 30, 90, 365],
-            "ages (days after publication) at which an incremental run fetches a known article "
-            "again for its views and edits; after the last, every last age again (yearly)"),
-    Setting("ANALYTICS_REFRESH_DAILY_MAX", integer(0), 500,
-            "most refreshes (articles fetched again) per UTC day over all runs; the rest of the "
-            "due ones wait for the next run that has room, most overdue first"),
+    Setting("ANALYTICS_REFRESH_AGES", GROWING_DAYS, [1, 3, 7, 30, 90, 365], "days after "
+            "publication to fetch a known article again (views, edits); then every last one"),
+    Setting("ANALYTICS_REFRESH_DAILY_MAX", integer(0), 500, "most refreshes a UTC day over all "
+            "runs; the other due ones wait for a run with room, most overdue first"),
     Setting("ANALYTICS_STATE_FRESH_START", FLAG, False, "a missing state beside run files "
             "stops a crawl (rebuild it: `scrapy state --rebuild`); True starts afresh on "
             "purpose: every article is fetched and delivered again"),
@@ -270,26 +268,6 @@ def read_setting(settings: Any, name: str) -> Any:
         return declared.kind.read(given)
     except ValueError as error:
         raise refusal(name, given, declared.kind.expected, str(error)) from None
-
-
-def unwritable_reason(directory: Path) -> str | None:
-    """Why files cannot be created in ``directory`` (made later when missing), or None.
-
-    Tried for real with a temporary file (removed at once) in the nearest existing
-    directory: permissions, read-only mounts and ``/proc`` all answer truthfully.
-    """
-    probe = directory.absolute()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{probe} is not a directory"
-    try:
-        handle, name = tempfile.mkstemp(prefix=".write-check-", dir=probe)
-    except OSError as error:
-        return f"{probe}: {error.strerror}"
-    os.close(handle)
-    os.unlink(name)
-    return None
 
 
 def check_paths(settings: Any) -> None:

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,3 +114,23 @@ def write_atomic(path: Path, text: str) -> None:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write a JSON document atomically (``write_atomic``), indented, UTF-8."""
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def unwritable_reason(directory: Path) -> str | None:
+    """Why files cannot be created in ``directory`` (made later when missing), or None.
+
+    Tried for real with a temporary file (removed at once) in the nearest existing
+    directory: permissions, read-only mounts and ``/proc`` all answer truthfully.
+    """
+    probe = directory.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a directory"
+    try:
+        handle, name = tempfile.mkstemp(prefix=".write-check-", dir=probe)
+    except OSError as error:
+        return f"{probe}: {error.strerror}"
+    os.close(handle)
+    os.unlink(name)
+    return None

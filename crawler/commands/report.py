@@ -17,7 +17,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands import check_settings_or_exit, output_dir_with_runs
 from crawler.commands.exitcodes import ExitCode
-from crawler.declarations import unwritable_reason
+from crawler.disk import unwritable_reason
 
 # crawler.dataset (pyarrow) and crawler.report (matplotlib) are imported inside ``run``:
 # Scrapy imports every command module for every command, crawls included (~1 s, ~110 MB).
