@@ -83,18 +83,6 @@ def format_date(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def format_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``: ``2026-11-28T06:00:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def format_instant(moment: datetime) -> str:
-    """ISO 8601 in UTC to the millisecond: ``2026-11-28T06:00:00.123Z`` (a fetch's time:
-    the record's ``scraped_at`` and its answer's ``WARC-Date``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 # Digits grouped by one kind of thousands separator, or plain digits.
 _SEPARATORS = " \u00a0\u202f\u2009,.'\u2019"
 _GROUPED = re.compile(r"\d{1,3}(?:([" + _SEPARATORS + r"])\d{3})(?:\1\d{3})*|\d+")
