@@ -36,6 +36,9 @@ FIELD_PROBLEMS = f"{_ROOT}/field_problems"
 # --- the walk (spider) --------------------------------------------------------------------
 #: Known articles asked for again to refresh their views.
 REFRESH_REQUESTS = f"{_ROOT}/refresh_requests"
+#: Refreshes whose page answered (parsed: a record or a reject), and those that answered
+#: 404/410 (gone): together the refreshes done.
+REFRESH_ANSWERED = f"{_ROOT}/refresh_answered"
 #: Refreshed articles that answered 404/410: gone from the site (no reject: a removal).
 REFRESH_GONE = f"{_ROOT}/refresh_gone"
 #: Listing pages that could not be fetched (a failed ``listings`` check).

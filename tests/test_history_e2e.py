@@ -89,6 +89,7 @@ def test_day_two_refreshes_every_due_article_at_the_floor(three_days):
     due = three_days["due"]
     assert 10 <= due < ARTICLES  # older ones are past their last age of refresh
     assert summary["refresh"]["due"] == summary["refresh"]["requested"] == due
+    assert summary["refresh"]["done"] == due  # every one answered: a record, or gone
     assert summary["refresh"]["edited"] == 1  # the whitespace-only one is no edit
     assert [gone["url"] for gone in summary["refresh"]["gone"]] == [three_days["removed"]]
     assert summary["refresh"]["gone"][0] | {"seen_at": None} == {
@@ -105,6 +106,7 @@ def test_the_daily_bound_defers_the_rest_of_the_due_refreshes(three_days):
     room = max(0, refresh["daily_max"] - refresh["done_earlier_today"])
     assert refresh["requested"] == min(due, room) < due
     assert refresh["deferred"] == due - refresh["requested"]
+    assert refresh["done"] == refresh["requested"]
     if refresh["requested"]:  # the newest first: the removed article answers 410 again
         assert refresh["gone"][0]["url"] == three_days["removed"]
         assert refresh["gone"][0]["in_a_row"] == 2

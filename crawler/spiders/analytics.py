@@ -143,6 +143,8 @@ class AnalyticsSpider(Spider):
                           "completed": self.completed_walks(reason)},
                 "url_forms": dict(sorted(self.url_forms_seen.items())),
                 "refresh": {**self.refresh_plan.summary(),
+                            "done": int(self.crawler.stats.get_value(statkeys.REFRESH_ANSWERED,
+                                                                     0)) + len(self.gone),
                             "edited": int(self.crawler.stats.get_value(
                                 statkeys.ARTICLES_CHANGED, 0)),
                             "gone": self.gone}}
@@ -313,6 +315,8 @@ class AnalyticsSpider(Spider):
                       ) -> Iterator[Any]:
         """The page as a ``RawArticle`` (``scrapy parse -c parse_article URL`` shows it)."""
         assert isinstance(response, TextResponse)
+        if response.meta.get(REFRESH):
+            self.crawler.stats.inc_value(statkeys.REFRESH_ANSWERED)
         # The instant the answer arrived (its WARC-Date), else now (the archive is off).
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       fetch_instant(response.meta))
