@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -20,8 +19,6 @@ from typing import Any
 #: Fields of a record whose change is an edit of the article (not ``views``, not the URL,
 #: the date or the section label: those are identity and place, not content).
 EDIT_FIELDS: tuple[str, ...] = ("title", "subtitle", "body", "author", "image")
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 def fields_digest(fields: Mapping[str, Any]) -> str:
@@ -35,7 +32,7 @@ def normalised_text(value: Any) -> Any:
     anything that is not a string (None) as it is."""
     if not isinstance(value, str):
         return value
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    return " ".join(unicodedata.normalize("NFC", value).split())  # split(): any whitespace
 
 
 def content_hash(record: Mapping[str, Any]) -> str:

@@ -186,30 +186,34 @@ def fold(connection: sqlite3.Connection, record: dict[str, Any], text: str,
         connection.execute(OBSERVATION_SQL, (record["id"], scraped, record["url"],
                                              record["lang"], record["views"]))
     digest = content_hash(record)
-    kept = connection.execute(
-        "SELECT latest_key, edit_hash, record FROM articles WHERE id = ?",
-        (record["id"],)).fetchone()
+    kept = connection.execute("SELECT latest_key, edit_hash FROM articles WHERE id = ?",
+                              (record["id"],)).fetchone()
     if kept is None:
         connection.execute(INSERT_SQL, (record["id"], _utc_key(record["date"]), scraped, scraped,
                                         latest_key, text, digest))
         return
-    connection.execute("UPDATE articles SET first_seen = min(first_seen, ?), "
-                       "last_seen = max(last_seen, ?) WHERE id = ?", (scraped, scraped,
-                                                                      record["id"]))
-    if latest_key < kept[0]:
-        return  # an older fetch, read late: only its views and seen times count
-    previous = json.loads(kept[2])
-    if digest != kept[1] and scraped > previous["scraped_at"]:
+    if latest_key < kept[0]:  # an older fetch, read late: only its views and seen times count
+        connection.execute("UPDATE articles SET first_seen = min(first_seen, ?), "
+                           "last_seen = max(last_seen, ?) WHERE id = ?",
+                           (scraped, scraped, record["id"]))
+        return
+    # A later fetch with other content is an edit; the same fetch read again (a
+    # re-extraction: the same scraped_at, the key's first part) a correction of the record.
+    edited = digest != kept[1] and scraped > kept[0].split("|", 1)[0]
+    if edited:
+        previous = json.loads(connection.execute("SELECT record FROM articles WHERE id = ?",
+                                                 (record["id"],)).fetchone()[0])
         connection.execute(
             "INSERT OR REPLACE INTO revisions VALUES (?, ?, ?, ?, ?, ?)",
             (record["id"], scraped, record["url"], kept[1], digest,
              json.dumps(changed_fields(previous, record))))
-        connection.execute("UPDATE articles SET revision = revision + 1, edited_at = ? "
-                           "WHERE id = ?", (scraped, record["id"]))
-    # Same fetch read again (a re-extraction): a correction of the record, not an edit.
-    connection.execute("UPDATE articles SET date_key = ?, latest_key = ?, record = ?, "
-                       "edit_hash = ? WHERE id = ?",
-                       (_utc_key(record["date"]), latest_key, text, digest, record["id"]))
+    connection.execute(
+        "UPDATE articles SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), "
+        "date_key = ?, latest_key = ?, record = ?, edit_hash = ?, "
+        "revision = revision + ?, edited_at = CASE WHEN ? THEN ? ELSE edited_at END "
+        "WHERE id = ?",
+        (scraped, scraped, _utc_key(record["date"]), latest_key, text, digest, int(edited),
+         edited, scraped, record["id"]))
 
 
 def _parse(line: bytes, validator: RecordCheck, path: Path,
