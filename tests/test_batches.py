@@ -3,7 +3,10 @@ shape, and the derivation of those settings from what a browser saw (no browser 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,10 +19,12 @@ from crawler.declarations import check_settings, defaults
 from crawler.pages import JsonBatch, read_batch
 from crawler.pages.listing import json_path, last_rule_holds
 from crawler.site import SiteProfile
+from crawler.sitecheck.browser import Guard
 from crawler.sitecheck.browsercheck import crawl_command
 from crawler.sitecheck.capture import Capture, Seen
 from crawler.sitecheck.discover import Failure, Recipe, derive, merge
 from crawler.walk import BatchSeen, ListingWalk, Next
+from tests.replica.handle import ReplicaHandle
 
 BASE = "http://127.0.0.1:8123"
 PATH = "/en/category/analytics"
@@ -230,3 +235,26 @@ def test_relative_links_of_an_endpoint_on_another_host_are_the_listing_pages() -
                          url="https://api.caliber.az/feed")
     batch = read_batch(answer, CURSOR_SITE, f"{BASE}{PATH}")
     assert [card.href for card in batch.cards()] == [f"{BASE}/en/post/a"]
+
+
+def test_the_browser_guard_obeys_robots_txt_and_keeps_to_the_site(
+        replica: Callable[..., ReplicaHandle]) -> None:
+    """Every URL the browser would open: robots.txt (fetched once per origin), the site's
+    hosts only, no images, fonts or media; what was let through is counted."""
+    site = replica(articles=3)
+    guard = Guard(site.base_url, "CaliberAnalyticsCrawler/0.1 (+https://example.org)")
+
+    def asks(url: str, kind: str = "fetch") -> bool:
+        request = SimpleNamespace(url=url, method="GET", resource_type=kind)
+        return asyncio.run(guard.should_abort(request))
+
+    assert not asks(f"{site.base_url}/en/category/analytics", "document")
+    assert asks(f"{site.base_url}/search?q=x")  # Disallow: /search
+    assert asks(f"{site.base_url}/media/a.webp", "image")
+    assert asks("https://www.googletagmanager.com/gtag/js", "script")
+    assert not asks("data:text/plain,x", "fetch")
+    assert (guard.sent, guard.robots_requests) == (1, 1)
+    assert [entry["path"] for entry in site.requests()] == ["/robots.txt"]
+    assert guard.blocked == [f"GET {site.base_url}/search?q=x (robots.txt forbids it)"]
+    assert guard.is_site("https://api.caliber.az/x") is False  # not the crawled site's domain
+    assert Guard("https://caliber.az", "x").is_site("https://api.caliber.az/x")

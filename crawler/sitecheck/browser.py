@@ -148,8 +148,9 @@ class Guard:
         self.robots_requests += 1
         request = urllib.request.Request(f"{origin}/robots.txt",
                                          headers={"User-Agent": self.user_agent})
+        opener = urllib.request.build_opener(_SiteRedirects(self))
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+            with opener.open(request, timeout=30) as answer:
                 return Protego.parse(answer.read().decode("utf-8", "replace"))
         except urllib.error.HTTPError as error:
             if 400 <= error.code < 500:
@@ -157,6 +158,20 @@ class Guard:
         except (OSError, ValueError):
             pass
         return Protego.parse("User-agent: *\nDisallow: /")
+
+
+class _SiteRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a robots.txt redirect on the site's hosts only (elsewhere: unreachable)."""
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> Any:
+        if not self.guard.is_site(newurl):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 @dataclass
