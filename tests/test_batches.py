@@ -19,10 +19,10 @@ from crawler.declarations import check_settings, defaults
 from crawler.pages import JsonBatch, read_batch
 from crawler.pages.listing import json_path, last_rule_holds
 from crawler.site import SiteProfile
-from crawler.sitecheck.browser import Guard
 from crawler.sitecheck.browsercheck import crawl_command
 from crawler.sitecheck.capture import Capture, Seen
 from crawler.sitecheck.discover import Failure, Recipe, derive, merge
+from crawler.sitecheck.guard import Guard
 from crawler.walk import BatchSeen, ListingWalk, Next
 from tests.replica.handle import ReplicaHandle
 

@@ -28,7 +28,6 @@ from crawler.runs.start import validate_settings
 from crawler.site import SiteProfile
 from crawler.sitecheck.browser import (
     BrowserDiscoverySpider,
-    Guard,
     browser_settings,
     find_browser,
     fresh_profile,
@@ -37,6 +36,7 @@ from crawler.sitecheck.browser import (
 from crawler.sitecheck.capture import article_url
 from crawler.sitecheck.discover import Failure, Recipe, derive, merge
 from crawler.sitecheck.findings import setting_option
+from crawler.sitecheck.guard import Guard
 from crawler.sitecheck.spider import SiteCheckSpider
 from crawler.urls import listing_url
 
