@@ -39,6 +39,7 @@ from crawler.setting_kinds import (
     read_hosts,
     read_http_url,
     read_json_path,
+    read_layers,
     read_page_url,
     read_run_id,
     read_section_path,
@@ -218,6 +219,13 @@ DECLARED: tuple[Setting, ...] = (
             mapping(tuple(site.SELECTORS), "key of `crawler/site.py` SELECTORS",
                     Kind("a CSS selector", read_css)),
             {}, "overrides of the CSS selectors in `crawler/site.py` by key"),
+    Setting("ANALYTICS_FIELD_LAYERS", Kind(f"a comma list of layers from {', '.join(site.LAYERS)}, "
+                                           "in that order, starting with selector", read_layers),
+            ",".join(site.LAYERS), "where a field is read from, first valid value wins: the "
+            "selectors, the page's structured data (JSON-LD, OpenGraph, `<title>`, `<time>`), "
+            "the finder by the site's own rules (docs/site.md, *When the markup changes*)"),
+    Setting("ANALYTICS_COMPARE_LAYERS", FLAG, True, "where the selectors and the structured "
+            "data both give a field, compare them (the summary counts disagreements)"),
     # Monitors (crawler/monitors.py): thresholds of the end-of-run checks.
     Setting("ANALYTICS_MONITOR_MAX_ERRORS", integer(0), 0,
             "errors in the log before the run is `failed`"),
@@ -239,6 +247,12 @@ DECLARED: tuple[Setting, ...] = (
       for field in OPTIONAL_FIELDS),
     Setting("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS", integer(1), 20,
             "fewer records: coverage is not judged"),
+    Setting("ANALYTICS_MONITOR_FALLBACKS_TOLERATED", integer(0), 3,
+            "pages a field (or the listing's cards) may come from a fallback layer before the "
+            "run is flagged with the selectors to correct (a warning: the records are kept)"),
+    Setting("ANALYTICS_MONITOR_DISAGREEMENTS_TOLERATED", integer(0), 3,
+            "pages where the selectors and the structured data may disagree on a field before "
+            "the run is flagged (a warning)"),
     Setting("ANALYTICS_DATASET_FEEDS",
             mapping(None, "URI", Kind("a FEEDS entry (a JSON object)", read_feed_options)),
             {}, "`scrapy dataset` exports, in the form of `FEEDS`"),

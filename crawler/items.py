@@ -7,7 +7,7 @@ test keeps the two equal.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -39,10 +39,20 @@ class RawArticle:
         "Text of each paragraph block of .post_body, in order, non-article blocks removed.",
         default_factory=list,
     )
+    provenance: dict[str, str] = documented(
+        "Not shown by the page: the layer each field was read from (``site.LAYERS``: selector, "
+        "structured, finder), by record field; a field no layer gave is absent.",
+        record=False, default_factory=dict,
+    )
+    cross_check: dict[str, str] = documented(
+        "Not shown by the page: the structured data's value of each field the selectors gave, "
+        "as written, to compare with theirs once both are normalised.",
+        record=False, default_factory=dict,
+    )
 
     def found(self) -> dict[str, Any]:
         """The fields the page did have (for a reject line): non-empty values only."""
-        return {name: value for name, value in asdict(self).items() if value}
+        return {name: getattr(self, name) for name in _PAGE_FIELDS if getattr(self, name)}
 
     @cached_property
     def canonical_urls(self) -> tuple[str, str]:
@@ -92,6 +102,16 @@ class Article:
         "differs from ``url`` (a numeric URL); the state remembers it as a way to the article.",
         record=False, default=None, compare=False,
     )
+    provenance: dict[str, str] = documented(
+        "Not in the record: the layer each field of it came from (selector, structured, "
+        "finder), for the fields that are not null; the run summary counts them.",
+        record=False, default_factory=dict, compare=False,
+    )
+    agreement: dict[str, bool] = documented(
+        "Not in the record: for each field both the selectors and the structured data gave, "
+        "whether the two agree once normalised (the summary counts the disagreements).",
+        record=False, default_factory=dict, compare=False,
+    )
 
     @cached_property
     def record(self) -> dict[str, Any]:
@@ -123,6 +143,10 @@ REQUIRED_FIELDS: tuple[str, ...] = ("url", "id", "lang", "title", "date", "body"
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(
     name for name in field_docs(Article) if name not in REQUIRED_FIELDS and name != "scraped_at"
 )
+
+
+#: The fields of a raw article that the page shows (the rest travel beside them).
+_PAGE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RawArticle) if f.metadata["record"])
 
 
 @dataclass

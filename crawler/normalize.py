@@ -7,9 +7,10 @@ No Scrapy here: every function is a plain function of its input, tested on its o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,11 @@ _DATE = re.compile(
 )
 
 
+def find_dates(text: str) -> Iterator[re.Match[str]]:
+    """Every date in ``text`` in the site's format (any language's month name), in order."""
+    return _DATE.finditer(text)
+
+
 @lru_cache(maxsize=1)
 def _site_zone() -> ZoneInfo:
     return ZoneInfo(TIMEZONE)
@@ -71,11 +77,44 @@ def parse_site_date(text: str) -> datetime:
         naive = datetime(int(year), month, int(day), int(hour), int(minute))
     except ValueError as exc:
         raise FieldError("date_unreadable", f"impossible date {text!r}: {exc}") from None
+    return _baku_moment(naive, text)
+
+
+def _baku_moment(naive: datetime, text: str) -> datetime:
+    """A Baku wall-clock time as an aware datetime; one that never happened is an error."""
     local = naive.replace(tzinfo=_site_zone())
     round_trip = local.astimezone(UTC).astimezone(_site_zone())
     if round_trip.replace(tzinfo=None) != naive:
         raise FieldError("date_nonexistent", f"{text!r} never happened in {TIMEZONE}")
     return local
+
+
+# A structured date with its time of day: 2025-05-17T10:29[:00][.000][+04:00|Z].
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def parse_iso_date(text: str) -> datetime:
+    """Read a structured date (JSON-LD, ``article:published_time``, ``<time datetime>``) into
+    an aware datetime in ``Asia/Baku``; one without an offset is Baku's wall-clock time.
+
+    A date without its time of day is an error: the time is never guessed.
+    """
+    shown = text.strip()
+    if not _ISO_MOMENT.match(shown):
+        raise FieldError("date_unreadable", f"no ISO 8601 date and time in {text!r}")
+    try:
+        moment = datetime.fromisoformat(shown)
+    except ValueError:
+        raise FieldError("date_unreadable", f"no ISO 8601 date and time in {text!r}") from None
+    if moment.tzinfo is None:
+        return _baku_moment(moment, text)
+    return moment.astimezone(_site_zone())
+
+
+def read_date(text: str, layer: str) -> datetime:
+    """A date as the layer that gave it writes it: ISO 8601 from the structured data, else
+    the site's format."""
+    return parse_iso_date(text) if layer == "structured" else parse_site_date(text)
 
 
 def format_date(moment: datetime) -> str:
@@ -127,7 +166,7 @@ def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
         raise FieldError("missing_title", "the page has no title")
     if not raw.date_text or not raw.date_text.strip():
         raise FieldError("missing_date", "the page has no date")
-    date = format_date(parse_site_date(raw.date_text))
+    date = format_date(read_date(raw.date_text, raw.provenance.get("date", "selector")))
     body = join_paragraphs(raw.body_paragraphs)
     if not body:
         raise FieldError("missing_body", "the page has no article text")
@@ -153,4 +192,24 @@ def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
         scraped_at=raw.scraped_at,
         fetched_form=fetched if (fetched := fetched_form(raw)) != url else None,
     )
+    record = article.to_record()
+    article.provenance = {name: layer for name, layer in raw.provenance.items()
+                          if record.get(name) is not None}
+    article.agreement = {name: _agree(name, record[name], other, url)
+                         for name, other in raw.cross_check.items() if record.get(name) is not None}
     return article, problems
+
+
+def _agree(name: str, value: Any, other: str, url: str) -> bool:
+    """Whether the structured data's ``other`` says what the record's ``value`` says, both
+    normalised (a date as an instant, views as a number, text collapsed and case-folded)."""
+    try:
+        if name == "date":
+            return parse_iso_date(other) == datetime.fromisoformat(value)
+        if name == "views":
+            return parse_views(other) == value
+    except FieldError:
+        return False
+    if name == "image":
+        return urljoin(url, other.strip()) == value
+    return (clean_text(other) or "").casefold() == str(value).casefold()

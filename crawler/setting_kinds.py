@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from cssselect import SelectorError
 from parsel import Selector
 
+from crawler import site
 from crawler.arguments import ArgumentError, parse_base_url
 from crawler.runs.instants import validate_run_id
 from crawler.urls import page_url_problem
@@ -157,6 +158,19 @@ def read_json_path(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("")
     return value
+
+
+def read_layers(value: Any) -> str:
+    """``ANALYTICS_FIELD_LAYERS``: a comma list (or a list) of ``site.LAYERS``, in their
+    order, each once, starting with the selectors."""
+    given = value if isinstance(value, list | tuple) else text().read(value).split(",")
+    layers = [str(layer).strip() for layer in given]
+    unknown = [layer for layer in layers if layer not in site.LAYERS]
+    if unknown:
+        raise ValueError(f"unknown layer {unknown[0]!r}")
+    if layers[:1] != ["selector"] or layers != sorted(set(layers), key=site.LAYERS.index):
+        raise ValueError("selector first, each layer once, in the order of the layers")
+    return ",".join(layers)
 
 
 def read_run_id(value: Any) -> str:

@@ -122,6 +122,31 @@ SELECTORS: Mapping[str, str] = {
     "nav_link": "nav a[href]",
 }
 
+#: The record's fields each selector key of ``SELECTORS`` gives (the article's and the cards'):
+#: a fallback layer's field names the selectors to correct in ``ANALYTICS_SELECTORS``.
+FIELD_SELECTORS: Mapping[str, tuple[str, ...]] = {
+    "title": ("title", "title_fallback"), "subtitle": ("subtitle",), "date": ("date",),
+    "category": ("category",), "views": ("views",), "body": ("body",), "author": ("author",),
+    "image": ("cover",), "cards": ("card", "card_link", "card_title", "card_time"),
+}
+
+#: The layers a field can come from, in the order they are tried (``crawler.pages.chain``):
+#: the selectors above, the page's structured data (JSON-LD, OpenGraph and ``article:*``
+#: meta, ``<title>``, ``<time datetime>``), a finder by the site's own rules (below).
+LAYERS: tuple[str, ...] = ("selector", "structured", "finder")
+
+# --- the site's own rules, which no redesign of its markup changes (the finder's) ----------
+#: What ends the page's ``<title>`` after the article's title (seen on the older front end).
+TITLE_SUFFIXES: tuple[str, ...] = (" | Caliber.Az", " - Caliber.Az")
+#: The signature line after every body (seen): never body text.
+SIGNATURE = "Caliber.Az"
+#: The page's chrome: the site's header, menus, "most read" sidebar and footer, never an
+#: article's text nor a listing's card (seen as these elements on the current front end).
+CHROME_TAGS: tuple[str, ...] = ("header", "nav", "aside", "footer")
+#: The covers' image folder (seen); body images live there too, so only an image before the
+#: title is the cover.
+COVER_PATH = "/media/photos/original/"
+
 #: Texts of a pager's "next" link, case-folded, arrows around them ignored ("Next »"),
 #: besides the ``pager_next`` selector.
 PAGER_NEXT_LABELS: frozenset[str] = frozenset(
@@ -187,6 +212,11 @@ class SiteProfile:
     def uses_cursor(self) -> bool:
         """Each batch is asked for with what the batch before gave (``{cursor}``)."""
         return "{cursor}" in self.page_url + self.batch_body
+    #: The layers a field is read from, in order (``ANALYTICS_FIELD_LAYERS``).
+    layers: tuple[str, ...] = LAYERS
+    #: Compare the structured data with the selectors where both give a field
+    #: (``ANALYTICS_COMPARE_LAYERS``).
+    compare_layers: bool = True
 
     @classmethod
     def from_settings(cls, settings: Any) -> SiteProfile:
@@ -209,6 +239,8 @@ class SiteProfile:
             batch_body=settings.get("ANALYTICS_BATCH_BODY") or "",
             batch_headers=settings.getdict("ANALYTICS_BATCH_HEADERS"),
             extra_hosts=tuple(settings.getlist("ANALYTICS_EXTRA_HOSTS")),
+            layers=tuple(settings.getlist("ANALYTICS_FIELD_LAYERS") or profile.layers),
+            compare_layers=settings.getbool("ANALYTICS_COMPARE_LAYERS", profile.compare_layers),
         )
 
 

@@ -13,6 +13,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import RawArticle
 from crawler.pages.body import body_paragraphs
+from crawler.pages.chain import FieldChain
 from crawler.pages.select import SelectorPlan, element_text, selector_plan
 from crawler.site import SiteProfile
 
@@ -35,13 +36,18 @@ class ArticlePage:
     #: only where the page has no title block).
     _found: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def _match(self, key: str) -> Any:
+    def _prepared(self) -> dict[str, Any]:
+        """The found matches, the class selectors' worked out (and the tree parsed) once."""
         found = self._found
         if not found:
             selectors = self.site.selectors
             found[_PLAN] = selector_plan(tuple((key, selectors[key]) for key in ARTICLE_KEYS))
             found[_ROOT] = self._root()
             found.update(found[_PLAN].class_matches(found[_ROOT]))
+        return found
+
+    def _match(self, key: str) -> Any:
+        found = self._prepared()
         plan: SelectorPlan = found[_PLAN]
         if key in plan.others and key not in found:
             found[key] = plan.first_match(found[_ROOT], key)
@@ -67,30 +73,49 @@ class ArticlePage:
         return self._text("title") or self._text("title_fallback")
 
     def image_href(self) -> str | None:
-        """The URL of the cover's ``background-image``, as written."""
-        style = self._attribute("cover")
-        match = _STYLE_URL.search(style) if style else None
-        return match.group(1).strip() if match else None
+        """The URL of the cover's ``background-image``, as written (or the URL itself, where
+        the ``cover`` selector reads an ``<img>``'s ``src``)."""
+        value = self._attribute("cover")
+        match = _STYLE_URL.search(value) if value else None
+        if match:
+            return match.group(1).strip()
+        if not value or not value.startswith(("http://", "https://", "/")):
+            return None
+        return None if any(char.isspace() for char in value) else value
 
     def paragraphs(self) -> list[str]:
         """The body's paragraphs, raw; none where the page has no body block."""
         body = self._match("body")
         return body_paragraphs(body) if isinstance(body, HtmlElement) else []
 
+    def selected(self, name: str) -> Any:
+        """A record field as the site's selectors give it (the first layer)."""
+        if name == "title":
+            return self.title()
+        if name == "image":
+            return self.image_href()
+        if name == "body":
+            return self.paragraphs()
+        return self._text(name)  # subtitle, category, date, views, author: keys of their own
+
     def to_raw(self, base_url: str, scraped_at: str) -> RawArticle:
-        """All fields of the page, unnormalised."""
+        """All fields of the page, unnormalised, each from the first layer that gives it."""
+        fields = FieldChain(self.selected, self._prepared()[_ROOT], self.response.url,
+                            self.site).read()
         return RawArticle(
             fetched_url=self.response.url,
             base_url=base_url,
             scraped_at=scraped_at,
             canonical_href=self._attribute("canonical"),
             og_url=self._attribute("og_url"),
-            title=self.title(),
-            subtitle=self._text("subtitle"),
-            category=self._text("category"),
-            date_text=self._text("date"),
-            views_text=self._text("views"),
-            author=self._text("author"),
-            image_href=self.image_href(),
-            body_paragraphs=self.paragraphs(),
+            title=fields.values["title"],
+            subtitle=fields.values["subtitle"],
+            category=fields.values["category"],
+            date_text=fields.values["date"],
+            views_text=fields.values["views"],
+            author=fields.values["author"],
+            image_href=fields.values["image"],
+            body_paragraphs=fields.values["body"] or [],
+            provenance=fields.provenance,
+            cross_check=fields.cross_check,
         )

@@ -1,0 +1,305 @@
+"""The third layer of every field: a finder by the site's own rules, not by its markup.
+
+A redesign renames classes; it does not change what the site writes. So here the title is
+the page's main heading (``h1`` outside the chrome); the article is the heading's nearest
+ancestor holding most of the main content's text; the date is the first text after the
+heading in the site's date format with a month name of the page's language; the views are
+the text that starts with the language's views label and goes on with a number; the
+category is the text that is the section's label; the subtitle is the short text block right
+after the heading; the cover is the first image of the covers' folder before the heading; the
+body is the element of the article with the most text that does not hold the heading, read
+with the site's paragraph rules (``crawler.pages.body``) and its boilerplate rules (no
+signature, counter, section label or title as a paragraph). Listing cards are the links to
+the language's article path inside the listing's main content (``CHROME_TAGS`` left out).
+
+Every value is as the page shows it, like a selector's; ``crawler.pages.chain`` validates it.
+Each rule is a few XPath calls on parsel's lxml tree, computed once per page and only when
+a field is missing from the layers before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.normalize import collapse_whitespace, find_dates, parse_views
+from crawler.pages.body import body_paragraphs
+from crawler.pages.select import element_text
+from crawler.site import (
+    BLOCK_TAGS,
+    CHROME_TAGS,
+    COVER_PATH,
+    MONTH_NAMES,
+    MONTHS_BY_NAME,
+    NON_ARTICLE_TAGS,
+    SIGNATURE,
+    SiteProfile,
+    is_article_path,
+    language_of_path,
+)
+
+_CHROME = " or ".join(f"ancestor::{tag}" for tag in CHROME_TAGS)
+_MAIN = etree.XPath("//main | //body")
+_HEADING = etree.XPath(f"//h1[not({_CHROME})]")
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+_FOLLOWING_TEXT = etree.XPath("following::text()")
+_TEXT_WITH = etree.XPath(".//text()[contains(., $needle)]")
+_TEXT_EQUAL = etree.XPath(".//text()[normalize-space(.) = $needle]")
+_CANDIDATES = etree.XPath(f".//*[self::div or self::section or self::article][not({_CHROME})]")
+_LINKS = etree.XPath(f".//a[@href][not({_CHROME})]")
+_STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
+#: Share of the main content's text the article's element holds at least.
+ARTICLE_SHARE = 0.5
+#: The longest name an author line has; how many texts after the heading hold it.
+AUTHOR_MAX_CHARS = 80
+SHOWN_AFTER_HEADING = 8
+#: The longest text a subtitle has (longer, it is a paragraph).
+SUBTITLE_MAX_CHARS = 300
+_MONTHS: dict[str, frozenset[str]] = {
+    lang: frozenset(name.casefold() for name in names) for lang, names in MONTH_NAMES.items()
+}
+_ALL_MONTHS = frozenset(MONTHS_BY_NAME)
+
+
+def _length(element: etree._Element) -> float:
+    length: float = _TEXT_LENGTH(element)
+    return length
+
+
+def _container(node: Any) -> etree._Element:
+    """The element whose text a text node is (the parent of a tail is its element's parent)."""
+    parent: etree._Element = node.getparent()
+    if node.is_tail:
+        return parent.getparent() if parent.getparent() is not None else parent
+    return parent
+
+
+def _within(element: etree._Element | None, box: etree._Element) -> bool:
+    while element is not None:
+        if element is box:
+            return True
+        element = element.getparent()
+    return False
+
+
+def _is_skipped(node: Any) -> bool:
+    """Text of a script, a style and the like: never a field."""
+    tag = _container(node).tag
+    return isinstance(tag, str) and tag.lower() in NON_ARTICLE_TAGS
+
+
+def site_date(text: str, lang: str | None) -> str | None:
+    """The first date in ``text`` that the site's rules read in ``lang``: its format with
+    that language's month name (any language's when None); None where there is none."""
+    months = _MONTHS.get(lang) if lang else _ALL_MONTHS
+    return next((match.group(0) for match in find_dates(text)
+                 if match.group(2).casefold() in (months or ())), None)
+
+
+def views_counter(text: str, label: str) -> str | None:
+    """``text`` when it is the views counter by the site's rules: the label, an optional
+    colon, then a whole number alone (``Views: 1 310``); else None."""
+    shown = collapse_whitespace(text)
+    if not shown.startswith(label):
+        return None
+    number = shown[len(label):].lstrip(":").strip()
+    if not number[:1].isdigit():
+        return None
+    try:
+        parse_views(number)
+    except ValueError:
+        return None
+    return shown
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """Finds an article page's fields, or a listing's cards, by the site's rules."""
+
+    root: etree._Element
+    url: str
+    site: SiteProfile
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def lang(self) -> str:
+        return language_of_path(urlsplit(self.url).path)
+
+    def _once(self, key: str, compute: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def main(self) -> etree._Element:
+        """The page's ``<main>`` (else its ``<body>``, else the document)."""
+        return self._once("main", lambda: next(iter(_MAIN(self.root)), self.root))
+
+    def heading(self) -> etree._Element | None:
+        """The page's main heading: the first ``h1`` outside the chrome."""
+        return self._once("heading", lambda: next(iter(_HEADING(self.root)), None))
+
+    def _main_text(self) -> float:
+        main = self.main()
+        chrome = [element for tag in CHROME_TAGS for element in main.iter(tag)]
+        outer = [element for element in chrome
+                 if not any(ancestor in chrome for ancestor in element.iterancestors())]
+        return _length(main) - sum(_length(element) for element in outer)
+
+    def article(self) -> etree._Element | None:
+        """The heading's nearest ancestor that holds most of the main content's text."""
+        def find() -> etree._Element | None:
+            heading = self.heading()
+            if heading is None:
+                return None
+            wanted, box = self._main_text() * ARTICLE_SHARE, heading.getparent()
+            while box is not None and box is not self.main() and _length(box) < wanted:
+                box = box.getparent()
+            return box
+        return self._once("article", find)
+
+    def _texts_after_heading(self) -> Iterator[Any]:
+        heading, box = self.heading(), self.article()
+        if heading is None or box is None:
+            return
+        for node in _FOLLOWING_TEXT(heading):
+            if not _is_skipped(node):
+                yield node
+
+    # --- the fields ---------------------------------------------------------------------------
+    def title(self) -> str | None:
+        heading = self.heading()
+        return element_text(heading) if heading is not None else None
+
+    def date_text(self) -> str | None:
+        box = self.article()
+        for node in self._texts_after_heading():
+            found = site_date(node, self.lang)
+            if found:
+                return found if _within(_container(node), box) else None
+        return None
+
+    def views_text(self) -> str | None:
+        box, label = self.article(), self.site.views_labels.get(self.lang)
+        if box is None or not label:
+            return None
+        for node in _TEXT_WITH(box, needle=label):
+            if _is_skipped(node):
+                continue
+            counter = views_counter(element_text(_container(node)) or "", label)
+            if counter:
+                return counter
+        return None
+
+    def category(self) -> str | None:
+        box, label = self.article(), self.site.section_labels.get(self.lang)
+        if box is None or not label:
+            return None
+        return next((collapse_whitespace(node) for node in _TEXT_EQUAL(box, needle=label)
+                     if not _is_skipped(node)), None)
+
+    def author(self) -> str | None:
+        """The older template's author: the one text between the section label and the date
+        after the heading (``INTERVIEWS`` / name / ``25 November 2022 - 16:39``)."""
+        label = self.site.section_labels.get(self.lang)
+        shown = [text for node in self._texts_after_heading()
+                 if (text := collapse_whitespace(node))][:SHOWN_AFTER_HEADING]
+        for before, name, after in zip(shown, shown[1:], shown[2:], strict=False):
+            if (before == label and site_date(after, self.lang) and not site_date(name, None)
+                    and len(name) <= AUTHOR_MAX_CHARS):
+                return name
+        return None
+
+    def subtitle(self) -> str | None:
+        heading = self.heading()
+        block = heading.getnext() if heading is not None else None
+        while block is not None and not isinstance(block.tag, str):  # a comment
+            block = block.getnext()
+        if block is None or any(isinstance(child.tag, str) and child.tag in BLOCK_TAGS
+                                for child in block.iterdescendants()):
+            return None
+        text = collapse_whitespace(element_text(block) or "")
+        label = self.site.views_labels.get(self.lang) or "\0"
+        if (not text or len(text) > SUBTITLE_MAX_CHARS or site_date(text, None) or label in text
+                or text in (SIGNATURE, self.site.section_labels.get(self.lang))):
+            return None
+        return text
+
+    def image_href(self) -> str | None:
+        heading, box = self.heading(), self.article()
+        if heading is None or box is None:
+            return None
+        for element in box.iter():
+            if element is heading:
+                return None
+            candidates = [element.get("src") if element.tag == "img" else None]
+            style = element.get("style")
+            if style and (match := _STYLE_URL.search(style)):
+                candidates.append(match.group(1))
+            for href in candidates:
+                if href and COVER_PATH in href:
+                    return href.strip()
+        return None
+
+    def body_paragraphs(self) -> list[str]:
+        heading, box = self.heading(), self.article()
+        if heading is None or box is None:
+            return []
+        above = set(heading.iterancestors())
+        best, best_length = None, 0.0
+        for candidate in _CANDIDATES(box):
+            if candidate in above:
+                continue
+            length = _length(candidate)
+            if length > best_length:
+                best, best_length = candidate, length
+        if best is None:
+            return []
+        label = self.site.views_labels.get(self.lang) or "\0"
+        title = collapse_whitespace(self.title() or "")
+        boilerplate = {SIGNATURE, title, self.site.section_labels.get(self.lang)}
+        return [paragraph for paragraph in body_paragraphs(best)
+                if collapse_whitespace(paragraph) not in boilerplate
+                and not views_counter(paragraph, label)]
+
+    # --- listing cards ----------------------------------------------------------------------
+    def cards(self, urljoin: Any) -> list[tuple[str, str | None, str | None]]:
+        """(href, title, date as shown) of each card: the links to the listing language's
+        articles in the main content, one card each,
+        in page order: its title is the link's longest text, its date the first date of the
+        card (the link's largest ancestor that links no other article)."""
+        lang = self._listing_lang()
+        by_url: dict[str, list[etree._Element]] = {}
+        for link in _LINKS(self.main()):
+            url = urljoin(link.get("href").strip())
+            path = urlsplit(url).path
+            if is_article_path(path) and (lang is None or language_of_path(path) == lang):
+                by_url.setdefault(url, []).append(link)
+        article_links = {link: url for url, links in by_url.items() for link in links}
+        cards = []
+        for url, links in by_url.items():
+            box = links[0]
+            while box.getparent() is not None and box.getparent() is not self.main():
+                parent = box.getparent()
+                if any(article_links.get(link, url) != url for link in parent.iter("a")):
+                    break
+                box = parent
+            titles = [collapse_whitespace(element_text(link) or "") for link in links]
+            title = max(titles, key=len) or None
+            date = next((found for node in box.xpath(".//text()")
+                         if (found := site_date(node, lang))), None)
+            cards.append((url, title, date))
+        return cards
+
+    def _listing_lang(self) -> str | None:
+        """The language of a listing page at one of the section paths; None for another
+        batch URL (a fragment), whose cards may then be of any language."""
+        path = urlsplit(self.url).path.rstrip("/")
+        for lang, section in self.site.section_paths.items():
+            if path == section.rstrip("/"):
+                return lang
+        return None
