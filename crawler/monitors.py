@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from crawler import statkeys
 from crawler.items import OPTIONAL_FIELDS
-from crawler.site import LANGUAGES
+from crawler.site import FIELD_SELECTORS, LANGUAGES, SiteProfile
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,14 @@ class RunFacts:
 
 
 class Monitor:
-    """One check of a finished run; ``failure`` says what is wrong, or None."""
+    """One check of a finished run; ``failure`` says what is wrong, or None.
+
+    ``level`` ``failure`` fails the run (exit 3); ``warning`` flags it in the summary's
+    ``warnings`` and leaves its status ``ok`` (the records are sound, something needs fixing).
+    """
 
     name: ClassVar[str]
+    level: ClassVar[str] = "failure"
 
     def failure(self, facts: RunFacts) -> str | None:
         raise NotImplementedError
@@ -239,13 +244,81 @@ class FieldCoverage(Monitor):
         return "; ".join(low) or None
 
 
+def _layer_counts(facts: RunFacts, prefix: str) -> dict[str, dict[str, int]]:
+    """field -> layer -> count, from the run's provenance stats (all languages)."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, count in statkeys.by_suffix(facts.stats, statkeys.LAYERS_DISAGREED).items():
+        parts = key.split("/")
+        if len(parts) == 2:
+            counts.setdefault(parts[0], {})[parts[1]] = count
+    return counts
+
+
+class FallbackLayers(Monitor):
+    """Fields (and listing cards) that came from a fallback layer on more pages than
+    ``ANALYTICS_MONITOR_FALLBACKS_TOLERATED``: their selectors stopped matching. The records
+    are kept (a warning); the message names the ``ANALYTICS_SELECTORS`` keys to correct and
+    the layer that replaced them (``scrapy reextract`` with the corrected selectors then
+    rebuilds the run from its archive)."""
+
+    name = "fallback_layers"
+    level = "warning"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        tolerated = facts.settings.getint("ANALYTICS_MONITOR_FALLBACKS_TOLERATED")
+        selectors = SiteProfile.from_settings(facts.settings).selectors
+        flagged = []
+        for name, layers in sorted(_layer_counts(facts, statkeys.PROVENANCE).items()):
+            fallbacks = {layer: n for layer, n in layers.items() if layer != "selector"}
+            if sum(fallbacks.values()) <= tolerated:
+                continue
+            keys = ", ".join(f"{key} ({selectors[key]!r})" for key in FIELD_SELECTORS[name])
+            by = ", ".join(f"{layer} on {n} pages" for layer, n in sorted(fallbacks.items()))
+            flagged.append(f"{name}: selectors {keys} stopped matching; replaced by {by} "
+                           f"(selector on {layers.get('selector', 0)})")
+        if not flagged:
+            return None
+        return ("; ".join(flagged) + ". Correct them with -s ANALYTICS_SELECTORS='{...}' and "
+                "rebuild this run with scrapy reextract")
+
+
+class LayersAgree(Monitor):
+    """The selectors and the structured data say the same where both give a field: a rise in
+    disagreement (past ``ANALYTICS_MONITOR_DISAGREEMENTS_TOLERATED`` pages) is a partial
+    change of the markup (a class kept on a new element) before fields go missing."""
+
+    name = "layer_agreement"
+    level = "warning"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        tolerated = facts.settings.getint("ANALYTICS_MONITOR_DISAGREEMENTS_TOLERATED")
+        disagreed = statkeys.by_suffix(facts.stats, statkeys.LAYERS_DISAGREED)
+        found = [f"{name} on {count} of {facts.count(statkeys.layers_compared(name))} pages "
+                 f"(selector {FIELD_SELECTORS[name][0]!r})"
+                 for name, count in disagreed.items() if count > tolerated]
+        if not found:
+            return None
+        return "the selectors and the structured data disagree: " + "; ".join(found)
+
+
 #: The monitors run at the end of every run, in this order.
 MONITORS: tuple[Monitor, ...] = (SiteAnswered(), FinishedNormally(), NoErrors(), ListingsReached(),
                                  PaginationUnderstood(), RecordsOnFullRun(), RejectsRatio(),
-                                 HttpErrorRatio(), FieldCoverage())
+                                 HttpErrorRatio(), FieldCoverage(), FallbackLayers(),
+                                 LayersAgree())
+
+
+def _findings(facts: RunFacts, level: str) -> dict[str, str]:
+    found = {monitor.name: monitor.failure(facts) for monitor in MONITORS
+             if monitor.level == level}
+    return {name: message for name, message in found.items() if message}
 
 
 def failed_checks(facts: RunFacts) -> dict[str, str]:
-    """Monitor name -> what failed, for every failing monitor."""
-    failures = {monitor.name: monitor.failure(facts) for monitor in MONITORS}
-    return {name: message for name, message in failures.items() if message}
+    """Monitor name -> what failed, for every failing monitor (warnings left out)."""
+    return _findings(facts, "failure")
+
+
+def warnings(facts: RunFacts) -> dict[str, str]:
+    """Monitor name -> what it flags, for every warning monitor that flags the run."""
+    return _findings(facts, "warning")

@@ -136,6 +136,24 @@ class ExportPipeline(_CrawlerComponent):
         self.file.close()
 
 
+class ProvenancePipeline(_CrawlerComponent):
+    """Counts, for each delivered record, the layer each field came from (per language) and
+    where the selectors and the structured data were compared, whether they disagreed."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            for name, layer in item.provenance.items():
+                self.stats.inc_value(statkeys.provenance(name, layer))
+                self.stats.inc_value(statkeys.provenance(name, layer, item.lang))
+            for name, agreed in item.agreement.items():
+                self.stats.inc_value(statkeys.layers_compared(name))
+                if not agreed:
+                    self.stats.inc_value(statkeys.layers_disagreed(name))
+                    logger.info("The selectors and the structured data disagree on %s <%s>",
+                                name, item.url)
+        return item
+
+
 class StatePipeline(_CrawlerComponent):
     """After the line is on disk: records the delivery, its views and its URL forms (and
     closes the reject it was, under either form).

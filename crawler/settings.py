@@ -69,6 +69,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 200,
     "crawler.pipelines.DeduplicatePipeline": 300,
     "crawler.pipelines.ExportPipeline": 400,
+    "crawler.pipelines.ProvenancePipeline": 450,
     "crawler.pipelines.StatePipeline": 500,
 }
 EXTENSIONS = {

@@ -33,6 +33,12 @@ ARTICLES_CHANGED = f"{_ROOT}/articles_changed"
 #: Prefix of the optional-field problems (a field left null), by reason.
 FIELD_PROBLEMS = f"{_ROOT}/field_problems"
 
+#: Prefix of the provenance counts (``provenance(name, layer, lang)``).
+PROVENANCE = f"{_ROOT}/provenance"
+#: Prefixes of the comparisons of the selectors with the structured data, by field.
+LAYERS_COMPARED = f"{_ROOT}/layers/compared"
+LAYERS_DISAGREED = f"{_ROOT}/layers/disagreed"
+
 # --- the walk (spider) --------------------------------------------------------------------
 #: Known articles asked for again to refresh their views.
 REFRESH_REQUESTS = f"{_ROOT}/refresh_requests"
@@ -78,6 +84,22 @@ def records(lang: str | None = None) -> str:
 def field_present(name: str, lang: str | None = None) -> str:
     """Records that have optional field ``name`` (not null), in all or in one language."""
     return f"{_ROOT}/field/{lang}/{name}" if lang else f"{_ROOT}/field/{name}"
+
+
+def provenance(name: str, layer: str, lang: str | None = None) -> str:
+    """Records whose field ``name`` came from ``layer`` (``selector``, ``structured``,
+    ``finder``); ``cards``: listing pages whose cards did. In all or in one language."""
+    return f"{PROVENANCE}/{lang}/{name}/{layer}" if lang else f"{PROVENANCE}/{name}/{layer}"
+
+
+def layers_compared(name: str) -> str:
+    """Records whose field ``name`` both the selectors and the structured data gave."""
+    return f"{LAYERS_COMPARED}/{name}"
+
+
+def layers_disagreed(name: str) -> str:
+    """Of those, the records where the two disagree once normalised."""
+    return f"{LAYERS_DISAGREED}/{name}"
 
 
 def field_problem(reason: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urljoin
@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from scrapy.http import TextResponse
 
+from crawler.pages.finder import SiteRules
 from crawler.pages.select import compiled_css, element_text
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
@@ -86,9 +87,32 @@ class ListingPage:
 
     response: TextResponse
     site: SiteProfile
+    _cards: list[tuple[str | None, list[Card]]] = field(default_factory=list, init=False,
+                                                        repr=False, compare=False)
 
     def cards(self) -> list[Card]:
-        """The listing's cards in page order (menus, sidebars and switchers are not cards)."""
+        """The listing's cards in page order (menus, sidebars and switchers are not cards):
+        by the card selectors, else (none matching) by the finder's rules."""
+        return self.read_cards()[1]
+
+    def cards_layer(self) -> str | None:
+        """The layer that gave the cards (``selector``, ``finder``); None: the page has none."""
+        return self.read_cards()[0]
+
+    def read_cards(self) -> tuple[str | None, list[Card]]:
+        """(layer, cards), read once."""
+        if not self._cards:
+            cards = self._selected_cards()
+            layer: str | None = "selector" if cards else None
+            if not cards and "finder" in self.site.layers:
+                rules = SiteRules(self.response.selector.root, self.response.url, self.site)
+                cards = [Card(href, title, date) for href, title, date
+                         in rules.cards(self.response.urljoin)]
+                layer = "finder" if cards else None
+            self._cards.append((layer, cards))
+        return self._cards[0]
+
+    def _selected_cards(self) -> list[Card]:
         selectors = self.site.selectors
         # Compiled XPaths on the lxml elements, as ``block.css(...)`` would evaluate them,
         # without a parsel Selector around every node (the cost of a listing page was
@@ -239,6 +263,10 @@ class JsonBatch:
                                   date_text=_text(json_path(item, date_text))
                                   if date_text else None))
         return cards
+
+    def cards_layer(self) -> str | None:
+        """A JSON batch's cards come from its declared fields (the selectors' layer)."""
+        return "selector" if self.cards() else None
 
     def pages_left(self) -> int | None:
         """How many batches the answer says follow this one (None: it does not say)."""

@@ -4,6 +4,7 @@ verdict of the monitors; written atomically when the spider closes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -13,7 +14,7 @@ from scrapy.crawler import Crawler
 from crawler import statkeys
 from crawler.disk import write_json_atomic
 from crawler.items import OPTIONAL_FIELDS
-from crawler.monitors import RunFacts, failed_checks
+from crawler.monitors import RunFacts, failed_checks, warnings
 from crawler.runs.instants import format_instant
 from crawler.runs.paths import RunPaths
 from crawler.runs.rejects import RejectsLog
@@ -49,7 +50,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     paths = RunPaths.of(crawler.settings)
     records = int(stats.get(statkeys.RECORDS, 0))
     arguments = spider.arguments_summary()
-    failures = failed_checks(RunFacts(stats, crawler.settings, reason, arguments))
+    facts = RunFacts(stats, crawler.settings, reason, arguments)
+    failures = failed_checks(facts)
     started = stats.get("start_time")
     rejects_log = crawler.get_extension(RejectsLog)
     state = crawler.get_extension(CrawlState)
@@ -61,6 +63,8 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         **spider.source_summary(),
         "status": "failed" if failures else "ok",
         "failed_checks": failures,
+        # Flags that leave the status ok (monitors of level "warning"): what to fix.
+        "warnings": warnings(facts),
         "started_at": format_instant(started) if started else None,
         "finished_at": format_instant(),
         "finish_reason": reason,
@@ -89,6 +93,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
             for name in OPTIONAL_FIELDS
         },
         "field_problems": statkeys.by_suffix(stats, statkeys.FIELD_PROBLEMS),
+        "provenance": provenance_summary(stats),
         # Only the files the run wrote: an article file appears with the first record.
         "files": {name: str(path) for name, path in
                   (("articles", paths.articles), ("rejects", paths.rejects),
@@ -105,6 +110,22 @@ def verdict_line(summary: dict[str, Any], path: Path) -> str:
     return (f"Run {summary['run_id']} {summary['status'].upper()}: {records['total']} records "
             f"{records['by_lang']}, {rejects['total']} rejects {rejects['by_reason']}, "
             f"{summary['requests']['total']} requests{failed}. Summary: {path}")
+
+
+def provenance_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """Which layer gave each field (``cards``: listing pages), in all and per language, and
+    where the selectors and the structured data were compared, how often they disagreed."""
+    by_field: dict[str, dict[str, int]] = {}
+    by_lang: dict[str, dict[str, dict[str, int]]] = {}
+    for key, count in statkeys.by_suffix(stats, statkeys.PROVENANCE).items():
+        *lang, name, layer = key.split("/")
+        target = by_lang.setdefault(lang[0], {}) if lang else by_field
+        target.setdefault(name, {})[layer] = count
+    compared = statkeys.by_suffix(stats, statkeys.LAYERS_COMPARED)
+    disagreed = statkeys.by_suffix(stats, statkeys.LAYERS_DISAGREED)
+    return {"by_field": by_field, "by_lang": by_lang,
+            "compared": {name: {"pages": count, "disagreed": disagreed.get(name, 0)}
+                         for name, count in compared.items()}}
 
 
 class RunSummary:
@@ -126,6 +147,8 @@ class RunSummary:
         write_json_atomic(RunPaths.of(self.crawler.settings).summary, summary)
         log = logger.error if summary["status"] == "failed" else logger.info
         log("%s", verdict_line(summary, RunPaths.of(self.crawler.settings).summary))
+        for name, why in summary["warnings"].items():
+            logger.warning("Run %s flagged (%s): %s", summary["run_id"], name, why)
         if summary["status"] == "ok" and summary["new_rejects"]:
             logger.warning(
                 "New rejects, below the alarm thresholds: %s (tell the site's editors; "

@@ -240,6 +240,8 @@ class AnalyticsSpider(Spider):
             self.walk_step(lang, walk.unreadable(str(error)))
             return
         self.crawler.stats.inc_value(statkeys.listing_pages(lang))
+        if (layer := batch.cards_layer()) is not None:
+            self.crawler.stats.inc_value(statkeys.provenance("cards", layer, lang))
         reached_older = reached_known = False
         new_cards = 0
         for card in cards:

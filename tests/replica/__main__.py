@@ -15,6 +15,7 @@ import sys
 from .faults import parse_faults
 from .generator import build_site
 from .paging import PAGINATIONS
+from .redesign import MARKUPS
 from .server import Options, Replica, serve
 
 
@@ -35,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="how listings page (tests/replica/README.md)")
     p.add_argument("--lang-articles", type=per_language, default=None,
                    help="articles per language, e.g. 'en=40,ru=5,hy=5' (instead of --articles)")
+    p.add_argument("--markup", choices=MARKUPS, default="current",
+                   help="the site's markup: current, or after a redesign (tests/replica/redesign.py)")
     p.add_argument("--rare-fields", type=field_names, default=(),
                    help="optional fields kept on one article in ten, e.g. 'subtitle,image'")
     return p.parse_args(argv)
@@ -58,7 +61,7 @@ def field_names(value: str) -> tuple[str, ...]:
 def main(argv: list[str] | None = None) -> None:
     """Build the site, apply faults, listen, print the base URL, serve until SIGTERM/SIGINT."""
     args = parse_args(argv)
-    site = build_site(args.seed, args.articles, args.lang_articles, args.rare_fields)
+    site = build_site(args.seed, args.articles, args.lang_articles, args.rare_fields, args.markup)
     plan = parse_faults(args.faults, args.seed)
     site.set_broken(plan.broken_rate, plan.defect_paths)
     options = Options(args.publish_every, args.retry_after, args.slow_seconds, args.hang_seconds,

@@ -226,6 +226,8 @@ class Site:
     previews: list[Article]
     offsection: dict[str, list[Article]]
     factory: ArticleFactory
+    #: The site's markup: "current" (docs/site.md) or "redesign" (`redesign.py`).
+    markup: str = "current"
     broken_rate: float = 0.0
     #: Article key -> its defect (a DEFECTS kind), or None where it was fixed.
     defects: dict[int, str | None] = field(default_factory=dict)
@@ -397,9 +399,10 @@ def make_rare(articles: list[Article], fields: tuple[str, ...]) -> None:
 
 
 def build_site(seed: int, articles: int, per_lang: dict[str, int] | None = None,
-               rare_fields: tuple[str, ...] = ()) -> Site:  # fmt: skip
+               rare_fields: tuple[str, ...] = (), markup: str = "current") -> Site:  # fmt: skip
     """Generate `articles` Analytics articles (languages round-robin; or `per_lang` of each),
-    plus previews/off-section; `rare_fields` are kept on one article in RARE_EVERY."""
+    plus previews/off-section; `rare_fields` are kept on one article in RARE_EVERY; `markup`
+    the site's markup (the same articles either way)."""
     langs = language_order(articles, per_lang)
     articles = len(langs)
     date_rng = random.Random(f"{seed}:dates")
@@ -430,7 +433,7 @@ def build_site(seed: int, articles: int, per_lang: dict[str, int] | None = None,
 
     previews = extras("en", "preview", len(PREVIEW_POSITIONS))
     offsection = {lang: extras(lang, "offsection", 5) for lang in LANGS}
-    return Site(seed, made, previews, offsection, factory)
+    return Site(seed, made, previews, offsection, factory, markup)
 
 
 def _number_older(articles: list[Article], rng: random.Random) -> None:

@@ -52,6 +52,7 @@ class ReplicaHandle:
         pagination: str | None = None,
         lang_articles: dict[str, int] | None = None,
         rare_fields: tuple[str, ...] = (),
+        markup: str | None = None,
     ) -> None:
         self._own_dir: Path | None = None  # a temporary directory we made, removed at stop
         if log_path is None:
@@ -69,6 +70,7 @@ class ReplicaHandle:
             "--lang-articles": ",".join(f"{k}={v}" for k, v in lang_articles.items())
             if lang_articles else None,
             "--rare-fields": ",".join(rare_fields) or None,
+            "--markup": markup,
         }
         self.base_url = ""
         self.proc: subprocess.Popen[str] | None = None

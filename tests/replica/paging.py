@@ -142,7 +142,7 @@ class Paging:
     def fragment(self, lang: str, offset: int) -> str:
         """The cards after `offset`, and the element that loads the next ones (a `data-url`)."""
         cards = self.site.listing(lang)[offset : offset + PAGE_SIZE]
-        html = "".join(card(a) for a in cards)
+        html = "".join(card(a, self.site.markup) for a in cards)
         after = offset + PAGE_SIZE
         if after < len(self.site.listing(lang)):
             url = f"{LOAD_MORE_PATH}?lang={lang}&amp;offset={after}"

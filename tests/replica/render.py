@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from . import redesign
 from .assets import FOOT_SCRIPT, HEAD_STYLE
 from .generator import PREVIEW_POSITIONS, Article, Site
 from .lang import LANG, SITE, Lang
@@ -176,6 +177,9 @@ def post_block(site: Site, a: Article, dated: bool = True) -> str:
         f'<div class="related_sub">{CATEGORY_SUB}</div>'
         '<div class="related_list" data-load="more">loading</div></div>\n'
     )
+    if site.markup == "redesign":
+        counter = f"{lang.views_label} {format_views(a.views, a.views_style)}" if hits else None
+        return redesign.story(a, date if dated else "", counter, SHARE, related)
     signature = '<div class="post_signature">Caliber.Az</div>\n'
     return f'<div class="post">\n{top}{body}{signature}{hits}{SHARE}{related}</div>\n'
 
@@ -196,6 +200,9 @@ def render_article(site: Site, a: Article) -> bytes:
     if defect == "broken":
         return page(site, lang, broken_post_block(a), a.title, None, describe=False)
     block = post_block(site, a, dated=defect != "nodate")
+    if site.markup == "redesign":
+        return page(site, lang, block, a.title, a.url if a.canonical else None,
+                    describe=redesign.structured_kind(a) != "none", links=redesign.head_data(a))
     return page(site, lang, block, a.title, a.url if a.canonical else None)
 
 
@@ -214,10 +221,12 @@ def card_href(a: Article) -> str:
     return a.url
 
 
-def card(a: Article) -> str:
-    """A listing card, verbatim the sample's `.float_block`."""
+def card(a: Article, markup: str = "current") -> str:
+    """A listing card, verbatim the sample's `.float_block` (or the redesign's)."""
     href = card_href(a)
     lang = LANG[a.lang]
+    if markup == "redesign":
+        return redesign.card(a, href, format_date(a.published, a.lang, case=a.month_case))
     return (
         '<div class="float_block">\n'
         f'  <a href="{href}">\n    <div class="float_block_image_block">\n'
@@ -246,10 +255,13 @@ def render_listing(site: Site, lang_code: str, page_no: int, links: str = "",
     cards = site.listing_page(lang_code, page_no)
     if not cards and page_no > 1 and lang_code == "en":
         return None
-    html = [card(a) for a in cards]
+    html = [card(a, site.markup) for a in cards]
     if lang_code == "en" and page_no == 1:
         for pos, preview in zip(PREVIEW_POSITIONS, site.previews, strict=False):
-            html.insert(min(pos, len(html)), card(preview))
+            html.insert(min(pos, len(html)), card(preview, site.markup))
+    if site.markup == "redesign":
+        main = redesign.listing(lang.analytics_label, CATEGORY_SUB, "".join(html), tail)
+        return page(site, lang, main, lang.analytics_label, None, links=links)
     main = (
         f'<div class="category_page"><h1 class="category_title">{lang.analytics_label}</h1>'
         f'<div class="category_sub">{CATEGORY_SUB}</div><div class="float_blocks">\n'
@@ -269,6 +281,6 @@ def render_home(site: Site, lang_code: str) -> bytes:
     """A language's home page: the site's chrome (its menu links the sections) and the
     newest Analytics cards."""
     lang = LANG[lang_code]
-    cards = "".join(card(a) for a in site.listing_page(lang_code, 1)[:6])
+    cards = "".join(card(a, site.markup) for a in site.listing_page(lang_code, 1)[:6])
     main = (f'<div class="home_page"><div class="float_blocks">\n{cards}</div></div>\n')
     return page(site, lang, main, "Caliber.Az", f"{lang.home}")
