@@ -244,10 +244,10 @@ class FieldCoverage(Monitor):
         return "; ".join(low) or None
 
 
-def _layer_counts(facts: RunFacts, prefix: str) -> dict[str, dict[str, int]]:
+def _layer_counts(facts: RunFacts) -> dict[str, dict[str, int]]:
     """field -> layer -> count, from the run's provenance stats (all languages)."""
     counts: dict[str, dict[str, int]] = {}
-    for key, count in statkeys.by_suffix(facts.stats, statkeys.LAYERS_DISAGREED).items():
+    for key, count in statkeys.by_suffix(facts.stats, statkeys.PROVENANCE).items():
         parts = key.split("/")
         if len(parts) == 2:
             counts.setdefault(parts[0], {})[parts[1]] = count
@@ -268,7 +268,7 @@ class FallbackLayers(Monitor):
         tolerated = facts.settings.getint("ANALYTICS_MONITOR_FALLBACKS_TOLERATED")
         selectors = SiteProfile.from_settings(facts.settings).selectors
         flagged = []
-        for name, layers in sorted(_layer_counts(facts, statkeys.PROVENANCE).items()):
+        for name, layers in sorted(_layer_counts(facts).items()):
             fallbacks = {layer: n for layer, n in layers.items() if layer != "selector"}
             if sum(fallbacks.values()) <= tolerated:
                 continue

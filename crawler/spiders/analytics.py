@@ -241,7 +241,9 @@ class AnalyticsSpider(Spider):
             return
         self.crawler.stats.inc_value(statkeys.listing_pages(lang))
         if (layer := batch.cards_layer()) is not None:
-            self.crawler.stats.inc_value(statkeys.provenance("cards", layer, lang))
+            for key in (statkeys.provenance("cards", layer), statkeys.provenance("cards", layer,
+                                                                                 lang)):
+                self.crawler.stats.inc_value(key)
         reached_older = reached_known = False
         new_cards = 0
         for card in cards:

@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lang-articles", type=per_language, default=None,
                    help="articles per language, e.g. 'en=40,ru=5,hy=5' (instead of --articles)")
     p.add_argument("--markup", choices=MARKUPS, default="current",
-                   help="the site's markup: current, or after a redesign (tests/replica/redesign.py)")
+                   help="the markup: current, or after a redesign (tests/replica/redesign.py)")
     p.add_argument("--rare-fields", type=field_names, default=(),
                    help="optional fields kept on one article in ten, e.g. 'subtitle,image'")
     return p.parse_args(argv)

@@ -164,10 +164,10 @@ def post_block(site: Site, a: Article, dated: bool = True) -> str:
     date = format_date(a.published, a.lang, a.legacy, a.month_case)
     when = f'<div class="post_time">{date}</div>\n' if dated else ""
     body = f'<div class="post_body">{a.body_html}</div>\n'
-    hits = ""
+    hits, counter = "", None
     if a.views is not None:
-        number = format_views(a.views, a.views_style)
-        hits = f'<div class="post_hits">{lang.views_label} {number}</div>\n'
+        counter = f"{lang.views_label} {format_views(a.views, a.views_style)}"
+        hits = f'<div class="post_hits">{counter}</div>\n'
     if a.legacy:
         top = font + title + subtitle + category + author + when
     else:
@@ -178,7 +178,6 @@ def post_block(site: Site, a: Article, dated: bool = True) -> str:
         '<div class="related_list" data-load="more">loading</div></div>\n'
     )
     if site.markup == "redesign":
-        counter = f"{lang.views_label} {format_views(a.views, a.views_style)}" if hits else None
         return redesign.story(a, date if dated else "", counter, SHARE, related)
     signature = '<div class="post_signature">Caliber.Az</div>\n'
     return f'<div class="post">\n{top}{body}{signature}{hits}{SHARE}{related}</div>\n'
