@@ -135,10 +135,13 @@ def test_broken_markup_fails_the_run_loudly(
 def test_a_selector_that_stopped_matching_fails_on_coverage(
     replica: Callable[..., ReplicaHandle], tmp_path: Path
 ) -> None:
-    """No record is rejected when the subtitle class changes: only coverage can tell."""
+    """No record is rejected when the subtitle class changes: without the fallback layers
+    (which would deliver it and flag the run, tests/test_redesign_e2e.py) only coverage can
+    tell."""
     site = replica(articles=30, seed=7)
     result = run_crawl(site.base_url, tmp_path, "mode=full",
-                       settings={"ANALYTICS_SELECTORS": '{"subtitle": ".post_lead"}'})
+                       settings={"ANALYTICS_SELECTORS": '{"subtitle": ".post_lead"}',
+                                 "ANALYTICS_FIELD_LAYERS": "selector"})
     assert result.returncode == 3, result.log[-3000:]
     assert result.rejects == [] and len(result.records) == 30
     checks = result.summary["failed_checks"]

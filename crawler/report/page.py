@@ -42,6 +42,7 @@ from crawler.report.history import (
 from crawler.report.plots import figures, svg
 from crawler.runs.instants import run_start
 from crawler.runs.reading import is_reextraction
+from crawler.site import LAYERS
 
 #: "No value" in the tables (a run without records has no coverage).
 MISSING = "\u2013"
@@ -132,6 +133,36 @@ def open_rejects_section(rejects: list[dict[str, Any]]) -> str:
         '<section id="open-rejects"><h2>Open rejects</h2><p>Articles the site shows that are '
         "not records yet (tell its editors); each is retried until it becomes one.</p>"
         f"{_table(['url', 'reason', 'since', 'attempts', 'next retry'], rows)}</section>"
+    )
+
+
+def provenance_section(runs: list[dict[str, Any]]) -> str:
+    """Where the newest run's fields came from (layer by field and language), where its
+    selectors and structured data disagreed, and every run a monitor flagged."""
+    if not runs:
+        return ""
+    newest = max(runs, key=lambda summary: summary["run_id"])
+    provenance = newest.get("provenance") or {}
+    compared = provenance.get("compared", {})
+    rows = [[name, lang, *(layers.get(layer, 0) for layer in LAYERS),
+             compared.get(name, {}).get("pages", MISSING) if lang == "all" else "",
+             compared.get(name, {}).get("disagreed", MISSING) if lang == "all" else ""]
+            for lang, fields in [("all", provenance.get("by_field", {})),
+                                 *sorted(provenance.get("by_lang", {}).items())]
+            for name, layers in sorted(fields.items())]
+    flagged = [[run_name(run), name, why] for run in sorted(runs, key=lambda r: r["run_id"])
+               for name, why in (run.get("warnings") or {}).items()]
+    return (
+        '<section id="provenance"><h2>Where the fields came from</h2>'
+        f"<p>Run {html.escape(run_name(newest))}: records (listing pages for cards) whose "
+        "field each layer gave: the site's selectors, the page's structured data, the finder "
+        "by the site's rules; and the pages where the selectors and the structured data were "
+        "compared, and disagreed.</p>"
+        + _table(["field", "language", *LAYERS, "compared", "disagreed"], rows)
+        + ("<p>Runs flagged (their records kept):</p>"
+           + _table(["run", "monitor", "what to fix"], flagged) if flagged else
+           "<p>No run was flagged.</p>")
+        + "</section>"
     )
 
 
@@ -265,6 +296,7 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
         "<p>What the consolidated dataset holds and how the runs that fed it went. Source: "
         "<a href=\"https://caliber.az\">Caliber.az</a> (any use of its material must link "
         f"to it).</p>{facts}{''.join(sections)}{failed_crawls_section(data.runs)}"
+        f"{provenance_section(data.runs + data.reextractions)}"
         f"{open_rejects_section(data.open_rejects)}"
         "</body></html>\n"
     )

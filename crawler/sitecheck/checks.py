@@ -8,13 +8,21 @@ what stands there now and which setting to correct. Fetching is ``crawler.sitech
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler.normalize import FieldError, clean_text, parse_site_date, parse_views
+from crawler.items import RawArticle
+from crawler.normalize import (
+    FieldError,
+    clean_text,
+    normalize_article,
+    parse_site_date,
+    parse_views,
+)
 from crawler.pages import ArticlePage, ListingPage, read_batch
 from crawler.pages.select import first_text
 from crawler.site import SiteProfile, is_article_path, language_of_path
@@ -123,15 +131,19 @@ def check_cards(out: Findings, lang: str, page: TextResponse, site: SiteProfile,
     a warning (the article page's own title and date go into the record).
     """
     selectors = site.selectors
-    cards = ListingPage(page, site).cards()
+    listing = ListingPage(page, site)
+    cards = listing.cards()
     urls = article_urls(page, site, base_url)
     expected = (f"cards {selectors['card']!r} with article links {selectors['card_link']!r} "
                 "(ANALYTICS_SELECTORS card, card_link)")
-    if not urls:
+    if not urls or listing.cards_layer() != "selector":
+        # The finder's cards (by the site's rules) are still sampled: a crawl delivers them.
+        found = (f"; the finder finds {len(urls)} cards by the site's rules (a crawl delivers "
+                 "them, flagged fallback_layers)" if urls else "")
         out.add(lang, "card", FAIL, expected,
-                f"{len(cards)} elements match, none links to an article; article links "
-                f"sit in: {article_link_containers(page, base_url)}")
-        return []
+                f"{len(cards) if not urls else 0} elements match, none links to an article; "
+                f"article links sit in: {article_link_containers(page, base_url)}{found}")
+        return urls
     other = [url for url in urls if language_of_path(urlsplit(url).path) != lang]
     out.add(lang, "card", FAIL if other else PASS, expected,
             f"{len(urls)} cards" + (f"; links to another language: {other[:2]}" if other else ""))
@@ -167,6 +179,10 @@ class ArticleSample:
     #: Per field not seen: what a page without it shows instead ("" when nothing like it).
     instead: dict[str, str] = field(default_factory=dict)
     views_texts: list[str] = field(default_factory=list)
+    #: field -> layer -> sampled pages it came from; compared and disagreeing pages by field.
+    layers: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    compared: Counter[str] = field(default_factory=Counter)
+    disagreed: Counter[str] = field(default_factory=Counter)
     read: int = 0
     retried: int = 0
     problems: list[str] = field(default_factory=list)
@@ -192,19 +208,38 @@ class ArticleSample:
                 self.views_texts.append(value)
 
     def read_fields(self, page: TextResponse) -> dict[str, str | None]:
-        """Each field as the crawler's page object reads it from this page."""
+        """Each field as the crawler's selectors read it from this page (a field another
+        layer gave counts as not seen: its selector is what is checked); the layers and
+        their agreement are noted on the way."""
         raw = ArticlePage(page, self.site).to_raw(self.base_url, "")
-        return {  # the title without its h1 fallback: the fallback hides a renamed class
+        self.note_layers(raw)
+        chosen = {name for name, layer in raw.provenance.items() if layer == "selector"}
+        fields = {  # the title without its h1 fallback: the fallback hides a renamed class
             "title": clean_text(first_text(page.css(self.site.selectors["title"]))),
-            "date": clean_text(raw.date_text),
-            "body": "\n".join(raw.body_paragraphs).strip() or None,
+            "date": clean_text(raw.date_text) if "date" in chosen else None,
+            "body": ("\n".join(raw.body_paragraphs).strip() or None) if "body" in chosen
+            else None,
             "canonical": raw.canonical_href or raw.og_url,
-            "category": clean_text(raw.category),
-            "subtitle": clean_text(raw.subtitle),
-            "views": clean_text(raw.views_text),
-            "cover": raw.image_href,
-            "author": clean_text(raw.author),
+            "category": clean_text(raw.category) if "category" in chosen else None,
+            "subtitle": clean_text(raw.subtitle) if "subtitle" in chosen else None,
+            "views": clean_text(raw.views_text) if "views" in chosen else None,
+            "cover": raw.image_href if "image" in chosen else None,
+            "author": clean_text(raw.author) if "author" in chosen else None,
         }
+        return fields
+
+    def note_layers(self, raw: RawArticle) -> None:
+        """Which layer gave each field, and where the selectors and the structured data both
+        gave one, whether they agree (``crawler.pages.chain``)."""
+        for name, layer in raw.provenance.items():
+            self.layers[name][layer] += 1
+        try:
+            article, _ = normalize_article(raw)
+        except FieldError:
+            return  # the crawl would reject it: the field checks say why
+        for name, agreed in article.agreement.items():
+            self.compared[name] += 1
+            self.disagreed[name] += not agreed
 
     def shown_instead(self, page: TextResponse, key: str) -> str:
         """What the page shows where ``key`` was expected ("" when nothing like it)."""
@@ -258,6 +293,32 @@ def check_articles(out: Findings, lang: str, sample: ArticleSample,
             out.add(lang, key, UNSEEN, expected,
                     missing + coverage_hint(record_field, coverage, min_records))
     check_formats(out, lang, sample)
+    check_layers(out, lang, sample)
+
+
+def check_layers(out: Findings, lang: str, sample: ArticleSample) -> None:
+    """Where the sampled fields came from (a fallback layer: the crawl keeps delivering them,
+    and the selector is to correct), and whether the selectors and the structured data
+    agree where both give a field: a disagreement is a partial change of the markup."""
+    fallbacks = {name: {layer: n for layer, n in layers.items() if layer != "selector"}
+                 for name, layers in sorted(sample.layers.items())}
+    replaced = "; ".join(f"{name} from {', '.join(f'{layer} on {n}' for layer, n in by.items())}"
+                         for name, by in fallbacks.items() if by)
+    out.add(lang, "layers", WARN if replaced else PASS,
+            "every field from its selector (ANALYTICS_SELECTORS)",
+            f"a fallback layer gives {replaced} of {sample.read} sampled article(s): "
+            "correct the selectors named above" if replaced else
+            f"{sample.read} sampled article(s) read by their selectors")
+    expected = "the selectors agree with the page's structured data (JSON-LD, OpenGraph)"
+    if not sample.compared:
+        out.add(lang, "layer_agreement", UNSEEN, expected,
+                "no field given by both on the sampled articles")
+        return
+    differ = [f"{name} on {n} of {sample.compared[name]}"
+              for name, n in sorted(sample.disagreed.items()) if n]
+    out.add(lang, "layer_agreement", WARN if differ else PASS, expected,
+            "they disagree: " + "; ".join(differ) if differ else
+            "agree on " + ", ".join(f"{name} ({n})" for name, n in sorted(sample.compared.items())))
 
 
 def coverage_hint(record_field: str, coverage: Mapping[str, float], min_records: int) -> str:
