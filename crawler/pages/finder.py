@@ -5,12 +5,15 @@ the page's main heading (``h1`` outside the chrome); the article is the heading'
 ancestor holding most of the main content's text; the date is the first text after the
 heading in the site's date format with a month name of the page's language; the views are
 the text that starts with the language's views label and goes on with a number; the
-category is the text that is the section's label; the subtitle is the short text block right
-after the heading; the cover is the first image of the covers' folder before the heading; the
-body is the element of the article with the most text that does not hold the heading, read
-with the site's paragraph rules (``crawler.pages.body``) and its boilerplate rules (no
-signature, counter, section label or title as a paragraph). Listing cards are the links to
-the language's article path inside the listing's main content (``CHROME_TAGS`` left out).
+category is the first text of the article that is a section's label (the language's
+Analytics label, or the text of a link to a section, as the menu shows them); the author is
+the one text between that label and the date (the older template); the subtitle is the
+short text block right after the heading; the cover is the first image of the covers'
+folder before the heading; the body is the element of the article with the most text that
+does not hold the heading, read with the site's paragraph rules (``crawler.pages.body``)
+and its boilerplate rules (no signature, counter, section label or title as a paragraph).
+Listing cards are the links to the language's article path inside the listing's main
+content (``CHROME_TAGS`` left out).
 
 Every value is as the page shows it, like a selector's; ``crawler.pages.chain`` validates it.
 Each rule is a few XPath calls on parsel's lxml tree, computed once per page and only when
@@ -44,12 +47,13 @@ from crawler.site import (
 )
 
 _CHROME = " or ".join(f"ancestor::{tag}" for tag in CHROME_TAGS)
-_MAIN = etree.XPath("//main | //body")
+_MAIN = etree.XPath("(//main)[1] | (//body)[1]")
 _HEADING = etree.XPath(f"//h1[not({_CHROME})]")
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _FOLLOWING_TEXT = etree.XPath("following::text()")
 _TEXT_WITH = etree.XPath(".//text()[contains(., $needle)]")
-_TEXT_EQUAL = etree.XPath(".//text()[normalize-space(.) = $needle]")
+_TEXTS = etree.XPath(".//text()")
+_SECTION_LINKS = etree.XPath("//a[contains(@href, '/category/')]")
 _CANDIDATES = etree.XPath(f".//*[self::div or self::section or self::article][not({_CHROME})]")
 _LINKS = etree.XPath(f".//a[@href][not({_CHROME})]")
 _STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
@@ -137,7 +141,10 @@ class SiteRules:
 
     def main(self) -> etree._Element:
         """The page's ``<main>`` (else its ``<body>``, else the document)."""
-        return self._once("main", lambda: next(iter(_MAIN(self.root)), self.root))
+        def find() -> etree._Element:
+            found = _MAIN(self.root)  # in document order: body, then main within it
+            return found[-1] if found else self.root
+        return self._once("main", find)
 
     def heading(self) -> etree._Element | None:
         """The page's main heading: the first ``h1`` outside the chrome."""
@@ -195,21 +202,33 @@ class SiteRules:
                 return counter
         return None
 
+    def section_labels(self) -> frozenset[str]:
+        """The site's section labels: the Analytics one of the language, and the text of
+        every link to a section (``/category/``) on the page, as the menu names them."""
+        def find() -> frozenset[str]:
+            labels = {collapse_whitespace(element_text(link) or "")
+                      for link in _SECTION_LINKS(self.root)}
+            labels.add(self.site.section_labels.get(self.lang, ""))
+            return frozenset(label for label in labels if label)
+        return self._once("labels", find)
+
     def category(self) -> str | None:
-        box, label = self.article(), self.site.section_labels.get(self.lang)
-        if box is None or not label:
+        """The first text of the article that is a section's label."""
+        box, labels = self.article(), self.section_labels()
+        if box is None:
             return None
-        return next((collapse_whitespace(node) for node in _TEXT_EQUAL(box, needle=label)
-                     if not _is_skipped(node)), None)
+        return next((text for node in _TEXTS(box)
+                     if (text := collapse_whitespace(node)) in labels and not _is_skipped(node)),
+                    None)
 
     def author(self) -> str | None:
         """The older template's author: the one text between the section label and the date
         after the heading (``INTERVIEWS`` / name / ``25 November 2022 - 16:39``)."""
-        label = self.site.section_labels.get(self.lang)
+        labels = self.section_labels()
         shown = [text for node in self._texts_after_heading()
                  if (text := collapse_whitespace(node))][:SHOWN_AFTER_HEADING]
         for before, name, after in zip(shown, shown[1:], shown[2:], strict=False):
-            if (before == label and site_date(after, self.lang) and not site_date(name, None)
+            if (before in labels and site_date(after, self.lang) and not site_date(name, None)
                     and len(name) <= AUTHOR_MAX_CHARS):
                 return name
         return None
@@ -225,7 +244,7 @@ class SiteRules:
         text = collapse_whitespace(element_text(block) or "")
         label = self.site.views_labels.get(self.lang) or "\0"
         if (not text or len(text) > SUBTITLE_MAX_CHARS or site_date(text, None) or label in text
-                or text in (SIGNATURE, self.site.section_labels.get(self.lang))):
+                or text == SIGNATURE or text in self.section_labels()):
             return None
         return text
 
@@ -261,7 +280,7 @@ class SiteRules:
             return []
         label = self.site.views_labels.get(self.lang) or "\0"
         title = collapse_whitespace(self.title() or "")
-        boilerplate = {SIGNATURE, title, self.site.section_labels.get(self.lang)}
+        boilerplate = {SIGNATURE, title, *self.section_labels()}
         return [paragraph for paragraph in body_paragraphs(best)
                 if collapse_whitespace(paragraph) not in boilerplate
                 and not views_counter(paragraph, label)]

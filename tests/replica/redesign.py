@@ -22,7 +22,8 @@ from .markup import attr
 
 #: The markups the replica serves (`--markup`).
 MARKUPS: tuple[str, ...] = ("current", "redesign")
-#: The structured data an article of the redesign carries, by `key % 3`.
+#: The structured data an article of the redesign carries, by `key // 3 % 3` (each language
+#: has all three: its articles' keys go round-robin).
 STRUCTURED_KINDS: tuple[str, ...] = ("json-ld", "opengraph", "none")
 #: `ANALYTICS_SELECTORS` that read the redesign (the keys the redesign broke).
 SELECTORS: dict[str, str] = {
@@ -36,7 +37,7 @@ SELECTORS: dict[str, str] = {
 
 def structured_kind(a: Article) -> str:
     """Which structured data the article's page carries."""
-    return STRUCTURED_KINDS[a.key % len(STRUCTURED_KINDS)]
+    return STRUCTURED_KINDS[a.key // 3 % len(STRUCTURED_KINDS)]
 
 
 def head_data(a: Article) -> str:
