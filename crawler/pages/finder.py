@@ -30,7 +30,13 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.normalize import collapse_whitespace, find_dates, parse_views
+from crawler.normalize import (
+    FieldError,
+    collapse_whitespace,
+    find_dates,
+    parse_site_date,
+    parse_views,
+)
 from crawler.pages.body import body_paragraphs
 from crawler.pages.select import element_text
 from crawler.site import (
@@ -101,8 +107,14 @@ def site_date(text: str, lang: str | None) -> str | None:
     """The first date in ``text`` that the site's rules read in ``lang``: its format with
     that language's month name (any language's when None); None where there is none."""
     months = _MONTHS.get(lang) if lang else _ALL_MONTHS
-    return next((match.group(0) for match in find_dates(text)
-                 if match.group(2).casefold() in (months or ())), None)
+    for match in find_dates(text):
+        if match.group(2).casefold() in (months or ()):
+            try:
+                parse_site_date(match.group(0))
+            except FieldError:
+                continue  # 31 June, or the hour Baku skipped: not a date of the site
+            return match.group(0)
+    return None
 
 
 def views_counter(text: str, label: str) -> str | None:
