@@ -57,8 +57,10 @@ def run_file(output_dir: Path, run_id: str) -> list[dict[str, Any]]:
 
 def test_a_wrong_selector_is_fixed_from_the_archive_without_a_request(tmp_path: Path) -> None:
     with ReplicaHandle(articles=30, seed=16, faults="503:0.1") as replica:
+        # Without the fallback layers (which would deliver the subtitle and flag the run).
         crawl = run_crawl(replica.base_url, tmp_path, "mode=full",
-                          settings={"ANALYTICS_SELECTORS": '{"subtitle": ".nope"}'})
+                          settings={"ANALYTICS_SELECTORS": '{"subtitle": ".nope"}',
+                                    "ANALYTICS_FIELD_LAYERS": "selector"})
         truth = by_url(replica.truth())
         assert crawl.returncode == 3, crawl.log[-3000:]  # the coverage monitor saw it
         assert "field_coverage" in crawl.summary["failed_checks"]
