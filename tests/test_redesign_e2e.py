@@ -14,8 +14,8 @@ import pytest
 
 from tests.crawl import by_url, run_crawl, scrapy, without_crawler_fields
 from tests.replica.generator import Article, build_site
-from tests.replica.redesign import SELECTORS, structured_kind
 from tests.replica.handle import ReplicaHandle
+from tests.replica.redesign import SELECTORS, structured_kind
 
 ARTICLES, SEED = 60, 7
 #: Fields the redesign's structured data carry, by kind (tests/replica/redesign.py).
