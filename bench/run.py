@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "rebuild_cpu_ratio_vs_crawl": ("<=", 0.1),
     "reextract_ratio_vs_extract": ("<=", 2.0),
     "archive_cpu_ratio_on_vs_off": ("<=", 1.25),
+    "layers_ratio_compared_vs_selectors": ("<=", 1.25),
+    "layers_ratio_finder_vs_parsel": ("<=", 8.0),
 }
 
 
@@ -66,8 +69,9 @@ def article_pages(count: int) -> list[tuple[str, bytes]]:
             for article in site.articles[:count]]
 
 
-def project_parse(pages: list[tuple[str, bytes]]) -> int:
-    """The crawler's own work per article page: response, every field, normalised record."""
+def project_parse(pages: list[tuple[str, bytes]], site: Any = None) -> int:
+    """The crawler's own work per article page: response, every field, normalised record
+    (with the run's default ``SiteProfile``, or ``site``)."""
     from scrapy.http import HtmlResponse
 
     from crawler.normalize import normalize_article
@@ -77,7 +81,7 @@ def project_parse(pages: list[tuple[str, bytes]]) -> int:
 
     if hasattr(canonical_url, "cache_clear"):  # a page's URL is worked out once, not cached
         canonical_url.cache_clear()
-    site = SiteProfile()
+    site = site or SiteProfile()
     records = 0
     for url, body in pages:
         response = HtmlResponse(url, body=body, encoding="utf-8")
@@ -143,6 +147,74 @@ def measure_extract(reps: int, pages_count: int = 200, chunk: int = 20) -> dict[
         "extract_ratio_vs_parsel": round(median(ratios_parsel), 3),
         "extract_speedup_vs_trafilatura": round(median(ratios_traf), 2),
         "extract_samples": len(ratios_parsel),
+    }
+
+
+def layer_profiles() -> dict[str, Any]:
+    """The site profiles the layers are timed with (``measure_layers``)."""
+    from dataclasses import replace
+
+    from crawler.site import SiteProfile
+
+    default = SiteProfile()
+    nothing = {key: f".gone-{key}" for key in ("title", "title_fallback", "subtitle", "category",
+                                               "date", "author", "cover", "views", "body")}
+    return {
+        # Today's extraction: the selectors alone, nothing compared.
+        "selectors": replace(default, layers=("selector",), compare_layers=False),
+        "chain": replace(default, compare_layers=False),
+        "chain_compared": default,
+        # Every field from the finder: no selector matches, no structured data asked.
+        "finder": replace(default, selectors={**default.selectors, **nothing},
+                          layers=("selector", "finder"), compare_layers=False),
+    }
+
+
+def measure_layers(reps: int, pages_count: int = 200, chunk: int = 20) -> dict[str, Any]:
+    """The fallback chain's cost (docs/benchmarks.md, *Fallback layers*), in turns on the same
+    chunks of today's pages as ``measure_extract``: extraction with the chain and with the
+    comparison of the selectors and the structured data, over the selectors alone (today's
+    extraction); every field from the finder over a bare parsel parse; and the default chain
+    on the replica's redesign (``--markup redesign``) over a bare parse."""
+    from tests.replica.generator import build_site
+    from tests.replica.render import render_article
+
+    pages = article_pages(pages_count)
+    redesign = build_site(SEED, pages_count, markup="redesign")
+    redesigned = [("http://127.0.0.1:8000" + article.path, render_article(redesign, article))
+                  for article in redesign.articles[:pages_count]]
+    profiles = layer_profiles()
+    parsers: dict[str, Callable[[list[tuple[str, bytes]]], int]] = {
+        name: partial(project_parse, site=site) for name, site in profiles.items()}
+    parsers["parsel"] = parsel_parse
+    for parse in parsers.values():
+        parse(pages[:20])
+    ratios: dict[str, list[float]] = {"compared": [], "chain": [], "finder": [], "redesign": []}
+    times: dict[str, list[float]] = {name: [] for name in [*parsers, "redesign"]}
+    turn = 0
+    for _ in range(reps):
+        for start in range(0, len(pages), chunk):
+            part, other = pages[start:start + chunk], redesigned[start:start + chunk]
+            jobs = [(name, parse, part) for name, parse in parsers.items()]
+            jobs.append(("redesign", parsers["chain_compared"], other))
+            turn += 1
+            this: dict[str, float] = {}
+            for name, parse, chunk_pages in jobs[turn % len(jobs):] + jobs[:turn % len(jobs)]:
+                began = time.perf_counter()
+                parse(chunk_pages)
+                this[name] = (time.perf_counter() - began) / len(chunk_pages)
+                times[name].append(this[name])
+            ratios["compared"].append(this["chain_compared"] / this["selectors"])
+            ratios["chain"].append(this["chain"] / this["selectors"])
+            ratios["finder"].append(this["finder"] / this["parsel"])
+            ratios["redesign"].append(this["redesign"] / this["parsel"])
+    return {
+        "layers_ms_per_page": {name: round(median(v) * 1000, 3) for name, v in times.items()},
+        "layers_ratio_compared_vs_selectors": round(median(ratios["compared"]), 3),
+        "layers_ratio_chain_vs_selectors": round(median(ratios["chain"]), 3),
+        "layers_ratio_finder_vs_parsel": round(median(ratios["finder"]), 3),
+        "layers_ratio_redesign_vs_parsel": round(median(ratios["redesign"]), 3),
+        "layers_samples": len(ratios["compared"]),
     }
 
 
@@ -514,7 +586,8 @@ def markdown(results: dict[str, Any]) -> str:
         "rebuild_rss_mb", "archive_cpu_ms_per_item",
         "archive_items_per_s", "archive_bytes_per_article", "reextract_ms_per_page",
         "reextract_total_cpu_ms_per_page", "reextract_fixed_cpu_s", "reextract_pages_per_s",
-        "reextract_extract_cpu_ms_per_page")
+        "reextract_extract_cpu_ms_per_page", "layers_ms_per_page",
+        "layers_ratio_chain_vs_selectors", "layers_ratio_redesign_vs_parsel")
         if key in results]
     m, v = results["machine"], results["versions"]
     return "\n".join([
@@ -538,7 +611,7 @@ def write_doc(results: dict[str, Any]) -> None:
     DOC.write_text(head + table + tail, "utf-8")
 
 
-MEASUREMENTS = ("extract", "crawl", "rss", "incremental", "rebuild", "archive")
+MEASUREMENTS = ("extract", "layers", "crawl", "rss", "incremental", "rebuild", "archive")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -563,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         if "extract" in chosen:
             results.update(measure_extract(args.reps * 2 + 1))
+        if "layers" in chosen:
+            results.update(measure_layers(args.reps * 2 + 1))
         if "crawl" in chosen:
             results.update(measure_crawl(args.reps, args.articles, workdir))
         if "rss" in chosen:

@@ -23,7 +23,6 @@ a field is missing from the layers before.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,9 +53,12 @@ from crawler.site import (
 
 _CHROME = " or ".join(f"ancestor::{tag}" for tag in CHROME_TAGS)
 _MAIN = etree.XPath("(//main)[1] | (//body)[1]")
-_HEADING = etree.XPath(f"//h1[not({_CHROME})]")
+_HEADINGS = etree.XPath("//h1")
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
-_FOLLOWING_TEXT = etree.XPath("following::text()")
+#: "Near the title": the texts that are not blank after the heading, so many at most.
+NEAR_HEADING = 12
+_FOLLOWING_SIBLINGS = etree.XPath("following-sibling::node()")
+_DESCENDANT_TEXTS = etree.XPath("descendant::text()")
 _TEXT_WITH = etree.XPath(".//text()[contains(., $needle)]")
 _TEXTS = etree.XPath(".//text()")
 _SECTION_LINKS = etree.XPath("//a[contains(@href, '/category/')]")
@@ -65,9 +67,8 @@ _LINKS = etree.XPath(f".//a[@href][not({_CHROME})]")
 _STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
 #: Share of the main content's text the article's element holds at least.
 ARTICLE_SHARE = 0.5
-#: The longest name an author line has; how many texts after the heading hold it.
+#: The longest name an author line has.
 AUTHOR_MAX_CHARS = 80
-SHOWN_AFTER_HEADING = 8
 #: The longest text a subtitle has (longer, it is a paragraph).
 SUBTITLE_MAX_CHARS = 300
 _MONTHS: dict[str, frozenset[str]] = {
@@ -160,7 +161,9 @@ class SiteRules:
 
     def heading(self) -> etree._Element | None:
         """The page's main heading: the first ``h1`` outside the chrome."""
-        return self._once("heading", lambda: next(iter(_HEADING(self.root)), None))
+        return self._once("heading", lambda: next(
+            (h1 for h1 in _HEADINGS(self.root)
+             if not any(above.tag in CHROME_TAGS for above in h1.iterancestors())), None))
 
     def _main_text(self) -> float:
         main = self.main()
@@ -181,13 +184,23 @@ class SiteRules:
             return box
         return self._once("article", find)
 
-    def _texts_after_heading(self) -> Iterator[Any]:
-        heading, box = self.heading(), self.article()
-        if heading is None or box is None:
-            return
-        for node in _FOLLOWING_TEXT(heading):
-            if not _is_skipped(node):
-                yield node
+    def _texts_after_heading(self) -> list[Any]:
+        """The texts near the title: the first ``NEAR_HEADING`` that are not blank after it."""
+        def find() -> list[Any]:
+            # following::text() would walk the whole rest of the page (its scripts too):
+            # siblings after the heading, then after each ancestor, until enough are found.
+            found: list[Any] = []
+            node = self.heading()
+            while node is not None:
+                for sibling in _FOLLOWING_SIBLINGS(node):
+                    texts = [sibling] if isinstance(sibling, str) else _DESCENDANT_TEXTS(sibling)
+                    found += [text for text in texts if text.strip() and not _is_skipped(text)]
+                    if len(found) >= NEAR_HEADING:
+                        return found[:NEAR_HEADING]
+                node = node.getparent()
+            return found
+        texts: list[Any] = self._once("near", find)
+        return texts
 
     # --- the fields ---------------------------------------------------------------------------
     def title(self) -> str | None:
@@ -195,22 +208,24 @@ class SiteRules:
         return element_text(heading) if heading is not None else None
 
     def date_text(self) -> str | None:
-        box = self.article()
+        """The first date near the title, in the article."""
         for node in self._texts_after_heading():
             found = site_date(node, self.lang)
             if found:
-                return found if _within(_container(node), box) else None
+                return found if _within(_container(node), self.article()) else None
         return None
 
     def views_text(self) -> str | None:
-        box, label = self.article(), self.site.views_labels.get(self.lang)
-        if box is None or not label:
+        """The first views counter of the article (looked for in the main content first:
+        most pages without a counter have no article to work out then)."""
+        label = self.site.views_labels.get(self.lang)
+        if not label:
             return None
-        for node in _TEXT_WITH(box, needle=label):
+        for node in _TEXT_WITH(self.main(), needle=label):
             if _is_skipped(node):
                 continue
             counter = views_counter(element_text(_container(node)) or "", label)
-            if counter:
+            if counter and _within(_container(node), self.article()):
                 return counter
         return None
 
@@ -237,8 +252,7 @@ class SiteRules:
         """The older template's author: the one text between the section label and the date
         after the heading (``INTERVIEWS`` / name / ``25 November 2022 - 16:39``)."""
         labels = self.section_labels()
-        shown = [text for node in self._texts_after_heading()
-                 if (text := collapse_whitespace(node))][:SHOWN_AFTER_HEADING]
+        shown = [collapse_whitespace(node) for node in self._texts_after_heading()]
         for before, name, after in zip(shown, shown[1:], shown[2:], strict=False):
             if (before in labels and site_date(after, self.lang) and not site_date(name, None)
                     and len(name) <= AUTHOR_MAX_CHARS):
@@ -255,16 +269,17 @@ class SiteRules:
             return None
         text = collapse_whitespace(element_text(block) or "")
         label = self.site.views_labels.get(self.lang) or "\0"
-        if (not text or len(text) > SUBTITLE_MAX_CHARS or site_date(text, None) or label in text
-                or text == SIGNATURE or text in self.section_labels()):
+        if (not text or len(text) > SUBTITLE_MAX_CHARS or label in text or text == SIGNATURE
+                or site_date(text, None) or text in self.section_labels()):
             return None
         return text
 
     def image_href(self) -> str | None:
-        heading, box = self.heading(), self.article()
-        if heading is None or box is None:
+        """The first image of the covers' folder before the heading, in the article."""
+        heading = self.heading()
+        if heading is None:
             return None
-        for element in box.iter():
+        for element in self.main().iter():
             if element is heading:
                 return None
             candidates = [element.get("src") if element.tag == "img" else None]
@@ -273,7 +288,7 @@ class SiteRules:
                 candidates.append(match.group(1))
             for href in candidates:
                 if href and COVER_PATH in href:
-                    return href.strip()
+                    return href.strip() if _within(element, self.article()) else None
         return None
 
     def body_paragraphs(self) -> list[str]:

@@ -19,11 +19,9 @@ from lxml import etree
 
 from crawler.site import CHROME_TAGS, TITLE_SUFFIXES
 
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()", smart_strings=False)
-_META = etree.XPath("//meta[@content]")
-_TITLE = etree.XPath("//head/title/text()", smart_strings=False)
-_CHROME = " or ".join(f"ancestor::{tag}" for tag in CHROME_TAGS)
-_TIME = etree.XPath(f"//time[@datetime][not({_CHROME})]/@datetime", smart_strings=False)
+#: Every element the layer reads, in one walk of the page.
+_STRUCTURED = etree.XPath("//script[@type='application/ld+json'] | //meta[@content] | "
+                          "//time[@datetime] | //head/title")
 #: JSON-LD types that describe the article of the page.
 ARTICLE_TYPES = frozenset({"Article", "NewsArticle", "AnalysisNewsArticle", "ReportageNewsArticle",
                            "OpinionNewsArticle", "BlogPosting", "Report"})
@@ -75,6 +73,15 @@ def _views(item: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _article_of(script: str) -> Mapping[str, Any]:
+    """The article object of one JSON-LD script, or an empty one."""
+    try:
+        data = json.loads(script)
+    except ValueError:
+        return {}  # a broken script says nothing
+    return next((item for item in _objects(data) if _is_article(item)), {})
+
+
 def _strip_suffix(title: str) -> str:
     for suffix in TITLE_SUFFIXES:
         if title.endswith(suffix):
@@ -90,26 +97,24 @@ class StructuredData:
     _values: dict[str, str | None] = field(default_factory=dict, init=False, repr=False,
                                            compare=False)
 
-    def _article(self) -> Mapping[str, Any]:
-        for script in _JSON_LD(self.root):
-            try:
-                data = json.loads(script)
-            except ValueError:
-                continue  # a broken script says nothing
-            for item in _objects(data):
-                if _is_article(item):
-                    return item
-        return {}
-
     def _read(self) -> dict[str, str | None]:
-        article = self._article()
+        article: Mapping[str, Any] = {}
         meta: dict[str, str] = {}
-        for element in _META(self.root):
-            name = element.get("property") or element.get("name")
-            if name and name not in meta:
-                meta[name] = element.get("content")
-        titles = _TITLE(self.root)
-        times = _TIME(self.root)
+        titles: list[str] = []
+        times: list[str] = []
+        for element in _STRUCTURED(self.root):
+            tag = element.tag
+            if tag == "script" and not article:
+                article = _article_of(element.text or "")
+            elif tag == "meta":
+                name = element.get("property") or element.get("name")
+                if name and name not in meta:
+                    meta[name] = element.get("content")
+            elif tag == "title":
+                titles.append(element.text or "")
+            elif tag == "time" and not any(above.tag in CHROME_TAGS
+                                           for above in element.iterancestors()):
+                times.append(element.get("datetime"))
         found = {
             "title": _text(article.get("headline")) or _text(meta.get("og:title"))
             or (_strip_suffix(titles[0]) if titles else None),
