@@ -52,6 +52,9 @@ class Batch(Protocol):
     def cards(self) -> list[Card]:
         """The batch's cards in its order; ``UnreadableBatch`` when it has none to read."""
 
+    def cards_layer(self) -> str | None:
+        """The layer that gave the cards (``crawler.site.LAYERS``); None: there are none."""
+
     def next_link(self, base_url: str, number: int = 1) -> NextLink | None:
         """The batch's own link to the batch after batch ``number`` (None: it has none)."""
 
