@@ -194,9 +194,11 @@ class SiteRules:
             while node is not None:
                 for sibling in _FOLLOWING_SIBLINGS(node):
                     texts = [sibling] if isinstance(sibling, str) else _DESCENDANT_TEXTS(sibling)
-                    found += [text for text in texts if text.strip() and not _is_skipped(text)]
-                    if len(found) >= NEAR_HEADING:
-                        return found[:NEAR_HEADING]
+                    for text in texts:
+                        if text.strip() and not _is_skipped(text):
+                            found.append(text)
+                            if len(found) == NEAR_HEADING:
+                                return found
                 node = node.getparent()
             return found
         texts: list[Any] = self._once("near", find)
@@ -251,12 +253,14 @@ class SiteRules:
     def author(self) -> str | None:
         """The older template's author: the one text between the section label and the date
         after the heading (``INTERVIEWS`` / name / ``25 November 2022 - 16:39``)."""
-        labels = self.section_labels()
-        shown = [collapse_whitespace(node) for node in self._texts_after_heading()]
-        for before, name, after in zip(shown, shown[1:], shown[2:], strict=False):
-            if (before in labels and site_date(after, self.lang) and not site_date(name, None)
-                    and len(name) <= AUTHOR_MAX_CHARS):
-                return name
+        near = self._texts_after_heading()
+        first_date = next((index for index, node in enumerate(near)
+                           if site_date(node, self.lang)), None)
+        if first_date is None or first_date < 2:
+            return None
+        label, name = (collapse_whitespace(node) for node in near[first_date - 2:first_date])
+        if label in self.section_labels() and len(name) <= AUTHOR_MAX_CHARS:
+            return name
         return None
 
     def subtitle(self) -> str | None:
