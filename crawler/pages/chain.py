@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from lxml import etree
 
 from crawler.normalize import FieldError, clean_text, parse_views, read_date
 from crawler.pages.finder import SiteRules
 from crawler.pages.structured import StructuredData
-
-if TYPE_CHECKING:
-    from crawler.pages.article import ArticlePage
+from crawler.site import SiteProfile
 
 #: Record fields read through the chain, in the order they are read.
 CHAIN_FIELDS: tuple[str, ...] = ("title", "subtitle", "date", "category", "views", "author",
@@ -76,17 +76,19 @@ class ChainedFields:
 
 @dataclass(frozen=True)
 class FieldChain:
-    """Reads every field of one article page through the layers of its site profile."""
+    """Reads every field of one article page through the layers of its site profile;
+    ``selected`` gives a field as the page object's selectors read it."""
 
-    page: ArticlePage
+    selected: Callable[[str], Any]
+    root: etree._Element
+    url: str
+    site: SiteProfile
 
     def read(self) -> ChainedFields:
-        page = self.page
-        layers, compare = page.site.layers, page.site.compare_layers
-        root, url = page.response.selector.root, page.response.url
-        structured, finder = StructuredData(root), SiteRules(root, url, page.site)
+        layers, compare = self.site.layers, self.site.compare_layers
+        structured, finder = StructuredData(self.root), SiteRules(self.root, self.url, self.site)
         readers: dict[str, Callable[[str], Any]] = {
-            "selector": page.selected,
+            "selector": self.selected,
             "structured": lambda name: structured.get(name) if name in STRUCTURED_FIELDS
             else None,
             "finder": lambda name: _found(finder, name),
