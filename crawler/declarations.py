@@ -13,12 +13,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from crawler import site
 from crawler.arguments import ArgumentError
-from crawler.disk import unwritable_reason
 from crawler.items import OPTIONAL_FIELDS
 from crawler.setting_kinds import (
     DAYS,
@@ -282,18 +280,6 @@ def read_setting(settings: Any, name: str) -> Any:
         return declared.kind.read(given)
     except ValueError as error:
         raise refusal(name, given, declared.kind.expected, str(error)) from None
-
-
-def check_paths(settings: Any) -> None:
-    """The run's output directory and its state's directory can be written."""
-    output, state = Path(settings["ANALYTICS_OUTPUT_DIR"]), Path(settings["ANALYTICS_STATE_PATH"])
-    for name, problem in (
-        ("ANALYTICS_OUTPUT_DIR", unwritable_reason(output)),
-        ("ANALYTICS_STATE_PATH", f"{state} is a directory" if state.is_dir()
-         else unwritable_reason(state.parent)),
-    ):
-        if problem:
-            raise refusal(name, settings[name], BY_NAME[name].kind.expected, problem)
 
 
 def check_settings(settings: Any) -> None:

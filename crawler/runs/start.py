@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gc
 import logging
+from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
-from crawler.declarations import check_paths, check_settings, read_setting, refusal
+from crawler.declarations import BY_NAME, check_settings, read_setting, refusal
+from crawler.disk import unwritable_reason
 from crawler.runs.instants import new_run_id
 from crawler.scrapy_settings import check_scrapy_settings
 
@@ -25,6 +27,18 @@ LOOPBACK_UNTHROTTLED: dict[str, object] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "ANALYTICS_BACKOFF_BASE": 0.05,
 }
+
+
+def check_paths(settings: Any) -> None:
+    """The run's output directory and its state's directory can be written."""
+    output, state = Path(settings["ANALYTICS_OUTPUT_DIR"]), Path(settings["ANALYTICS_STATE_PATH"])
+    for name, problem in (
+        ("ANALYTICS_OUTPUT_DIR", unwritable_reason(output)),
+        ("ANALYTICS_STATE_PATH", f"{state} is a directory" if state.is_dir()
+         else unwritable_reason(state.parent)),
+    ):
+        if problem:
+            raise refusal(name, settings[name], BY_NAME[name].kind.expected, problem)
 
 
 def user_agent(settings: Any) -> str:
