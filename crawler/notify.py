@@ -49,9 +49,13 @@ def problem_key(name: str, message: str) -> str:
 
 
 def run_problems(summary: Mapping[str, Any]) -> dict[str, str]:
-    """Problem key -> what to tell, for one run summary."""
+    """Problem key -> what to tell, for one run summary: its failed checks, its warnings and
+    its new rejects."""
     problems = {problem_key(name, why): f"{name}: {why}"
                 for name, why in summary.get("failed_checks", {}).items()}
+    # The warnings too (a run flagged but ok: fields from a fallback layer, ...).
+    problems.update({problem_key(name, why): f"{name} (warning): {why}"
+                     for name, why in summary.get("warnings", {}).items()})
     for reject in summary.get("new_rejects", []):
         text = f"{reject['reason']} <{reject['url']}>"
         problems[f"new_reject: {text}"] = f"new reject: {text}"

@@ -40,11 +40,15 @@ def test_a_problem_key_ignores_the_counts() -> None:
     assert problem_key("records", "x") != problem_key("errors", "x")
 
 
-def test_problems_are_the_failed_checks_and_the_new_rejects() -> None:
+def test_problems_are_the_failed_checks_the_warnings_and_the_new_rejects() -> None:
     summary = {"failed_checks": {"errors": "2 errors in the log (allowed: 0)"},
+               "warnings": {"fallback_layers": "date: selectors date ('.post_time') stopped "
+                                               "matching; replaced by finder on 20 pages"},
                "new_rejects": [{"url": "http://h/en/a/1", "reason": "missing_title"}]}
     assert sorted(run_problems(summary).values()) == [
-        "errors: 2 errors in the log (allowed: 0)", "new reject: missing_title <http://h/en/a/1>"]
+        "errors: 2 errors in the log (allowed: 0)",
+        "fallback_layers (warning): date: selectors date ('.post_time') stopped matching; "
+        "replaced by finder on 20 pages", "new reject: missing_title <http://h/en/a/1>"]
 
 
 def test_a_problem_is_alerted_once_while_it_lasts_and_again_when_it_returns(tmp_path: Path) -> None:
