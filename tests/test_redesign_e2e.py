@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.crawl import by_url, run_crawl, scrapy, without_crawler_fields
+from tests.receivers import WebhookReceiver
 from tests.replica.generator import Article, build_site
 from tests.replica.handle import ReplicaHandle
 from tests.replica.redesign import SELECTORS, structured_kind
@@ -49,9 +50,12 @@ def summaries(output_dir: Path) -> list[dict[str, Any]]:
 
 @pytest.mark.e2e
 def test_a_redesign_loses_nothing_and_names_the_selectors_to_fix(tmp_path: Path) -> None:
-    with ReplicaHandle(articles=ARTICLES, seed=SEED, markup="redesign") as site:
-        crawl = run_crawl(site.base_url, tmp_path, "mode=full")
+    with ReplicaHandle(articles=ARTICLES, seed=SEED, markup="redesign") as site, \
+            WebhookReceiver() as hook:
+        crawl = run_crawl(site.base_url, tmp_path, "mode=full",
+                          settings={"ANALYTICS_NOTIFY_WEBHOOK_URL": hook.url})
         truth = by_url(site.truth())
+        notified = [message["text"] for message in hook.messages]
     assert crawl.returncode == 0, crawl.log[-3000:]
     summary = crawl.summary
     assert summary["status"] == "ok" and summary["failed_checks"] == {}
@@ -75,6 +79,8 @@ def test_a_redesign_loses_nothing_and_names_the_selectors_to_fix(tmp_path: Path)
         assert f"{key} (" in flag, (key, flag)
     assert "replaced by finder on 60 pages" in flag  # the body, from the finder everywhere
     assert "flagged (fallback_layers)" in crawl.log
+    # The operator is told: a new problem, though the run is ok.
+    assert len(notified) == 1 and "fallback_layers (warning): " in notified[0], notified
 
     reextract = scrapy("reextract", "--all", "-s", f"ANALYTICS_SELECTORS={json.dumps(SELECTORS)}",
                        output_dir=tmp_path)
