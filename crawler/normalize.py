@@ -192,7 +192,7 @@ def normalize_article(raw: RawArticle) -> tuple[Article, list[FieldError]]:
         scraped_at=raw.scraped_at,
         fetched_form=fetched if (fetched := fetched_form(raw)) != url else None,
     )
-    record = article.to_record()
+    record = article.record  # cached: the pipelines read the same dict
     article.provenance = {name: layer for name, layer in raw.provenance.items()
                           if record.get(name) is not None}
     article.agreement = {name: _agree(name, record[name], other, url)
