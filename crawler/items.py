@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-from crawler.urls import canonical_pair
+from crawler.urls import canonical_pair, canonical_problem
 
 
 def documented(doc: str, record: bool = True, **kwargs: Any) -> Any:
@@ -56,11 +56,14 @@ class RawArticle:
 
     @cached_property
     def canonical_urls(self) -> tuple[str, str]:
-        """(the article's canonical URL: its canonical link, else og:url, else where it was
-        fetched; the canonical form of the URL it was fetched at). Not a field: worked out
+        """(the article's canonical URL: its canonical link, else og:url, where the page may
+        name it (``urls.canonical_problem``), else where it was fetched; the canonical form of
+        the URL it was fetched at). Not a field: worked out
         once for the spider (which skips known articles by it) and the record."""
-        return canonical_pair(self.canonical_href or self.og_url or self.fetched_url,
-                              self.fetched_url, self.base_url)
+        href = self.canonical_href or self.og_url
+        if canonical_problem(href, self.fetched_url, self.base_url):  # the page may not say
+            href = None
+        return canonical_pair(href or self.fetched_url, self.fetched_url, self.base_url)
 
 
 @dataclass
@@ -151,9 +154,13 @@ _PAGE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RawArticle) if f.me
 
 @dataclass
 class FetchFailure:
-    """An article page that could not be fetched (after retries): it becomes a reject."""
+    """An article URL that gave no page to parse (a failed fetch after its retries, a link
+    that cannot be asked for, a redirect loop...): it becomes a reject."""
 
-    url: str = documented("URL of the article page that failed.")
-    reason: str = documented("Short kind of failure: http_404, timeout, connection_lost...")
-    detail: str = documented("The error as Scrapy reported it.")
+    url: str = documented("URL of the article page that failed (its last redirect).")
+    reason: str = documented("The reject's reason (crawler.doors): fetch_http_404, "
+                             "fetch_timeout, redirect_loop, bad_url...")
+    detail: str = documented("The error as Scrapy (or the crawler) reported it.")
     base_url: str = documented("Base URL of the crawl, to tell the site's hosts from others.")
+    learned: str | None = documented("The URL the run learned (its ledger's key), where "
+                                     "the request was the crawl's own.", default=None)

@@ -57,7 +57,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # '²' is a digit to str.isdigit, not to float
         return float(text)
     try:
         moment = parsedate_to_datetime(text)

@@ -194,6 +194,34 @@ class HttpErrorRatio(Monitor):
         return None
 
 
+class EveryUrlAccounted(Monitor):
+    """Every article URL the run learned of has an outcome (``crawler.ledger``): delivered,
+    known, rejected with a reason, or excluded by a named rule. Anything else was lost
+    through a door nobody counts."""
+
+    name = "accounting"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        missing = facts.count(statkeys.LEDGER_UNACCOUNTED)
+        if not missing:
+            return None
+        shown = list(facts.stats.get(statkeys.LEDGER_UNACCOUNTED_URLS) or [])
+        more = f" and {missing - len(shown)} more" if missing > len(shown) else ""
+        return (f"{missing} article URLs learned but neither delivered, known, rejected nor "
+                f"excluded: {', '.join(shown)}{more}")
+
+
+class RobotsTxtReadable(Monitor):
+    """robots.txt answered (2xx, or 4xx: allow all); a 5xx after retries or no answer means
+    disallow all (RFC 9309), so nothing was crawled."""
+
+    name = "robots_txt"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        why = facts.stats.get(statkeys.ROBOTS_UNAVAILABLE)
+        return f"robots.txt unavailable, every request refused (RFC 9309): {why}" if why else None
+
+
 def coverage_thresholds(settings: Any) -> dict[str, float]:
     """``ANALYTICS_MONITOR_MIN_COVERAGE`` (field -> least share of records that have it).
 
@@ -305,7 +333,7 @@ class LayersAgree(Monitor):
 MONITORS: tuple[Monitor, ...] = (SiteAnswered(), FinishedNormally(), NoErrors(), ListingsReached(),
                                  PaginationUnderstood(), RecordsOnFullRun(), RejectsRatio(),
                                  HttpErrorRatio(), FieldCoverage(), FallbackLayers(),
-                                 LayersAgree())
+                                 LayersAgree(), EveryUrlAccounted(), RobotsTxtReadable())
 
 
 def _findings(facts: RunFacts, level: str) -> dict[str, str]:

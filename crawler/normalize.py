@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from crawler.items import Article, RawArticle
 from crawler.site import MONTHS_BY_NAME, TIMEZONE, language_of_path
 from crawler.urls import article_id
+from crawler.urls import canonical_problem as href_problem
 
 
 class FieldError(ValueError):
@@ -145,8 +146,14 @@ def parse_views(text: str | None) -> int | None:
 
 
 def article_url(raw: RawArticle) -> str:
-    """The article's canonical URL: its canonical link, else og:url, else where it was fetched."""
+    """The article's canonical URL: its canonical link, else og:url, where the page may name
+    it (``canonical_problem``), else where it was fetched."""
     return raw.canonical_urls[0]
+
+
+def canonical_problem(raw: RawArticle) -> str | None:
+    """Why the page's canonical link (else og:url) does not name its record, or None."""
+    return href_problem(raw.canonical_href or raw.og_url, raw.fetched_url, raw.base_url)
 
 
 def fetched_form(raw: RawArticle) -> str:

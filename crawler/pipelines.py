@@ -47,8 +47,9 @@ class NormalizePipeline(_CrawlerComponent):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchFailure):
-            raise Rejected(f"fetch_{item.reason}", item.detail, item.url, {},
-                           canonical_url(item.url, item.url, item.base_url))
+            raise Rejected(item.reason, item.detail, item.url, {},
+                           None if item.reason == "bad_url"
+                           else canonical_url(item.url, item.url, item.base_url))
         if not isinstance(item, RawArticle):
             return item
         try:

@@ -68,6 +68,16 @@ def number(low: float, high: float | None = None, what: str = "a number") -> Kin
 
 RATIO = number(0, 1, "a ratio")
 SECONDS = number(0, what="a number of seconds")
+
+
+def _interval(value: Any) -> float:
+    seconds = float(SECONDS.read(value))
+    if 0 < seconds < 1:
+        raise ValueError("")
+    return seconds
+
+
+INTERVAL = Kind("0 (off) or a number of seconds, 1 or more", _interval)
 DAYS = number(0, 100_000, what="a number of days")
 
 _TRUE, _FALSE = ("1", "True", "true"), ("0", "False", "false")
@@ -105,6 +115,9 @@ def read_css(value: Any) -> str:
 
 
 def read_http_url(value: Any) -> str:
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text().read(value)):
+        raise ValueError("it holds a control character (it would inject into HTTP headers "
+                         "and WARC records)")
     parts = urlsplit(text().read(value).strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("")

@@ -58,11 +58,20 @@ CONCURRENT_ITEMS = 1
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Another host refused with an errback, dont_filter requests too (crawler.doors).
+    "crawler.doors.SiteHostsOnly": 55,
+    # robots.txt as RFC 9309 says (a failed one disallows all) in place of Scrapy's.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.SiteRobotsMiddleware": 100,
     # After RetryMiddleware (550) in the response path: sees 429/503 before the retry.
     "crawler.middlewares.SitePauseMiddleware": 560,
     # Next to the downloader: archives each answer as sent (compressed), before the
     # redirect, retry and decompression middlewares act on it.
     "crawler.archive.writer.ArchiveMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {
+    # Closest to the spider: an exception in an article's callback becomes its reject.
+    "crawler.doors.CallbackFailures": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalizePipeline": 100,
@@ -77,6 +86,7 @@ EXTENSIONS = {
     "crawler.progress.ProgressLog": 100,
     # Opens the crawl's state store before the engine, closes it when the engine stopped.
     "crawler.state.keeper.CrawlState": 150,
+    "crawler.ledger.LedgerKeeper": 160,
     "crawler.runs.rejects.RejectsLog": 200,
     "crawler.runs.summary.RunSummary": 900,
     # After the summary: reads it and tells the operator of new problems (crawler/notify.py).

@@ -58,6 +58,17 @@ KNOWN_UNDER_ANOTHER_URL = f"{_ROOT}/known_under_another_url"
 #: Article requests refused on purpose (robots.txt, another host).
 ARTICLES_NOT_ALLOWED = f"{_ROOT}/articles_not_allowed"
 
+# --- the ledger (crawler.ledger) and the doors (crawler.doors) ----------------------------
+#: Article URLs learned but without an outcome at the close, and the first of them by name.
+LEDGER_UNACCOUNTED = f"{_ROOT}/ledger/unaccounted"
+LEDGER_UNACCOUNTED_URLS = f"{_ROOT}/ledger/unaccounted_urls"
+#: Prefix of the pages whose canonical link was not taken as their URL, by why.
+CANONICAL_CONFLICT = f"{_ROOT}/canonical_conflict"
+#: Why robots.txt could not be had (a string): every request is refused, the run fails.
+ROBOTS_UNAVAILABLE = f"{_ROOT}/robots_unavailable"
+#: Records skipped when a run that never closed was recovered: damaged lines.
+RECOVERY_DAMAGED_LINES = f"{_ROOT}/recovery/damaged_lines"
+
 # --- the archive and scrapy reextract -----------------------------------------------------
 #: WARC records written to the run's archive, and their bytes (gzip members).
 ARCHIVE_RECORDS = f"{_ROOT}/archive/records"
@@ -130,6 +141,11 @@ def pagination_failed(lang: str) -> str:
 def cards_skipped(why: str) -> str:
     """Listing cards not fetched, by why (``older``, ``known``, ``fetched_this_run``...)."""
     return f"{_ROOT}/cards_skipped/{why}"
+
+
+def canonical_conflict(why: str) -> str:
+    """Pages whose canonical link was not their record's URL, by why (``claimed``...)."""
+    return f"{CANONICAL_CONFLICT}/{why}"
 
 
 def retry_after(status: int) -> str:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from string import Formatter
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-from crawler.site import CANONICAL_ORIGIN, PAGE_URL_FIELDS, SITE_HOSTS
+from crawler.site import (
+    CANONICAL_ORIGIN,
+    PAGE_URL_FIELDS,
+    SITE_HOSTS,
+    is_article_path,
+    language_of_path,
+)
 
 #: Placeholders whose value changes from one batch to the next.
 BATCH_VARYING = ("n", "offset", "cursor")
@@ -112,13 +118,58 @@ def fetch_url(href: str, page_url: str, base_url: str) -> str | None:
     """The URL to request for a link found on ``page_url``: on ``base_url``'s host.
 
     Links to the site under any of its names are moved onto ``base_url`` (a mirror or the
-    replica serves the same paths); links to other hosts give ``None``: never followed.
+    replica serves the same paths); links to other hosts, and links that are no URL at all
+    (``http://[::1/...``, ``link_problem`` says which), give ``None``: never followed.
     """
-    parts = urlsplit(urljoin(page_url, href.strip()))
-    if parts.scheme not in ("http", "https") or not is_site_host(parts.hostname or "", base_url):
+    if link_problem(href, page_url, base_url) is not None:
         return None
+    parts = urlsplit(urljoin(page_url, href.strip()))
     scheme, netloc = origin_of(base_url)
     return safe_url_string(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
+
+
+def parsed_link(href: str, page_url: str) -> SplitResult | None:
+    """The parts of a link found on ``page_url``; None when it cannot be parsed (a bad
+    IPv6 host, a port that is no number): one broken link costs that link only."""
+    try:
+        parts = urlsplit(urljoin(page_url, href.strip()))
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        return None
+    return parts
+
+
+def link_problem(href: str, page_url: str, base_url: str) -> str | None:
+    """Why ``fetch_url`` gives no URL for a link: ``bad_url`` (unparsable), ``not_http``,
+    ``another_host``; None when it gives one."""
+    parts = parsed_link(href, page_url)
+    if parts is None:
+        return "bad_url"
+    if parts.scheme not in ("http", "https"):
+        return "not_http"
+    if not is_site_host(parts.hostname or "", base_url):
+        return "another_host"
+    return None
+
+
+def canonical_problem(href: str | None, fetched_url: str, base_url: str) -> str | None:
+    """Why a page's canonical link may not name its record, or None (also for no link).
+
+    The page does not decide what it is: a link that cannot be parsed (``bad_url``), leads
+    off the site's hosts (``another_host``, ``not_http``), to no article (``not_an_article``:
+    the home page) or to another language (``other_language``) is not the article's URL.
+    """
+    if not href:
+        return None
+    problem = link_problem(href, fetched_url, base_url)
+    if problem is not None:
+        return problem
+    path = urlsplit(urljoin(fetched_url, href.strip())).path
+    if not is_article_path(path):
+        return "not_an_article"
+    if language_of_path(path) != language_of_path(urlsplit(fetched_url).path):
+        return "other_language"
+    return None
 
 
 def _public_parts(href: str, page_url: str, base_url: str) -> tuple[str, str, str]:

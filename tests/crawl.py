@@ -72,9 +72,28 @@ def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = 
         command += ["-s", f"{name}={value}"]
     for argument in arguments:
         command += ["-a", argument]
+    before = set((output_dir / "runs").glob("*.json"))
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    for path in sorted(set((output_dir / "runs").glob("*.json")) - before):
+        assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
     return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+
+
+def assert_ledger_adds_up(summary: dict[str, Any]) -> None:
+    """Every article URL the run learned of has exactly one outcome, in every language
+    (learned = delivered + known + rejected + excluded), and every record is one of them."""
+    ledger = summary["ledger"]
+    for lang, line in ledger.items():
+        outcomes = {name: line[name] for name in ("delivered", "known", "rejected", "excluded")}
+        assert line["unaccounted"] == 0 and line["learned"] == sum(outcomes.values()), (
+            f"{summary['run_id']} {lang}: learned {line['learned']} != {outcomes}; "
+            f"{summary['failed_checks'].get('accounting')}")
+        assert sum(line["excluded_by"].values()) == line["excluded"]
+        assert sum(line["rejected_by"].values()) == line["rejected"]
+    assert "accounting" not in summary["failed_checks"], summary["failed_checks"]
+    delivered = sum(line["delivered"] for line in ledger.values())
+    assert summary["records"]["total"] <= delivered, (summary["records"], ledger)
 
 
 def delivered_lines(output_dir: Path) -> int:
@@ -143,3 +162,5 @@ def crawl_under_way(replica: ReplicaHandle, output_dir: Path) -> Iterator[None]:
         yield
     finally:
         assert crawl.wait(timeout=120) == 0
+        for path in (output_dir / "runs").glob("*.json"):
+            assert_ledger_adds_up(json.loads(path.read_text("utf-8")))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from crawler.ledger import LEDGER_COLUMNS, ledger_rows
 from tests.crawl import ROOT, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
@@ -32,6 +33,9 @@ def main() -> int:
           f"{summary['requests']['by_status']}")
     print(f"  coverage {summary['field_coverage']}")
     print(f"  equal to the replica's truth, field by field: {exact} of {len(truth)}")
+    print("  ledger   " + " | ".join(LEDGER_COLUMNS))
+    for row in ledger_rows(summary["ledger"]):
+        print("           " + " | ".join(map(str, row)))
     for name, path in summary["files"].items():
         shown = Path(path).relative_to(ROOT) if Path(path).exists() else "(none written)"
         print(f"  {name:8} {shown}")

@@ -16,9 +16,15 @@ ARTICLE = (SAMPLES / "en-article.html").read_text("utf-8")
 SAMPLE_SLUG = "caspian-transit-the-corridor-s-arithmetic"
 
 
-def article_page(slug: str, padding: int = 0) -> bytes:
-    """The English sample article under another slug (and optionally padded to a size)."""
-    page = ARTICLE.replace(SAMPLE_SLUG, slug)
+SAMPLE_TITLE = "Caspian transit: the corridor&#39;s arithmetic"
+SAMPLE_CANONICAL = f"https://caliber.az/en/post/{SAMPLE_SLUG}"
+
+
+def article_page(slug: str, padding: int = 0, canonical: str | None = None) -> bytes:
+    """The English sample article under another slug, titled by it (so pages differ),
+    optionally padded to a size or naming another ``canonical`` URL (link and og:url)."""
+    page = ARTICLE.replace(SAMPLE_CANONICAL, canonical or SAMPLE_CANONICAL)
+    page = page.replace(SAMPLE_SLUG, slug).replace(SAMPLE_TITLE, f"Story {slug}")
     return (page + "<!--" + "x" * padding + "-->").encode("utf-8")
 
 
@@ -35,7 +41,8 @@ def listing_page(hrefs: list[str]) -> bytes:
 class HostileSite:
     """Serves ``route(path_with_query)`` on ``host``; records every path it was asked for."""
 
-    def __init__(self, route: Route, host: str = "127.0.0.1") -> None:
+    def __init__(self, route: Route, host: str = "127.0.0.1",
+                 robots: Route = lambda path: (200, {}, b"User-agent: *\n")) -> None:
         self.route = route
         self.requested: list[str] = []
         site = self
@@ -43,12 +50,11 @@ class HostileSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requested.append(self.path)
-                robots: tuple[int, dict[str, str], bytes] = (200, {}, b"User-agent: *\n")
-                status, headers, body = robots if self.path == "/robots.txt" else site.route(
-                    self.path)
+                answer = robots if self.path == "/robots.txt" else site.route
+                status, headers, body = answer(self.path)
                 self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
+                headers = {"Content-Type": "text/html; charset=utf-8",
+                           "Content-Length": str(len(body)), **headers}
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()

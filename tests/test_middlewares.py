@@ -22,6 +22,8 @@ NOW = datetime(2026, 11, 28, 6, 0, 0, tzinfo=UTC)
         ("", None),
         ("soon", None),
         ("-5", None),
+        ("²", None),  # digits to str.isdigit, not to float: once lost a whole language
+        ("١٢", None),
     ],
 )
 def test_retry_after_seconds(header: str | None, seconds: float | None) -> None:

@@ -11,7 +11,14 @@ import pytest
 from crawler.runs.paths import RunPaths
 from crawler.state.identity import APPLICATION_ID, StateUnusable
 from crawler.state.retries import RetrySchedule, found_hash, is_permanent
-from crawler.state.store import MIGRATIONS, SCHEMA_VERSION, StateLocked, StateStore, content_hash
+from crawler.state.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Recovery,
+    StateLocked,
+    StateStore,
+    content_hash,
+)
 from tests.responses import sample_record
 
 
@@ -62,10 +69,28 @@ def test_a_file_of_another_application_is_refused_untouched(tmp_path: Path) -> N
     StateStore(tmp_path / "other.sqlite3").close()  # the lock was let go: others open
 
 
-def test_junk_is_refused_as_damaged(tmp_path: Path) -> None:
+def test_a_file_that_is_no_sqlite_database_is_foreign(tmp_path: Path) -> None:
+    """Junk (or a text file) at the state's path is not ours: refused, never replaced."""
     (tmp_path / "state.sqlite3").write_bytes(b"junk " * 1000)
-    with pytest.raises(StateUnusable, match=r"is damaged.*scrapy state --rebuild"):
+    with pytest.raises(StateUnusable, match=r"is not this crawler's state \(not an SQLite "
+                       r"database: it begins b'junk junk junk j'\)") as refused:
         StateStore(tmp_path / "state.sqlite3")
+    assert refused.value.kind == "foreign"
+
+
+def test_a_zero_byte_state_is_refused_not_taken_as_fresh(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite3").write_bytes(b"")
+    with pytest.raises(StateUnusable, match=r"is empty \(0 bytes.*scrapy state --rebuild"):
+        StateStore(tmp_path / "state.sqlite3")
+    assert (tmp_path / "state.sqlite3").read_bytes() == b""
+
+
+def test_a_damaged_sqlite_file_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    StateStore(path).close()
+    path.write_bytes(path.read_bytes()[:16] + b"\xff" * 200)
+    with pytest.raises(StateUnusable, match=r"is damaged .*scrapy state --rebuild"):
+        StateStore(path)
 
 
 def test_a_state_from_before_the_mark_is_marked(tmp_path: Path) -> None:
@@ -122,10 +147,53 @@ def test_an_unclosed_run_is_reconciled_from_its_file(tmp_path: Path) -> None:
 
     store = StateStore(tmp_path / "state.sqlite3")
     recovered = store.begin_run(RunPaths(tmp_path, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
-    assert recovered == 1
+    assert recovered == Recovery(records=1)
     assert store.is_known(record()["url"])
     assert not store.is_known(record("ru-article")["url"])
     assert paths.articles.read_text(encoding="utf-8") == f"{whole}\n"
+    store.close()
+
+
+def test_damaged_lines_of_an_unclosed_run_are_skipped_counted_and_not_known(
+        tmp_path: Path) -> None:
+    """A line that is no record (bytes overwritten, a record without its fields) does not stop
+    the recovery; its article is not taken as known, so the next walk fetches it again."""
+    paths = RunPaths(tmp_path, "20261128T060000.000Z")
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.begin_run(paths, "2026-11-28T06:00:00Z")
+    store.close()
+    paths.articles.parent.mkdir(parents=True)
+    whole = json.dumps(record(), ensure_ascii=False).encode()
+    damaged = json.dumps(record("ru-article"), ensure_ascii=False).encode()[:40] + b"\xff\x00}"
+    paths.articles.write_bytes(whole + b"\n" + damaged + b"\n" + b'{"id": "x"}\n')
+
+    store = StateStore(tmp_path / "state.sqlite3")
+    recovery = store.begin_run(RunPaths(tmp_path, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
+    assert recovery.records == 1
+    assert recovery.damaged == 2
+    assert [line.split(": ")[0].rsplit("/", 1)[1] for line in recovery.damaged_shown] == [
+        "20261128T060000.000Z.jsonl:2", "20261128T060000.000Z.jsonl:3"]
+    assert store.is_known(record()["url"])
+    assert not store.is_known(record("ru-article")["url"])
+    store.close()
+
+
+def test_an_unclosed_run_is_recovered_where_its_files_are_now(tmp_path: Path) -> None:
+    """The state and its output directory moved together: the run that never closed is read
+    from the directory the state is used with now, not the one it recorded."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    store = StateStore(before / "state.sqlite3")
+    store.begin_run(RunPaths(before, "20261128T060000.000Z"), "2026-11-28T06:00:00Z")
+    store.close()
+    paths = RunPaths(before, "20261128T060000.000Z")
+    paths.articles.parent.mkdir(parents=True)
+    paths.articles.write_text(json.dumps(record(), ensure_ascii=False) + "\n", encoding="utf-8")
+    before.rename(after)
+
+    store = StateStore(after / "state.sqlite3")
+    recovery = store.begin_run(RunPaths(after, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
+    assert recovery.records == 1
+    assert store.is_known(record()["url"])
     store.close()
 
 

@@ -14,7 +14,7 @@ from crawler.disk import write_json_atomic
 from crawler.runs.paths import RunPaths
 from crawler.state.identity import StateUnusable
 from crawler.state.retries import RetrySchedule, found_hash
-from crawler.state.store import StateLocked, StateStore, content_hash
+from crawler.state.store import SCHEMA, StateLocked, StateStore, content_hash
 from crawler.state.tools import check, export_state, import_state, preflight, rebuild
 from crawler.urls import article_id
 from tests.responses import sample_record
@@ -132,12 +132,23 @@ def test_a_stale_wal_of_the_replaced_state_is_not_applied_to_the_new_one(tmp_pat
     assert not list(tmp_path.glob(".state.sqlite3.rebuild*"))  # no temporary left
 
 
-def test_rebuild_replaces_junk_but_never_another_applications_file(tmp_path: Path) -> None:
+def test_rebuild_replaces_a_damaged_or_empty_state_never_a_file_not_ours(
+        tmp_path: Path) -> None:
     day_one(tmp_path)
     path = tmp_path / "state.sqlite3"
-    path.write_bytes(b"junk" * 2000)
+    StateStore(path).close()
+    damaged = path.read_bytes()[:16] + b"\xff" * 4000  # an SQLite file, its pages gone
+    path.write_bytes(damaged)
     rebuild(path, tmp_path, SCHEDULE)
-    assert (tmp_path / "state.sqlite3.previous").read_bytes() == b"junk" * 2000
+    assert (tmp_path / "state.sqlite3.previous").read_bytes() == damaged
+    path.write_bytes(b"")
+    rebuild(path, tmp_path, SCHEDULE)
+    SCHEMA.open_verified(path).close()
+    for text in (b"junk" * 2000, b"my notes: not a database\n"):
+        path.write_bytes(text)
+        with pytest.raises(StateUnusable, match="not this crawler's state"):
+            rebuild(path, tmp_path, SCHEDULE)
+        assert path.read_bytes() == text
     path.unlink()
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE notes (text TEXT)")

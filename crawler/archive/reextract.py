@@ -35,11 +35,13 @@ from crawler.archive.reader import (
     archive_records,
 )
 from crawler.items import RawArticle
+from crawler.ledger import crawl_ledger
+from crawler.normalize import fetched_form
 from crawler.pages import ArticlePage
 from crawler.runs.instants import FETCHED_AT
 from crawler.runs.paths import RunPaths, run_files
 from crawler.runs.start import freeze_startup_objects
-from crawler.site import SiteProfile, is_article_path
+from crawler.site import SiteProfile, is_article_path, language_of_path
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
 REEXTRACT_SETTINGS: dict[str, Any] = {
@@ -143,6 +145,7 @@ class ReextractSpider(Spider):
             self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
         except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either
             self.decoder = None
+        ledger = crawl_ledger(self.crawler)
         for record in archive_records(self.archive, whole_only=self.whole_only):
             if record.fields.get("WARC-Type") != "response":
                 continue
@@ -159,8 +162,10 @@ class ReextractSpider(Spider):
                 self.logger.error("Archived article page is not text: <%s>", url)
                 continue
             stats.inc_value(statkeys.REEXTRACT_ARTICLE_PAGES)
-            yield ArticlePage(response, self.site).to_raw(self.arguments["base_url"],
-                                                          response.meta[FETCHED_AT])
+            raw = ArticlePage(response, self.site).to_raw(self.arguments["base_url"],
+                                                         response.meta[FETCHED_AT])
+            ledger.learn(fetched_form(raw), language_of_path(urlsplit(url).path), "archive")
+            yield raw
         await self.items_done()
         # Scrapy looks for the end of a crawl after a response, else every 5 s: with no
         # response at all, the run ends here, once the last item is through the pipelines.

@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
 
 from crawler.pages.finder import SiteRules
 from crawler.pages.select import compiled_css, element_text
@@ -44,6 +45,16 @@ class Card:
     href: str
     title: str | None
     date_text: str | None
+
+
+def joined(base: str, href: str) -> str:
+    """A card's link made absolute against ``base``; as written when it cannot be parsed
+    (``http://[::1/``): the spider rejects that one card as ``bad_url``, the page's other
+    cards go on."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return href.strip()
 
 
 class Batch(Protocol):
@@ -123,7 +134,7 @@ class ListingPage:
         card_link = compiled_css(selectors["card_link"])
         card_title = compiled_css(selectors["card_title"])
         card_time = compiled_css(selectors["card_time"])
-        cards = []
+        cards, base = [], get_base_url(self.response)
         for block in compiled_css(selectors["card"])(self.response.selector.root):
             links = card_link(block)
             href = links[0].get("href") if links and not isinstance(links[0], str) else None
@@ -131,7 +142,7 @@ class ListingPage:
                 titles, times = card_title(block), card_time(block)
                 cards.append(
                     Card(
-                        href=self.response.urljoin(href.strip()),
+                        href=joined(base, href),
                         title=element_text(titles[0]) if titles else None,
                         date_text=element_text(times[0]) if times else None,
                     )
@@ -260,8 +271,7 @@ class JsonBatch:
             href = _text(json_path(item, fields["href"]))
             if href:
                 title, date_text = fields.get("title"), fields.get("date_text")
-                cards.append(Card(href=urljoin(self.page_url or self.response.url,
-                                               href.strip()),
+                cards.append(Card(href=joined(self.page_url or self.response.url, href),
                                   title=_text(json_path(item, title)) if title else None,
                                   date_text=_text(json_path(item, date_text))
                                   if date_text else None))

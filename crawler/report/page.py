@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from crawler.dataset import schema_version
 from crawler.disk import write_atomic
 from crawler.items import OPTIONAL_FIELDS
+from crawler.ledger import LEDGER_COLUMNS, ledger_rows
 from crawler.report.data import TOP_ARTICLES, ReportData, collect
 from crawler.report.history import (
     edits_removals_counts,
@@ -163,6 +164,19 @@ def provenance_section(runs: list[dict[str, Any]]) -> str:
            + _table(["run", "monitor", "what to fix"], flagged) if flagged else
            "<p>No run was flagged.</p>")
         + "</section>"
+    )
+
+
+def ledger_section(runs: list[dict[str, Any]]) -> str:
+    """The newest crawl's ledger: every article URL it learned and what became of it."""
+    newest = max(runs, key=lambda summary: summary["run_id"], default={})
+    if not newest.get("ledger"):
+        return ""
+    return (
+        '<section id="ledger"><h2>Ledger of the latest crawl</h2><p>Every article URL the '
+        f"crawl {newest['run_id']} learned of, and its one outcome: delivered, known (an "
+        "earlier run delivered it), rejected with a reason, or excluded by a named rule.</p>"
+        f"{_table(list(LEDGER_COLUMNS), ledger_rows(newest['ledger']))}</section>"
     )
 
 
@@ -297,6 +311,7 @@ def render(data: ReportData, output_dir: Path, min_records: int) -> str:
         "<a href=\"https://caliber.az\">Caliber.az</a> (any use of its material must link "
         f"to it).</p>{facts}{''.join(sections)}{failed_crawls_section(data.runs)}"
         f"{provenance_section(data.runs + data.reextractions)}"
+        f"{ledger_section(data.runs)}"
         f"{open_rejects_section(data.open_rejects)}"
         "</body></html>\n"
     )

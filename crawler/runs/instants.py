@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: A run id: its start in UTC, sortable, safe as a file name (``20261128T071500.123Z``).
-RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{3}Z$")
+RUN_ID_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{3}Z\Z")  # \Z: no newline after it
 #: ``request.meta`` key of the instant the answer arrived: set by the archive as it writes
 #: the answer (its ``WARC-Date``) and by ``scrapy reextract``; the record's ``scraped_at``.
 FETCHED_AT = "analytics_fetched_at"

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from crawler import statkeys
 from crawler.disk import write_json_atomic
 from crawler.items import OPTIONAL_FIELDS
+from crawler.ledger import close_ledger
 from crawler.monitors import RunFacts, failed_checks, warnings
 from crawler.runs.instants import format_instant
 from crawler.runs.paths import RunPaths
@@ -50,6 +51,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     paths = RunPaths.of(crawler.settings)
     records = int(stats.get(statkeys.RECORDS, 0))
     arguments = spider.arguments_summary()
+    ledger = close_ledger(crawler, reason)  # before the monitors: its check reads the stats
     facts = RunFacts(stats, crawler.settings, reason, arguments)
     failures = failed_checks(facts)
     started = stats.get("start_time")
@@ -78,7 +80,10 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "known_rejects": rejects_log.rejects(known=True) if rejects_log else [],
         "open_rejects": rejects_at_close.get("open", []),
         "closed_rejects": rejects_at_close.get("closed", []),
+        "ledger": ledger,
+        "canonical_conflicts": statkeys.by_suffix(stats, statkeys.CANONICAL_CONFLICT),
         "duplicates": int(stats.get(statkeys.DUPLICATES, 0)),
+        "recovered_damaged_lines": int(stats.get(statkeys.RECOVERY_DAMAGED_LINES, 0)),
         "requests": {
             "total": int(stats.get("downloader/request_count", 0)),
             "by_status": statkeys.by_suffix(stats, "downloader/response_status_count/"),

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
 from crawler.batches import batch_ask
+from crawler.doors import failure_reason
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
 from crawler.runs.start import apply_run_settings
@@ -45,7 +46,6 @@ from crawler.sitecheck.pagination import (
     judge_pagination,
     template_url,
 )
-from crawler.spiders.analytics import failure_reason
 from crawler.urls import allowed_domains, listing_url, origin_of
 from crawler.walk import TEMPLATE
 

@@ -18,22 +18,16 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from crawler import statkeys
 from crawler.arguments import CrawlArguments
+from crawler.claims import CanonicalClaims
+from crawler.doors import LEARNED_KEY, door_of, http_status
 from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
+from crawler.ledger import Ledger, crawl_ledger
 from crawler.normalize import FieldError, article_url, fetched_form, parse_site_date
 from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
 from crawler.runs.instants import fetch_instant, format_utc
@@ -44,7 +38,7 @@ from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
-from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
+from crawler.urls import allowed_domains, canonical_url, fetch_url, link_problem, listing_url
 from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -55,48 +49,24 @@ REFRESH = "analytics_refresh"
 GONE_STATUSES = frozenset({404, 410})
 
 
-def http_status(failure: Failure) -> int | None:
-    """The HTTP status of a failure that is an error response; None for network errors."""
-    error = failure.value
-    return error.response.status if isinstance(error, HttpError) else None
-
-
-#: Reject reasons of the download failures a run can meet (after their retries).
-FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
-    (DownloadCancelledError, "too_large"),  # over DOWNLOAD_MAXSIZE
-    (DownloadTimeoutError, "timeout"),
-    (ResponseDataLossError, "truncated"),  # fewer bytes than Content-Length
-    (ConnectionLost, "connection_lost"),
-    (ConnectionRefusedError, "connection_refused"),
-    (DownloadConnectionRefusedError, "connection_refused"),
-)
-
-
-def failure_reason(failure: Failure) -> str:
-    """A short, stable name for why a request failed: ``http_503``, ``timeout``, ..."""
-    status = http_status(failure)
-    if status is not None:
-        return f"http_{status}"
-    for kind, reason in FAILURE_REASONS:
-        if failure.check(kind):
-            return reason
-    return type(failure.value).__name__
-
-
 class AnalyticsSpider(Spider):
     """Every article of the Analytics section, in every language asked for."""
 
     name = "analytics"
 
     def __init__(self, arguments: CrawlArguments, site: SiteProfile, max_pages: int,
-                 run: RunPaths, **kwargs: Any) -> None:
+                 run: RunPaths, ledger: Ledger, url_length_limit: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.arguments = arguments
         self.site = site
         self.max_pages = max_pages
         self.run = run
+        self.ledger = ledger
+        #: ``URLLENGTH_LIMIT``: Scrapy's spider middleware would drop a longer URL silently.
+        self.url_length_limit = url_length_limit
         self.allowed_domains = allowed_domains(arguments.base_url, site.extra_hosts)
         self.fetched_canonical: set[str] = set()
+        self.claims = CanonicalClaims()
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
         self.walks: dict[str, ListingWalk] = {}
@@ -118,7 +88,8 @@ class AnalyticsSpider(Spider):
         spider: AnalyticsSpider = super().from_crawler(
             crawler, arguments=arguments, site=SiteProfile.from_settings(settings),
             max_pages=settings.getint("ANALYTICS_MAX_LISTING_PAGES"),
-            run=RunPaths.of(settings),
+            run=RunPaths.of(settings), ledger=crawl_ledger(crawler),
+            url_length_limit=settings.getint("URLLENGTH_LIMIT"),
         )
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         return spider
@@ -149,7 +120,7 @@ class AnalyticsSpider(Spider):
                                 statkeys.ARTICLES_CHANGED, 0)),
                             "gone": self.gone}}
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | FetchFailure]:
         freeze_startup_objects()
         incremental = self.arguments.mode == "incremental"
         for lang in self.arguments.languages:
@@ -167,7 +138,7 @@ class AnalyticsSpider(Spider):
             for request in self.reject_retries():
                 yield request
 
-    def refresh_requests(self) -> Iterator[Request]:
+    def refresh_requests(self) -> Iterator[Request | FetchFailure]:
         """Known articles due for a refresh (``crawler.state.refresh``: the last ``refresh_days``
         days, the ages of ``ANALYTICS_REFRESH_AGES``, the ones found gone), within the day's
         bound, fetched again for their views, edits and removal."""
@@ -185,11 +156,12 @@ class AnalyticsSpider(Spider):
             url = fetch_url(known.url, known.url, self.arguments.base_url)
             if url:
                 self.crawler.stats.inc_value(statkeys.REFRESH_REQUESTS)
-                request = self.article_request(url, known.lang, again=True)
-                request.meta[REFRESH] = known.url
-                yield request
+                for asked in self.ask_article(url, known.lang, "refresh", again=True):
+                    if isinstance(asked, Request):
+                        asked.meta[REFRESH] = known.url
+                    yield asked
 
-    def reject_retries(self) -> Iterator[Request]:
+    def reject_retries(self) -> Iterator[Request | FetchFailure]:
         """Open rejects whose retry is due, asked for directly (the listing skips them)."""
         self.state.reschedule_rejects(RetrySchedule.from_settings(self.settings))
         now = format_utc()
@@ -200,7 +172,7 @@ class AnalyticsSpider(Spider):
                 self.logger.info("Retrying the open reject %s (%s since %s, attempt %d)",
                                  reject.url, reject.reason, reject.first_seen,
                                  reject.attempts + 1)
-                yield self.article_request(url, reject.lang, again=True)
+                yield from self.ask_article(url, reject.lang, "retry", again=True)
 
     def listing_request(self, lang: str, step: Next) -> Request:
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
@@ -208,11 +180,38 @@ class AnalyticsSpider(Spider):
         return Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
                        cb_kwargs={"lang": lang}, **options)
 
-    def article_request(self, url: str, lang: str, again: bool = False) -> Request:
-        """An article page; ``again``: asked for on purpose (a views refresh, a reject's
-        retry), so it is delivered even where the state knows the article."""
-        return Request(url, callback=self.parse_article, errback=self.article_failed,
-                       priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "again": again})
+    def ask_article(self, url: str, lang: str, source: str, again: bool = False
+                    ) -> Iterator[Request | FetchFailure]:
+        """The request for an article page learned from ``source``, once per run; a URL no
+        request may carry (over ``URLLENGTH_LIMIT``) is a reject. ``again``: asked for on
+        purpose (a views refresh, a reject's retry), so it is delivered even where the state
+        knows the article. ``dont_filter``: the ledger asks for each URL once, and Scrapy's
+        duplicate filter would drop a redirect loop without an errback."""
+        learned = canonical_url(url, url, self.arguments.base_url)
+        if not self.ledger.learn(learned, lang, source):
+            self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
+            return
+        if self.url_length_limit and len(url) > self.url_length_limit:
+            yield self.unfetched(learned, learned, "url_too_long",
+                                 f"{len(url)} characters (URLLENGTH_LIMIT={self.url_length_limit})")
+            return
+        yield Request(url, callback=self.parse_article, errback=self.article_failed,
+                      priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "again": again},
+                      meta={LEARNED_KEY: learned}, dont_filter=True)
+
+    def unfetched(self, learned: str | None, url: str, reason: str, detail: str
+                  ) -> FetchFailure:
+        """A reject for a learned URL that gave no page to parse."""
+        log = self.logger.warning if is_permanent(reason) else self.logger.error
+        log("Article not fetched (%s): %s <%s>", reason, detail, url[:300])
+        return FetchFailure(url=url, reason=reason, detail=detail,
+                            base_url=self.arguments.base_url, learned=learned)
+
+    def exclude(self, url: str, lang: str, rule: str) -> None:
+        """A URL learned from a card that is not asked for, by the named ``rule``."""
+        self.crawler.stats.inc_value(statkeys.cards_skipped(rule))
+        if self.ledger.learn(url, lang, "card"):
+            self.ledger.settle(url, "known" if rule == "known" else "excluded", rule)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """``scrapy parse URL`` without ``-c``: an article page or a listing batch, by path."""
@@ -220,7 +219,8 @@ class AnalyticsSpider(Spider):
             return self.parse_article(response)
         return self.parse_listing(response)
 
-    def parse_listing(self, response: Response, lang: str = "") -> Iterator[Request]:
+    def parse_listing(self, response: Response, lang: str = ""
+                      ) -> Iterator[Request | FetchFailure]:
         """Follows the batch's cards in range, then the next batch unless the walk is over.
 
         Without ``lang`` (``scrapy parse -c parse_listing URL``) the URL's language is taken
@@ -246,29 +246,35 @@ class AnalyticsSpider(Spider):
                 self.crawler.stats.inc_value(key)
         reached_older = reached_known = False
         new_cards = 0
+        base_url = self.arguments.base_url
         for card in cards:
-            url = fetch_url(card.href, response.url, self.arguments.base_url)
-            if url is None or not is_article_path(urlsplit(url).path):
-                self.crawler.stats.inc_value(statkeys.cards_skipped("not_an_article"))
+            url = fetch_url(card.href, response.url, base_url)
+            if url is None:
+                yield from self.card_not_followed(card.href, response.url, lang)
+                continue
+            canonical = canonical_url(url, url, base_url)
+            if not is_article_path(urlsplit(url).path):
+                self.exclude(canonical, lang, "not_an_article")
                 continue
             new_cards += url not in self.cards_seen
             self.cards_seen.add(url)
             verdict = self.card_verdict(card)
             reached_older = reached_older or verdict == "older"
             if verdict != "fetch":
-                self.crawler.stats.inc_value(statkeys.cards_skipped(verdict))
+                self.exclude(canonical, lang, "since" if verdict == "older" else "until")
                 continue
-            canonical = canonical_url(url, url, self.arguments.base_url)
-            if canonical in self.fetched_canonical:
+            if self.ledger.is_learned(canonical):
                 self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
+            elif canonical in self.fetched_canonical:  # another URL of a page fetched
+                self.exclude(canonical, lang, "same_article")
             elif (earlier := self.seen_before(canonical)) is not None:
                 reached_known = True  # an earlier walk passed here, reject or not
                 if self.arguments.mode == "full":
-                    yield self.article_request(url, lang)
+                    yield from self.ask_article(url, lang, "card")
                 else:
-                    self.crawler.stats.inc_value(statkeys.cards_skipped(earlier))
+                    self.exclude(canonical, lang, earlier)
             else:
-                yield self.article_request(url, lang)
+                yield from self.ask_article(url, lang, "card")
         seen = BatchSeen(len(cards), new_cards,
                          batch.next_link(self.arguments.base_url, walk.number),
                          batch.says_last(), reached_older,
@@ -279,6 +285,16 @@ class AnalyticsSpider(Spider):
             yield self.listing_request(lang, step)
         else:
             self.walk_step(lang, step)
+
+    def card_not_followed(self, href: str, page_url: str, lang: str) -> Iterator[FetchFailure]:
+        """A card whose link is not fetched: another host or not http (excluded), or a link
+        that cannot be parsed (a ``bad_url`` reject; the page's other cards go on)."""
+        problem = link_problem(href, page_url, self.arguments.base_url) or "not_an_article"
+        if problem != "bad_url":
+            self.exclude(canonical_url(href, page_url, self.arguments.base_url), lang, problem)
+        elif self.ledger.learn(href.strip(), lang, "card"):
+            yield self.unfetched(href.strip(), href.strip(), "bad_url",
+                                 f"the card's link cannot be parsed: {href[:200]!r}")
 
     def seen_before(self, canonical: str) -> str | None:
         """'known' (delivered by an earlier run), 'open_reject' (not a record yet), or None."""
@@ -318,20 +334,36 @@ class AnalyticsSpider(Spider):
     def parse_article(self, response: Response, lang: str = "", again: bool = False
                       ) -> Iterator[Any]:
         """The page as a ``RawArticle`` (``scrapy parse -c parse_article URL`` shows it)."""
-        assert isinstance(response, TextResponse)
         if response.meta.get(REFRESH):
             self.crawler.stats.inc_value(statkeys.REFRESH_ANSWERED)
+        learned = response.meta.get(LEARNED_KEY)
+        if not isinstance(response, TextResponse):
+            yield self.unfetched(learned, response.url, "not_text",
+                                 f"the page is {type(response).__name__}, not text")
+            return
         # The instant the answer arrived (its WARC-Date), else now (the archive is off).
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       fetch_instant(response.meta))
+        form = fetched_form(raw)
+        if learned:
+            self.ledger.alias(form, learned)
+        claim = self.claims.claim(raw)
+        for why in claim.conflicts:
+            self.crawler.stats.inc_value(statkeys.canonical_conflict(why))
+        if claim.taken_by is not None:
+            yield self.unfetched(learned, response.url, "canonical_conflict",
+                                 f"its URL was claimed this run by {claim.taken_by}, "
+                                 "a page of other content")
+            return
+        raw = claim.raw
         canonical = article_url(raw)
         self.fetched_canonical.add(canonical)
-        form = fetched_form(raw)
         if form != canonical:
             self.url_forms_seen[form] = canonical
         if self.arguments.mode == "incremental" and not again and self.state.is_known(canonical):
             self.state.remember_url_form(form, canonical)
             self.crawler.stats.inc_value(statkeys.KNOWN_UNDER_ANOTHER_URL)
+            self.ledger.settle(form, "known")
             return
         yield raw
 
@@ -348,25 +380,28 @@ class AnalyticsSpider(Spider):
                           lang, failure.getErrorMessage(), request.url)
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
-        """An article page that failed after its retries: logged and sent to the rejects.
+        """An article page that failed after its retries: logged and sent to the rejects
+        under the name of its door (``crawler.doors``).
 
-        A request refused on purpose (robots.txt, another host) is no failure: counted only.
+        A request refused by robots.txt is no failure: excluded by that rule, and counted.
         A listed article that is not there (404, 410) is a permanent reject: a warning.
         """
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # HttpError is one
+        learned = request.meta.get(LEARNED_KEY)
+        door = door_of(failure, request, self.settings.getint("REDIRECT_MAX_TIMES"))
+        if door.excluded:
             self.crawler.stats.inc_value(statkeys.ARTICLES_NOT_ALLOWED)
             self.logger.info("Article not fetched: %s <%s>", failure.getErrorMessage(),
                              request.url)
+            if learned:
+                self.ledger.settle(learned, "excluded", door.reason)
             return
         if request.meta.get(REFRESH) and http_status(failure) in GONE_STATUSES:
             self.article_gone(request.meta[REFRESH], failure)
+            if learned:
+                self.ledger.settle(learned, "excluded", "gone")
             return
-        reason = failure_reason(failure)
-        log = self.logger.warning if is_permanent(f"fetch_{reason}") else self.logger.error
-        log("Article not fetched (%s): %s <%s>", reason, failure.getErrorMessage(), request.url)
-        yield FetchFailure(url=request.url, reason=reason, detail=failure.getErrorMessage(),
-                           base_url=self.arguments.base_url)
+        yield self.unfetched(learned, request.url, door.reason, failure.getErrorMessage())
 
     def article_gone(self, url: str, failure: Failure) -> None:
         """A known article answered 404/410 to its refresh: no reject (it was a record), a

@@ -11,8 +11,13 @@ from pathlib import Path
 #: other SQLite file put at ``ANALYTICS_STATE_PATH``.
 APPLICATION_ID = 0x43414C41
 
+#: The first bytes of every SQLite database file: any other file is not a state of ours.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
 #: Why a state file cannot be used, and what fixes it, by kind.
 UNUSABLE: dict[str, str] = {
+    "empty": "is empty (0 bytes: {detail}), not a state; rebuild it from the run files: "
+             "scrapy state --rebuild",
     "damaged": "is damaged ({detail}); rebuild it from the run files: scrapy state --rebuild",
     "foreign": "is not this crawler's state ({detail}); point ANALYTICS_STATE_PATH at the "
                "crawler's state, or move that file away and run: scrapy state --rebuild",
@@ -67,6 +72,12 @@ class StateSchema:
             raise FileNotFoundError(f"there is no state at {path}")
         if not path.is_file():
             raise StateUnusable("damaged", path, "not a file")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if not header:
+            raise StateUnusable("empty", path, "a state cut off before its first write")
+        if header != SQLITE_HEADER:
+            raise StateUnusable("foreign", path, f"not an SQLite database: it begins {header!r}")
         try:
             db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as error:

@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler import statkeys
 from crawler.runs.instants import format_utc
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import is_run
@@ -41,9 +42,16 @@ class CrawlState:
             self.store = StateStore(None)  # scrapy parse, shell: nothing on disk
         else:
             self.store = StateStore(Path(settings["ANALYTICS_STATE_PATH"]))
-            recovered = self.store.begin_run(RunPaths.of(settings), format_utc())
-            if recovered:
-                logger.warning("Recovered %d records of a run that did not close", recovered)
+            recovery = self.store.begin_run(RunPaths.of(settings), format_utc())
+            if recovery.records:
+                logger.warning("Recovered %d records of a run that did not close",
+                               recovery.records)
+            if recovery.damaged:
+                assert crawler.stats is not None
+                crawler.stats.set_value(statkeys.RECOVERY_DAMAGED_LINES, recovery.damaged)
+                logger.warning("Skipped %d damaged lines of a run that did not close (their "
+                               "articles are fetched again): %s", recovery.damaged,
+                               "; ".join(recovery.damaged_shown))
         crawler.signals.connect(self.close, signal=signals.engine_stopped)
 
     @classmethod

@@ -18,7 +18,7 @@ import hashlib
 import json
 import sqlite3
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,9 @@ from crawler.state.retries import RetrySchedule
 #: Fields that describe the article (everything but the counter and the fetch time).
 CONTENT_FIELDS = ("url", "lang", "title", "subtitle", "date", "category", "body", "author",
                   "image")
+
+#: The fields of a run file's line the state reads: a line without them is damaged.
+RECORD_KEYS_READ = frozenset({"id", "url", "lang", "date", "scraped_at", "views"})
 
 #: Migrations by the version they bring the schema to, applied in order.
 MIGRATIONS: dict[int, str] = {
@@ -127,6 +130,21 @@ def content_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class Recovery:
+    """What reconciling runs that never closed found: records recovered, damaged lines."""
+
+    records: int = 0
+    damaged: int = 0
+    #: The first damaged lines, where and why.
+    damaged_shown: list[str] = field(default_factory=list)
+
+    def add(self, other: Recovery) -> None:
+        self.records += other.records
+        self.damaged += other.damaged
+        self.damaged_shown += other.damaged_shown
+
+
 @dataclass(frozen=True)
 class OpenReject:
     """A permanent reject not yet a record: what it was, since when, when it is tried again."""
@@ -188,30 +206,40 @@ class StateStore:
             self._lock.release()
 
     # --- runs -------------------------------------------------------------------------
-    def begin_run(self, paths: RunPaths, started_at: str) -> int:
-        """Reconcile runs that never closed, then register this one. Returns lines recovered."""
-        recovered = sum(self.reconcile(RunPaths(Path(output_dir), run_id))
-                        for run_id, output_dir in self.db.execute(
-                            "SELECT run_id, output_dir FROM runs WHERE closed_at IS NULL"))
+    def begin_run(self, paths: RunPaths, started_at: str) -> Recovery:
+        """Reconcile runs that never closed, then register this one.
+
+        A run that never closed is recovered from the output directory the state is used
+        with now (``paths``), not the one it recorded: the state may have been moved together
+        with its output directory."""
+        recovery = Recovery()
+        for (run_id,) in self.db.execute(
+                "SELECT run_id FROM runs WHERE closed_at IS NULL").fetchall():
+            recovery.add(self.reconcile(RunPaths(paths.output_dir, run_id)))
         self.db.execute("INSERT OR REPLACE INTO runs (run_id, output_dir, started_at) "
                         "VALUES (?, ?, ?)", (paths.run_id, str(paths.output_dir), started_at))
-        return recovered
+        return recovery
 
-    def reconcile(self, paths: RunPaths) -> int:
+    def reconcile(self, paths: RunPaths) -> Recovery:
         """Record every whole line of a run that did not close (its torn line and torn last
-        archive record are cut)."""
-        recovered = 0
+        archive record are cut). A damaged line is skipped and counted: its article is not
+        known, so the next walk fetches it again."""
+        recovery, counts = Recovery(), ReadCounts()
         cut_torn_archive(paths.archive)
         if paths.articles.exists():
             cut_torn_line(paths.articles)
             with self.transaction():
-                for _, record in json_lines(paths.articles, ReadCounts()):
+                for number, record in json_lines(paths.articles, counts):
+                    if not isinstance(record, dict) or not set(record) >= RECORD_KEYS_READ:
+                        counts.skip(f"{paths.articles}:{number}", "not a record")
+                        continue
                     self.record_delivery(record, paths.run_id, commit=False)
-                    recovered += 1
+                    recovery.records += 1
+        recovery.damaged, recovery.damaged_shown = counts.invalid, counts.invalid_shown
         closed_at = format_utc()
         self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = 'crashed, reconciled' "
                         "WHERE run_id = ?", (closed_at, paths.run_id))
-        return recovered
+        return recovery
 
     def close_run(self, run_id: str, closed_at: str, reason: str,
                   completed_walks: list[str]) -> None:

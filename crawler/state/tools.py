@@ -147,6 +147,8 @@ def check(state_path: Path, output_dir: Path) -> tuple[ReadCounts, list[str]]:
             known = {row[0]: row[1:] for row in db.execute(
                 "SELECT id, url, last_seen, content_hash FROM articles")}
             known_forms = set(row[0] for row in db.execute("SELECT url FROM url_forms"))
+        except sqlite3.DatabaseError as error:  # too damaged to be checked: SQLite says why
+            raise StateUnusable("damaged", state_path, str(error)) from None
         finally:
             db.close()
     differences = [f"integrity: {problem}" for problem in problems if problem != "ok"]

@@ -1,0 +1,150 @@
+"""Every way a request for an article can end without a page, named.
+
+Scrapy drops requests through many doors: ``IgnoreRequest`` from any middleware (robots.txt,
+another host, the redirect limit, a body over ``DOWNLOAD_MAXSIZE`` after decompression),
+download errors after their retries, error answers. ``door_of`` gives each failure of an
+article request its stable name: a reject reason (``fetch_http_404``, ``redirect_loop``...)
+or the rule that excluded it (``robots_txt``). Two doors never reach an errback and are
+closed for article requests instead: the duplicate filter and the offsite check made when
+a redirect is scheduled (article requests are ``dont_filter``; the spider asks for each
+URL once), so ``SiteHostsOnly`` refuses another host at download time, with an errback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError
+from twisted.python.failure import Failure
+
+from crawler.items import FetchFailure
+
+logger = logging.getLogger(__name__)
+
+#: Request meta key: the article URL learned (the ledger's key) a request is for.
+LEARNED_KEY = "analytics_learned"
+
+#: Reject reasons of the download failures a run can meet (after their retries).
+FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (DownloadCancelledError, "too_large"),  # over DOWNLOAD_MAXSIZE
+    (DownloadTimeoutError, "timeout"),
+    (ResponseDataLossError, "truncated"),  # fewer bytes than Content-Length
+    (ConnectionLost, "connection_lost"),
+    (ConnectionRefusedError, "connection_refused"),
+    (DownloadConnectionRefusedError, "connection_refused"),
+)
+
+
+class OffsiteRequest(IgnoreRequest):
+    """A request (a redirect) to a host the crawl does not run against."""
+
+
+class RobotsForbidden(IgnoreRequest):
+    """robots.txt disallows the URL."""
+
+
+class RobotsUnavailable(IgnoreRequest):
+    """robots.txt could not be had (5xx after retries, no answer): RFC 9309 says disallow all."""
+
+
+@dataclass(frozen=True)
+class Door:
+    """How an article request ended: a reject ``reason``, or (``excluded``) the rule's name."""
+
+    reason: str
+    excluded: bool = False
+
+
+def http_status(failure: Failure) -> int | None:
+    """The HTTP status of a failure that is an error response; None for network errors."""
+    error = failure.value
+    return error.response.status if isinstance(error, HttpError) else None
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, stable name for why a download failed: ``http_503``, ``timeout``, ..."""
+    status = http_status(failure)
+    if status is not None:
+        return f"http_{status}"
+    for kind, reason in FAILURE_REASONS:
+        if failure.check(kind):
+            return reason
+    if failure.check(IgnoreRequest):
+        return "ignored"  # a middleware of no door below: a transient reject, never silence
+    return type(failure.value).__name__
+
+
+def door_of(failure: Failure, request: Request, max_redirects: int) -> Door:
+    """The door the article ``request`` left by (``request`` is the last of its redirects)."""
+    if failure.check(RobotsForbidden):
+        return Door("robots_txt", excluded=True)
+    if failure.check(RobotsUnavailable):
+        return Door("robots_txt_unavailable", excluded=True)
+    redirects = [*request.meta.get("redirect_urls", ()), request.url]
+    if failure.check(OffsiteRequest):
+        return Door("redirect_offsite")
+    if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        if isinstance(getattr(failure.value, "__cause__", None), _DecompressionMaxSizeExceeded):
+            return Door("fetch_too_large")  # as a body over DOWNLOAD_MAXSIZE is
+        if len(redirects) > max_redirects:
+            looped = len(set(redirects)) < len(redirects)
+            return Door("redirect_loop" if looped else "redirect_limit")
+    return Door(f"fetch_{failure_reason(failure)}")
+
+
+class SiteHostsOnly:
+    """Refuses, with an errback, any request to a host but the spider's ``allowed_domains``,
+    ``dont_filter`` ones included (Scrapy's offsite check lets those through, and drops a
+    redirect to another host silently when it is scheduled)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteHostsOnly:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        allowed = getattr(self.crawler.spider, "allowed_domains", None)
+        host = urlsplit(request.url).hostname or ""
+        if allowed and host not in allowed:
+            raise OffsiteRequest(f"{request.url} is on another host than {', '.join(allowed)}")
+
+
+class CallbackFailures:
+    """An exception in the article callback costs that article only: a ``callback_error``
+    reject naming the exception, logged as an error with its traceback (a bug to fix)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CallbackFailures:
+        return cls(crawler)
+
+    def process_spider_exception(self, response: Response, exception: Exception
+                                 ) -> list[FetchFailure] | None:
+        request = response.request
+        spider = self.crawler.spider
+        if request is None or LEARNED_KEY not in request.meta or spider is None:
+            return None  # not an article page of the crawl: Scrapy logs it as usual
+        logger.error("Article page not parsed (callback_error) <%s>", response.url,
+                     exc_info=(type(exception), exception, exception.__traceback__))
+        return [FetchFailure(url=response.url, reason="callback_error",
+                             detail=f"{type(exception).__name__}: {exception}",
+                             base_url=spider.arguments.base_url,  # type: ignore[attr-defined]
+                             learned=request.meta[LEARNED_KEY])]

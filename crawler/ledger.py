@@ -1,0 +1,182 @@
+"""The run's ledger: every article URL the run learned of ends in exactly one outcome.
+
+A URL is *learned* from a listing card, a due retry of an open reject, a views refresh or
+an archive record (``scrapy reextract``), keyed by its canonical form (or by the link as
+written when it cannot be parsed). Its outcome is ``delivered`` (a record), ``known`` (an
+earlier run delivered it: incremental), ``rejected`` (with the reject's reason) or
+``excluded`` by a named rule (``robots_txt``, ``since``, ``until``, ``another_host``,
+``not_an_article``, ``same_article``, ``run_stopped``...). Outcomes arrive under the form
+the page was fetched at, which a redirect may change: ``alias`` ties that form to the URL
+learned. At the close, a URL without an outcome fails the run's ``accounting`` check.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
+
+from crawler import statkeys
+from crawler.exceptions import Duplicate, Rejected
+from crawler.items import Article, FetchFailure
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+OUTCOMES = ("delivered", "known", "rejected", "excluded")
+#: URLs without an outcome named in the ``accounting`` check.
+UNACCOUNTED_SHOWN = 10
+
+
+@dataclass
+class Entry:
+    """One learned URL: its language, how it was learned, its outcome and why."""
+
+    lang: str
+    source: str
+    outcome: str | None = None
+    why: str | None = None
+
+
+@dataclass
+class Ledger:
+    """Learned URLs and their outcomes, for one run."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    #: Fetched form -> the learned URLs it answers for (a redirect, the URL itself).
+    aliases: dict[str, set[str]] = field(default_factory=dict)
+    #: The outcome each fetched form got, for a URL aliased to it later.
+    settled: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    def learn(self, url: str, lang: str, source: str) -> bool:
+        """Note ``url`` as learned (from ``source``); False when it was already."""
+        if url in self.entries:
+            return False
+        self.entries[url] = Entry(lang, source)
+        self.aliases.setdefault(url, set()).add(url)
+        return True
+
+    def is_learned(self, url: str) -> bool:
+        return url in self.entries
+
+    def alias(self, form: str, url: str) -> None:
+        """The page fetched for learned ``url`` answers under ``form`` (a redirect)."""
+        self.aliases.setdefault(form, set()).add(url)
+        if form in self.settled:
+            self.settle_learned(url, *self.settled[form])
+
+    def settle(self, form: str, outcome: str, why: str | None = None) -> None:
+        """The page fetched under ``form`` ended in ``outcome``: so did every URL learned for it
+        that has none yet (the first outcome stays)."""
+        assert outcome in OUTCOMES, outcome
+        self.settled.setdefault(form, (outcome, why))
+        for url in self.aliases.get(form, ()):
+            self.settle_learned(url, outcome, why)
+
+    def settle_learned(self, url: str, outcome: str, why: str | None = None) -> None:
+        """Learned ``url`` ended in ``outcome`` (unless it had one already)."""
+        entry = self.entries.get(url)
+        if entry is not None and entry.outcome is None:
+            entry.outcome, entry.why = outcome, why
+
+    def close(self, stopped: bool) -> list[str]:
+        """At the close: a run that was stopped excludes what it did not reach
+        (``run_stopped``); returns the URLs left without an outcome."""
+        if stopped:
+            for entry in self.entries.values():
+                if entry.outcome is None:
+                    entry.outcome, entry.why = "excluded", "run_stopped"
+        return [url for url, entry in self.entries.items() if entry.outcome is None]
+
+    def summary(self) -> dict[str, Any]:
+        """Per language: learned, each outcome, and the reasons and rules behind them."""
+        by_lang: dict[str, dict[str, Any]] = {}
+        for entry in self.entries.values():
+            line = by_lang.setdefault(entry.lang, {
+                "learned": 0, **dict.fromkeys(OUTCOMES, 0), "unaccounted": 0,
+                "rejected_by": Counter(), "excluded_by": Counter(), "learned_from": Counter()})
+            line["learned"] += 1
+            line["learned_from"][entry.source] += 1
+            if entry.outcome is None:
+                line["unaccounted"] += 1
+                continue
+            line[entry.outcome] += 1
+            if entry.outcome in ("rejected", "excluded"):
+                line[f"{entry.outcome}_by"][entry.why or "?"] += 1
+        return {lang: {key: dict(sorted(value.items())) if isinstance(value, Counter) else value
+                       for key, value in line.items()}
+                for lang, line in sorted(by_lang.items())}
+
+
+#: The columns of ``ledger_rows``.
+LEDGER_COLUMNS = ("lang", "learned", "delivered", "known", "rejected", "excluded",
+                  "unaccounted", "adds up")
+
+
+def ledger_rows(ledger: dict[str, Any]) -> list[list[Any]]:
+    """A run summary's ``ledger`` as rows of ``LEDGER_COLUMNS`` (the report and the demo
+    show it so), the reasons and rules after their counts."""
+    def counted(total: int, by: dict[str, int]) -> str:
+        shown = ", ".join(f"{name} {n}" for name, n in by.items())
+        return f"{total} ({shown})" if by else str(total)
+    return [[lang, line["learned"], line["delivered"], line["known"],
+             counted(line["rejected"], line["rejected_by"]),
+             counted(line["excluded"], line["excluded_by"]), line["unaccounted"],
+             "yes" if adds_up(line) else "NO"]
+            for lang, line in ledger.items()]
+
+
+def adds_up(line: dict[str, Any]) -> bool:
+    """True when a language's line of the ledger has an outcome for every URL learned."""
+    return line["learned"] == sum(line[outcome] for outcome in OUTCOMES)
+
+
+_LEDGERS: WeakKeyDictionary[Crawler, Ledger] = WeakKeyDictionary()
+
+
+def crawl_ledger(crawler: Crawler) -> Ledger:
+    """The ledger of a crawl, shared by the spider (what it learned, what it knew or
+    excluded) and ``LedgerKeeper`` (what the pipelines made of each page)."""
+    return _LEDGERS.setdefault(crawler, Ledger())
+
+
+def close_ledger(crawler: Crawler, finish_reason: str) -> dict[str, Any]:
+    """Close the crawl's ledger for its summary; the URLs without an outcome go into the
+    stats for the ``accounting`` check (up to ``UNACCOUNTED_SHOWN`` by name)."""
+    ledger = crawl_ledger(crawler)
+    missing = ledger.close(stopped=finish_reason != "finished")
+    assert crawler.stats is not None
+    if missing:
+        crawler.stats.set_value(statkeys.LEDGER_UNACCOUNTED, len(missing))
+        crawler.stats.set_value(statkeys.LEDGER_UNACCOUNTED_URLS, missing[:UNACCOUNTED_SHOWN])
+    return ledger.summary()
+
+
+class LedgerKeeper:
+    """Settles the ledger from what the pipelines did: a record delivered, a reject, the
+    same article under another URL (a duplicate of a record of this run)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.ledger = crawl_ledger(crawler)
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerKeeper:
+        return cls(crawler)
+
+    def item_scraped(self, item: Any) -> None:
+        if isinstance(item, Article):
+            self.ledger.settle(item.fetched_form or item.url, "delivered")
+
+    def item_dropped(self, item: Any, exception: Exception) -> None:
+        if isinstance(exception, Rejected):
+            if isinstance(item, FetchFailure) and item.learned:
+                self.ledger.settle_learned(item.learned, "rejected", exception.reason)
+            for form in {exception.canonical, exception.url} - {None}:
+                self.ledger.settle(str(form), "rejected", exception.reason)
+        elif isinstance(exception, Duplicate) and isinstance(item, Article):
+            self.ledger.settle(item.fetched_form or item.url, "excluded", "same_article")

@@ -1,0 +1,150 @@
+"""The ledger, the doors' names, the canonical claims and the accounting check, without a
+reactor (the hostile-site crawls are in ``test_doors_e2e``)."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import replace
+
+import pytest
+from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from crawler import statkeys
+from crawler.claims import CanonicalClaims
+from crawler.doors import Door, OffsiteRequest, RobotsForbidden, door_of
+from crawler.ledger import Ledger, adds_up, ledger_rows
+from crawler.normalize import article_url, canonical_problem
+from crawler.report.page import ledger_section
+from tests.test_item_side_fields import RAW
+from tests.test_monitors import failures
+
+A, B = "https://caliber.az/en/post/a", "https://caliber.az/en/post/b"
+
+
+def test_every_url_learned_has_one_outcome_the_first() -> None:
+    ledger = Ledger()
+    assert ledger.learn(A, "en", "card") and not ledger.learn(A, "en", "card")
+    ledger.learn(B, "en", "refresh")
+    ledger.alias("https://caliber.az/en/post/b-moved", B)  # B redirected
+    ledger.settle(A, "delivered")
+    ledger.settle(A, "rejected", "missing_title")  # too late: A has its outcome
+    assert ledger.close(stopped=False) == [B]
+    ledger.settle("https://caliber.az/en/post/b-moved", "rejected", "fetch_http_404")
+    assert ledger.close(stopped=False) == []
+    line = ledger.summary()["en"]
+    assert line == {"learned": 2, "delivered": 1, "known": 0, "rejected": 1, "excluded": 0,
+                    "unaccounted": 0, "rejected_by": {"fetch_http_404": 1}, "excluded_by": {},
+                    "learned_from": {"card": 1, "refresh": 1}}
+    assert adds_up(line)
+    assert ledger_rows(ledger.summary()) == [
+        ["en", 2, 1, 0, "1 (fetch_http_404 1)", "0", 0, "yes"]]
+
+
+def test_an_alias_made_after_the_outcome_takes_it() -> None:
+    ledger = Ledger()
+    ledger.learn(A, "en", "card")
+    ledger.learn(B, "en", "card")
+    ledger.settle(B, "delivered")
+    ledger.alias(B, A)  # A redirected to B, whose page was already delivered
+    assert ledger.summary()["en"]["delivered"] == 2
+
+
+def test_a_stopped_run_excludes_what_it_did_not_reach_a_finished_one_fails() -> None:
+    stopped, finished = Ledger(), Ledger()
+    for ledger in (stopped, finished):
+        ledger.learn(A, "en", "card")
+    assert stopped.close(stopped=True) == []
+    assert stopped.summary()["en"]["excluded_by"] == {"run_stopped": 1}
+    assert finished.close(stopped=False) == [A]
+    assert not adds_up(finished.summary()["en"])
+
+
+def test_the_accounting_check_names_up_to_ten_urls() -> None:
+    urls = [f"{A}-{n}" for n in range(10)]
+    failed = failures({statkeys.LEDGER_UNACCOUNTED: 12, statkeys.LEDGER_UNACCOUNTED_URLS: urls,
+                       statkeys.RECORDS: 5})
+    assert failed["accounting"] == (
+        "12 article URLs learned but neither delivered, known, rejected nor excluded: "
+        f"{', '.join(urls)} and 2 more")
+    assert "accounting" not in failures({statkeys.RECORDS: 5})
+
+
+def test_robots_txt_unavailable_fails_the_run() -> None:
+    failed = failures({statkeys.RECORDS: 5, statkeys.ROBOTS_UNAVAILABLE: "host: HTTP 503"})
+    assert failed["robots_txt"] == ("robots.txt unavailable, every request refused "
+                                    "(RFC 9309): host: HTTP 503")
+
+
+def failure_of(error: Exception) -> Failure:
+    try:
+        raise error
+    except Exception:
+        return Failure()
+
+
+def test_each_door_has_its_name() -> None:
+    request = Request(A)
+    looped = Request(A, meta={"redirect_urls": [A, B, A, B, A]})
+    chain = Request(f"{A}-5", meta={"redirect_urls": [f"{A}-{n}" for n in range(5)]})
+    not_found = HttpError(HtmlResponse(A, status=404), "Ignoring non-200 response")
+    assert door_of(failure_of(not_found), request, 5) == Door("fetch_http_404")
+    assert door_of(failure_of(RobotsForbidden("no")), request, 5) == Door("robots_txt", True)
+    assert door_of(failure_of(OffsiteRequest("away")), looped, 5) == Door("redirect_offsite")
+    assert door_of(failure_of(IgnoreRequest("max")), looped, 5) == Door("redirect_loop")
+    assert door_of(failure_of(IgnoreRequest("max")), chain, 5) == Door("redirect_limit")
+    assert door_of(failure_of(IgnoreRequest("other")), request, 5) == Door("fetch_ignored")
+
+
+def test_a_decompression_bomb_is_too_large_as_a_large_body_is() -> None:
+    crawler = get_crawler(settings_dict={"DOWNLOAD_MAXSIZE": 100_000})
+    middleware = HttpCompressionMiddleware.from_crawler(crawler)
+    bomb = Response(A, body=gzip.compress(b"\0" * 1_000_000),
+                    headers={"Content-Encoding": "gzip"})
+    with pytest.raises(IgnoreRequest) as raised:
+        middleware.process_response(Request(A), bomb)
+    assert door_of(failure_of(raised.value), Request(A), 5) == Door("fetch_too_large")
+
+
+@pytest.mark.parametrize(("canonical", "problem"), [
+    ("https://caliber.az/", "not_an_article"),
+    ("https://caliber.az/post/populism", "other_language"),
+    ("https://elsewhere.example/en/post/x", "another_host"),
+    ("http://[::1/en/post/x", "bad_url"),
+    ("file:///etc/passwd", "not_http"),
+])
+def test_a_canonical_link_the_page_may_not_give_is_not_its_url(canonical: str,
+                                                               problem: str) -> None:
+    raw = replace(RAW, canonical_href=canonical)
+    assert canonical_problem(raw) == problem
+    assert article_url(raw) == "https://caliber.az/en/post/125546/"
+
+
+def test_a_canonical_url_claimed_by_a_page_of_other_content_is_not_taken_twice() -> None:
+    claims = CanonicalClaims()
+    first = claims.claim(RAW)
+    assert first.conflicts == () and article_url(first.raw) == RAW.canonical_href
+    same = claims.claim(replace(RAW, fetched_url="http://127.0.0.1:8000/en/post/99/"))
+    assert same.conflicts == ()  # the same article under another URL: a duplicate
+    impostor = claims.claim(replace(RAW, fetched_url="http://127.0.0.1:8000/en/post/7/",
+                                    title="Another story"))
+    assert impostor.conflicts == ("claimed",) and impostor.taken_by is None
+    assert article_url(impostor.raw) == "https://caliber.az/en/post/7/"
+    owner = claims.claim(replace(RAW, fetched_url=RAW.canonical_href, title="The owner"))
+    assert owner.taken_by == "https://caliber.az/en/post/125546/"
+
+
+def test_the_report_shows_the_newest_crawls_ledger() -> None:
+    line = {"learned": 3, "delivered": 1, "known": 1, "rejected": 0, "excluded": 1,
+            "unaccounted": 0, "rejected_by": {}, "excluded_by": {"since": 1},
+            "learned_from": {"card": 3}}
+    html = ledger_section([{"run_id": "20261128T060000.000Z", "ledger": {}},
+                           {"run_id": "20261129T060000.000Z", "ledger": {"en": line}}])
+    assert "crawl 20261129T060000.000Z learned" in html
+    assert "<td>en</td><td>3</td><td>1</td><td>1</td><td>0</td><td>1 (since 1)</td>" in html
+    assert ledger_section([{"run_id": "20261128T060000.000Z"}]) == ""
