@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.state.store import StateStore
 from tests.crawl import crawl_under_way, read_lines, run_crawl, run_state
 from tests.replica.handle import ReplicaHandle
 from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
@@ -79,8 +80,16 @@ def future_state(path: Path) -> None:
         db.execute("PRAGMA user_version = 999")
 
 
+def damaged_state(path: Path) -> None:
+    """A state of ours whose pages after the header were overwritten."""
+    StateStore(path).close()
+    path.write_bytes(path.read_bytes()[:100] + b"\xff" * 8000)
+
+
 UNUSABLE_STATES = {
-    "junk": (lambda path: path.write_bytes(b"\x00junk" * 4096), "is damaged"),
+    "damaged": (damaged_state, "is damaged"),
+    "empty": (lambda path: path.write_bytes(b""), "is empty (0 bytes"),
+    "junk": (lambda path: path.write_bytes(b"\x00junk" * 4096), "is not this crawler's state"),
     "foreign": (foreign_state, "is not this crawler's state"),
     "future": (future_state, "newer than this crawler"),
     "missing": (lambda path: None, "is missing, but"),
