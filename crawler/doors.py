@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.core.downloader.handlers import http11
 from scrapy.exceptions import (
     DownloadCancelledError,
     DownloadConnectionRefusedError,
@@ -30,6 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
 
 from crawler.items import FetchFailure
 
@@ -47,6 +49,34 @@ FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (ConnectionRefusedError, "connection_refused"),
     (DownloadConnectionRefusedError, "connection_refused"),
 )
+
+
+#: The most bytes an answer's status line and headers may take: past it the answer is cut
+#: (neither Scrapy's parser nor Twisted's has such a bound: 1 GiB of headers grew a crawl to
+#: 1.4 GB).
+MAX_HEADER_BYTES = 256 * 1024
+
+
+class HeadersTooLarge(Exception):
+    """An answer whose headers do not end within ``MAX_HEADER_BYTES``."""
+
+
+class BoundedHTTPClientParser(http11._LenientHTTPClientParser):
+    """Scrapy's HTTP/1.1 response parser, cutting an answer whose headers never end."""
+
+    header_bytes = 0
+
+    def lineReceived(self, line: bytes) -> None:
+        self.header_bytes += len(line) + 1  # only the status line and headers come as lines
+        if self.header_bytes > MAX_HEADER_BYTES:  # the connection is given up
+            raise HeadersTooLarge(f"headers past {MAX_HEADER_BYTES} bytes")
+        super().lineReceived(line)
+
+
+def bound_response_headers() -> None:
+    """Parse every HTTP/1.1 answer with ``BoundedHTTPClientParser``: Scrapy's protocol sets
+    the class of each response's parser from its module (no setting reaches it)."""
+    http11._LenientHTTPClientParser = BoundedHTTPClientParser  # type: ignore[misc]
 
 
 class OffsiteRequest(IgnoreRequest):
@@ -83,9 +113,23 @@ def failure_reason(failure: Failure) -> str:
     for kind, reason in FAILURE_REASONS:
         if failure.check(kind):
             return reason
+    if headers_too_large(failure.value):
+        return "headers_too_large"
     if failure.check(IgnoreRequest):
         return "ignored"  # a middleware of no door below: a transient reject, never silence
     return type(failure.value).__name__
+
+
+def headers_too_large(error: BaseException | None) -> bool:
+    """True when a download failed on ``HeadersTooLarge`` (Scrapy wraps Twisted's
+    ``ResponseFailed``, which lists its reasons)."""
+    while error is not None:
+        if isinstance(error, HeadersTooLarge):
+            return True
+        if isinstance(error, ResponseFailed):
+            return any(reason.check(HeadersTooLarge) for reason in error.reasons)
+        error = error.__cause__
+    return False
 
 
 def door_of(failure: Failure, request: Request, max_redirects: int) -> Door:
@@ -113,6 +157,7 @@ class SiteHostsOnly:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        bound_response_headers()  # before the first download
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteHostsOnly:

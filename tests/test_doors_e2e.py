@@ -219,3 +219,36 @@ def test_a_damaged_line_of_a_run_that_never_closed_is_fetched_again(tmp_path: Pa
     assert [json.loads(line)["url"] for line in newest.read_text("utf-8").splitlines()] == [
         urls[1]]
     assert second.summary["ledger"]["en"]["known"] == 1
+
+
+def test_headers_that_never_end_are_cut_and_rejected(tmp_path: Path) -> None:
+    """An answer with 400 KB of headers is cut at 256 KiB (the crawl does not grow with it)
+    and rejected; the other article is delivered."""
+    endless = {f"X-Pad-{n}": "x" * 200 for n in range(2000)}
+
+    def route(path: str) -> Answer:
+        if path.startswith(LISTING):
+            cards = ["/en/post/fine", "/en/post/endless"] if page_number(path) == 1 else []
+            return 200, {}, listing_page(cards)
+        slug = slug_of(path)
+        return 200, endless if slug == "endless" else {}, article_page(slug)
+
+    with HostileSite(route) as site:
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
+                           settings={"RETRY_TIMES": 0})
+    assert [record["url"].rsplit("/", 1)[1] for record in result.records] == ["fine"]
+    assert [(r["reason"], r["url"].rsplit("/", 1)[1]) for r in result.rejects] == [
+        ("fetch_headers_too_large", "endless")]
+
+
+def test_a_listing_url_over_the_length_limit_fails_the_run_by_name(tmp_path: Path) -> None:
+    """A page URL template giving a URL Scrapy would drop with an INFO line: the walk of
+    that language is not complete, and the run says so."""
+    template = "{path}?page={n}&pad=" + "x" * 3000
+    with HostileSite(listing_then_articles) as site:
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
+                           settings={"ANALYTICS_PAGE_URL": template})
+    assert [path for path in site.requested if path.startswith(LISTING)] == [LISTING]
+    assert result.returncode == 3
+    assert result.summary["failed_checks"]["listings"] == "1 listing pages could not be fetched"
+    assert "URLLENGTH_LIMIT=2083" in result.log

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
@@ -17,7 +18,15 @@ from twisted.python.failure import Failure
 
 from crawler import statkeys
 from crawler.claims import CanonicalClaims
-from crawler.doors import Door, OffsiteRequest, RobotsForbidden, door_of
+from crawler.doors import (
+    LEARNED_KEY,
+    CallbackFailures,
+    Door,
+    OffsiteRequest,
+    RobotsForbidden,
+    door_of,
+)
+from crawler.items import FetchFailure
 from crawler.ledger import Ledger, adds_up, ledger_rows
 from crawler.normalize import article_url, canonical_problem
 from crawler.report.page import ledger_section
@@ -148,3 +157,16 @@ def test_the_report_shows_the_newest_crawls_ledger() -> None:
     assert "crawl 20261129T060000.000Z learned" in html
     assert "<td>en</td><td>3</td><td>1</td><td>1</td><td>0</td><td>1 (since 1)</td>" in html
     assert ledger_section([{"run_id": "20261128T060000.000Z"}]) == ""
+
+
+def test_an_exception_in_an_article_callback_costs_that_article_only() -> None:
+    crawler = get_crawler(Spider)
+    crawler.spider = Spider("analytics")
+    crawler.spider.arguments = SimpleNamespace(base_url="http://127.0.0.1:8000")  # type: ignore[attr-defined]
+    middleware = CallbackFailures.from_crawler(crawler)
+    page = HtmlResponse(A, request=Request(A, meta={LEARNED_KEY: B}))
+    assert middleware.process_spider_exception(page, ValueError("no such field")) == [
+        FetchFailure(url=A, reason="callback_error", detail="ValueError: no such field",
+                     base_url="http://127.0.0.1:8000", learned=B)]
+    listing = HtmlResponse(A, request=Request(A))
+    assert middleware.process_spider_exception(listing, ValueError("x")) is None

@@ -131,7 +131,8 @@ class AnalyticsSpider(Spider):
             self.state.start_walk(lang, self.run.run_id)
             walk = self.walks[lang] = ListingWalk(lang, self.site, self.arguments.base_url,
                                                   self.max_pages)
-            yield self.listing_request(lang, walk.first())
+            for request in self.ask_listing(lang, walk.first()):
+                yield request
         if incremental:
             for request in self.refresh_requests():
                 yield request
@@ -174,11 +175,19 @@ class AnalyticsSpider(Spider):
                                  reject.attempts + 1)
                 yield from self.ask_article(url, reject.lang, "retry", again=True)
 
-    def listing_request(self, lang: str, step: Next) -> Request:
+    def ask_listing(self, lang: str, step: Next) -> Iterator[Request]:
+        """The request for a listing batch; none, loudly, for a URL no request may carry
+        (over ``URLLENGTH_LIMIT``: Scrapy would drop it with an INFO line)."""
+        if self.url_length_limit and len(step.url) > self.url_length_limit:
+            self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
+            self.logger.error("Listing batch not asked for, the rest of %s is not crawled: its "
+                              "URL has %d characters (URLLENGTH_LIMIT=%d): %s…", lang,
+                              len(step.url), self.url_length_limit, step.url[:200])
+            return
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
         options = step.ask.request_options() if step.ask else {}
-        return Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
-                       cb_kwargs={"lang": lang}, **options)
+        yield Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
+                      cb_kwargs={"lang": lang}, **options)
 
     def ask_article(self, url: str, lang: str, source: str, again: bool = False
                     ) -> Iterator[Request | FetchFailure]:
@@ -282,7 +291,7 @@ class AnalyticsSpider(Spider):
                          batch.cursor())
         step = walk.after(seen)
         if isinstance(step, Next):
-            yield self.listing_request(lang, step)
+            yield from self.ask_listing(lang, step)
         else:
             self.walk_step(lang, step)
 
