@@ -131,8 +131,8 @@ class AnalyticsSpider(Spider):
             self.state.start_walk(lang, self.run.run_id)
             walk = self.walks[lang] = ListingWalk(lang, self.site, self.arguments.base_url,
                                                   self.max_pages)
-            for request in self.ask_listing(lang, walk.first()):
-                yield request
+            for listing in self.ask_listing(lang, walk.first()):
+                yield listing
         if incremental:
             for request in self.refresh_requests():
                 yield request
