@@ -158,6 +158,25 @@ def test_rebuild_replaces_a_damaged_or_empty_state_never_a_file_not_ours(
     assert path.read_bytes() == before
 
 
+def test_records_lost_from_a_damaged_line_are_fetched_again_after_a_rebuild(
+        tmp_path: Path) -> None:
+    """A closed run whose file lost a record to a damaged line: the rebuilt state does not
+    know it, and no walk counts as complete, so the next run walks every listing whole."""
+    day_one(tmp_path)
+    assert rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)[1].walks_completed == [
+        "en", "ru"]
+    articles = tmp_path / "articles" / f"{RUN1}.jsonl"
+    whole = articles.read_bytes().splitlines(keepends=True)
+    articles.write_bytes(whole[0] + b"\x00" * len(whole[1]) + b"\n")
+    counts, built = rebuild(tmp_path / "state.sqlite3", tmp_path, SCHEDULE)
+    assert counts.invalid == 1 and built.walks_completed == []
+    store = StateStore(tmp_path / "state.sqlite3")
+    try:
+        assert store.is_known(EN1["url"]) and not store.is_known(RU1["url"])
+    finally:
+        store.close()
+
+
 def test_rebuild_is_refused_while_the_state_is_held(tmp_path: Path) -> None:
     day_one(tmp_path)
     held = StateStore(tmp_path / "state.sqlite3")

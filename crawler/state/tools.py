@@ -117,6 +117,8 @@ def _fill(store: StateStore, output_dir: Path, schedule: RetrySchedule, counts: 
         store.close_run(run_id, summary.get("finished_at") or rebuilt_at,
                         summary.get("finish_reason") or "did not close; rebuilt",
                         walks["completed"])
+    if counts.invalid:  # records lost from damaged lines: every listing is walked whole
+        store.db.execute("UPDATE walks SET completed = 0")  # again, so they are fetched
 
 
 # --- check --------------------------------------------------------------------------------
