@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.normalize import FieldError, parse_site_date
 from crawler.site import LANGUAGES
 
 MODES = ("incremental", "full")
@@ -129,6 +130,19 @@ class CrawlArguments:
         """True for a Baku calendar day inside ``since``..``until`` (inclusive)."""
         after_since = self.since is None or day >= self.since
         return after_since and (self.until is None or day <= self.until)
+
+    def card_verdict(self, date_text: str | None) -> str:
+        """'fetch', 'newer' (after ``until``) or 'older' (before ``since``), by a card's date
+        as shown (unreadable or none: 'fetch', the article page's own date decides)."""
+        if not (self.since or self.until) or not date_text:
+            return "fetch"
+        try:
+            day = parse_site_date(date_text).date()
+        except FieldError:
+            return "fetch"
+        if self.since and day < self.since:
+            return "older"
+        return "newer" if self.until and day > self.until else "fetch"
 
     def summary(self) -> dict[str, Any]:
         """The arguments as the run summary shows them."""

@@ -14,7 +14,6 @@ from crawler.state.retries import RetrySchedule, found_hash, is_permanent
 from crawler.state.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
-    Recovery,
     StateLocked,
     StateStore,
     content_hash,
@@ -147,7 +146,7 @@ def test_an_unclosed_run_is_reconciled_from_its_file(tmp_path: Path) -> None:
 
     store = StateStore(tmp_path / "state.sqlite3")
     recovered = store.begin_run(RunPaths(tmp_path, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
-    assert recovered == Recovery(records=1)
+    assert recovered.records == 1 and recovered.damaged.invalid == 0
     assert store.is_known(record()["url"])
     assert not store.is_known(record("ru-article")["url"])
     assert paths.articles.read_text(encoding="utf-8") == f"{whole}\n"
@@ -170,8 +169,8 @@ def test_damaged_lines_of_an_unclosed_run_are_skipped_counted_and_not_known(
     store = StateStore(tmp_path / "state.sqlite3")
     recovery = store.begin_run(RunPaths(tmp_path, "20261128T070000.000Z"), "2026-11-28T07:00:00Z")
     assert recovery.records == 1
-    assert recovery.damaged == 2
-    assert [line.split(": ")[0].rsplit("/", 1)[1] for line in recovery.damaged_shown] == [
+    assert recovery.damaged.invalid == 2
+    assert [line.split(": ")[0].rsplit("/", 1)[1] for line in recovery.damaged.invalid_shown] == [
         "20261128T060000.000Z.jsonl:2", "20261128T060000.000Z.jsonl:3"]
     assert store.is_known(record()["url"])
     assert not store.is_known(record("ru-article")["url"])

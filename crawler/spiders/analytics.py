@@ -28,17 +28,18 @@ from crawler.doors import LEARNED_KEY, door_of, http_status
 from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
 from crawler.ledger import Ledger, crawl_ledger
-from crawler.normalize import FieldError, article_url, fetched_form, parse_site_date
-from crawler.pages import ArticlePage, Card, UnreadableBatch, read_batch
+from crawler.normalize import article_url, fetched_form
+from crawler.pages import ArticlePage, UnreadableBatch, read_batch
 from crawler.runs.instants import fetch_instant, format_utc
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
+from crawler.spiders.accounting import LedgerSpider
 from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
-from crawler.urls import allowed_domains, canonical_url, fetch_url, link_problem, listing_url
+from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
 from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -49,7 +50,7 @@ REFRESH = "analytics_refresh"
 GONE_STATUSES = frozenset({404, 410})
 
 
-class AnalyticsSpider(Spider):
+class AnalyticsSpider(LedgerSpider, Spider):
     """Every article of the Analytics section, in every language asked for."""
 
     name = "analytics"
@@ -208,20 +209,6 @@ class AnalyticsSpider(Spider):
                       priority=ARTICLE_PRIORITY, cb_kwargs={"lang": lang, "again": again},
                       meta={LEARNED_KEY: learned}, dont_filter=True)
 
-    def unfetched(self, learned: str | None, url: str, reason: str, detail: str
-                  ) -> FetchFailure:
-        """A reject for a learned URL that gave no page to parse."""
-        log = self.logger.warning if is_permanent(reason) else self.logger.error
-        log("Article not fetched (%s): %s <%s>", reason, detail, url[:300])
-        return FetchFailure(url=url, reason=reason, detail=detail,
-                            base_url=self.arguments.base_url, learned=learned)
-
-    def exclude(self, url: str, lang: str, rule: str) -> None:
-        """A URL learned from a card that is not asked for, by the named ``rule``."""
-        self.crawler.stats.inc_value(statkeys.cards_skipped(rule))
-        if self.ledger.learn(url, lang, "card"):
-            self.ledger.settle(url, "known" if rule == "known" else "excluded", rule)
-
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """``scrapy parse URL`` without ``-c``: an article page or a listing batch, by path."""
         if is_article_path(urlsplit(response.url).path):
@@ -267,7 +254,7 @@ class AnalyticsSpider(Spider):
                 continue
             new_cards += url not in self.cards_seen
             self.cards_seen.add(url)
-            verdict = self.card_verdict(card)
+            verdict = self.arguments.card_verdict(card.date_text)
             reached_older = reached_older or verdict == "older"
             if verdict != "fetch":
                 self.exclude(canonical, lang, "since" if verdict == "older" else "until")
@@ -295,16 +282,6 @@ class AnalyticsSpider(Spider):
         else:
             self.walk_step(lang, step)
 
-    def card_not_followed(self, href: str, page_url: str, lang: str) -> Iterator[FetchFailure]:
-        """A card whose link is not fetched: another host or not http (excluded), or a link
-        that cannot be parsed (a ``bad_url`` reject; the page's other cards go on)."""
-        problem = link_problem(href, page_url, self.arguments.base_url) or "not_an_article"
-        if problem != "bad_url":
-            self.exclude(canonical_url(href, page_url, self.arguments.base_url), lang, problem)
-        elif self.ledger.learn(href.strip(), lang, "card"):
-            yield self.unfetched(href.strip(), href.strip(), "bad_url",
-                                 f"the card's link cannot be parsed: {href[:200]!r}")
-
     def seen_before(self, canonical: str) -> str | None:
         """'known' (delivered by an earlier run), 'open_reject' (not a record yet), or None."""
         if self.state.is_known(canonical):
@@ -324,21 +301,6 @@ class AnalyticsSpider(Spider):
             if step.loop:
                 self.crawler.stats.inc_value(statkeys.LISTING_LOOPS)
             self.logger.log(step.level, "Listing %s ends: %s", lang, step.why)
-
-    def card_verdict(self, card: Card) -> str:
-        """'fetch', 'newer' (after ``until``) or 'older' (before ``since``), by the card's date."""
-        since, until = self.arguments.since, self.arguments.until
-        if not (since or until) or not card.date_text:
-            return "fetch"
-        try:
-            day = parse_site_date(card.date_text).date()
-        except FieldError:
-            return "fetch"  # the article page's own date decides
-        if since and day < since:
-            return "older"
-        if until and day > until:
-            return "newer"
-        return "fetch"
 
     def parse_article(self, response: Response, lang: str = "", again: bool = False
                       ) -> Iterator[Any]:

@@ -46,12 +46,13 @@ class CrawlState:
             if recovery.records:
                 logger.warning("Recovered %d records of a run that did not close",
                                recovery.records)
-            if recovery.damaged:
+            damaged = recovery.damaged
+            if damaged.invalid:
                 assert crawler.stats is not None
-                crawler.stats.set_value(statkeys.RECOVERY_DAMAGED_LINES, recovery.damaged)
+                crawler.stats.set_value(statkeys.RECOVERY_DAMAGED_LINES, damaged.invalid)
                 logger.warning("Skipped %d damaged lines of a run that did not close (their "
-                               "articles are fetched again): %s", recovery.damaged,
-                               "; ".join(recovery.damaged_shown))
+                               "articles are fetched again): %s", damaged.invalid,
+                               "; ".join(damaged.invalid_shown))
         crawler.signals.connect(self.close, signal=signals.engine_stopped)
 
     @classmethod

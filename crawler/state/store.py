@@ -135,14 +135,7 @@ class Recovery:
     """What reconciling runs that never closed found: records recovered, damaged lines."""
 
     records: int = 0
-    damaged: int = 0
-    #: The first damaged lines, where and why.
-    damaged_shown: list[str] = field(default_factory=list)
-
-    def add(self, other: Recovery) -> None:
-        self.records += other.records
-        self.damaged += other.damaged
-        self.damaged_shown += other.damaged_shown
+    damaged: ReadCounts = field(default_factory=ReadCounts)
 
 
 @dataclass(frozen=True)
@@ -215,16 +208,16 @@ class StateStore:
         recovery = Recovery()
         for (run_id,) in self.db.execute(
                 "SELECT run_id FROM runs WHERE closed_at IS NULL").fetchall():
-            recovery.add(self.reconcile(RunPaths(paths.output_dir, run_id)))
+            self.reconcile(RunPaths(paths.output_dir, run_id), recovery)
         self.db.execute("INSERT OR REPLACE INTO runs (run_id, output_dir, started_at) "
                         "VALUES (?, ?, ?)", (paths.run_id, str(paths.output_dir), started_at))
         return recovery
 
-    def reconcile(self, paths: RunPaths) -> Recovery:
+    def reconcile(self, paths: RunPaths, recovery: Recovery) -> None:
         """Record every whole line of a run that did not close (its torn line and torn last
         archive record are cut). A damaged line is skipped and counted: its article is not
         known, so the next walk fetches it again."""
-        recovery, counts = Recovery(), ReadCounts()
+        counts = recovery.damaged
         cut_torn_archive(paths.archive)
         if paths.articles.exists():
             cut_torn_line(paths.articles)
@@ -235,11 +228,9 @@ class StateStore:
                         continue
                     self.record_delivery(record, paths.run_id, commit=False)
                     recovery.records += 1
-        recovery.damaged, recovery.damaged_shown = counts.invalid, counts.invalid_shown
         closed_at = format_utc()
         self.db.execute("UPDATE runs SET closed_at = ?, finish_reason = 'crashed, reconciled' "
                         "WHERE run_id = ?", (closed_at, paths.run_id))
-        return recovery
 
     def close_run(self, run_id: str, closed_at: str, reason: str,
                   completed_walks: list[str]) -> None:

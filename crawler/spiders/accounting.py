@@ -1,0 +1,52 @@
+"""What the ``analytics`` spider tells its ledger about the URLs it learns and does not fetch
+(``crawler.ledger``): a card excluded by a named rule, a link no request can be made of, a
+URL that gave no page. A mixin of the spider, kept apart so the spider stays about walking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from scrapy.crawler import Crawler
+
+from crawler import statkeys
+from crawler.arguments import CrawlArguments
+from crawler.items import FetchFailure
+from crawler.ledger import Ledger
+from crawler.state.retries import is_permanent
+from crawler.urls import canonical_url, link_problem
+
+logger = logging.getLogger("analytics")  # the spider's own logger name
+
+
+class LedgerSpider:
+    """The spider's side of the ledger (``AnalyticsSpider`` has these attributes)."""
+
+    ledger: Ledger
+    arguments: CrawlArguments
+    crawler: Crawler
+
+    def unfetched(self, learned: str | None, url: str, reason: str, detail: str
+                  ) -> FetchFailure:
+        """A reject for a learned URL that gave no page to parse."""
+        log = logger.warning if is_permanent(reason) else logger.error
+        log("Article not fetched (%s): %s <%s>", reason, detail, url[:300])
+        return FetchFailure(url=url, reason=reason, detail=detail,
+                            base_url=self.arguments.base_url, learned=learned)
+
+    def exclude(self, url: str, lang: str, rule: str) -> None:
+        """A URL learned from a card that is not asked for, by the named ``rule``."""
+        self.crawler.stats.inc_value(statkeys.cards_skipped(rule))
+        if self.ledger.learn(url, lang, "card"):
+            self.ledger.settle(url, "known" if rule == "known" else "excluded", rule)
+
+    def card_not_followed(self, href: str, page_url: str, lang: str) -> Iterator[FetchFailure]:
+        """A card whose link is not fetched: another host or not http (excluded), or a link
+        that cannot be parsed (a ``bad_url`` reject; the page's other cards go on)."""
+        problem = link_problem(href, page_url, self.arguments.base_url) or "not_an_article"
+        if problem != "bad_url":
+            self.exclude(canonical_url(href, page_url, self.arguments.base_url), lang, problem)
+        elif self.ledger.learn(href.strip(), lang, "card"):
+            yield self.unfetched(href.strip(), href.strip(), "bad_url",
+                                 f"the card's link cannot be parsed: {href[:200]!r}")
