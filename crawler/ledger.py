@@ -59,6 +59,17 @@ class Ledger:
         self.aliases.setdefault(url, set()).add(url)
         return True
 
+    def reask(self, url: str, source: str) -> bool:
+        """``url`` is asked for on purpose (a refresh, a due retry) after a card of it was
+        not fetched as known or as an open reject: its outcome is open again. False when it
+        was asked for already, or ended otherwise."""
+        entry = self.entries[url]
+        if (entry.outcome, entry.why) not in (("known", "known"), ("excluded", "open_reject")):
+            return False
+        entry.outcome, entry.why, entry.source = None, None, source
+        self.settled.pop(url, None)
+        return True
+
     def is_learned(self, url: str) -> bool:
         return url in self.entries
 
@@ -72,7 +83,7 @@ class Ledger:
         """The page fetched under ``form`` ended in ``outcome``: so did every URL learned for it
         that has none yet (the first outcome stays)."""
         assert outcome in OUTCOMES, outcome
-        self.settled.setdefault(form, (outcome, why))
+        self.settled.setdefault(form, (outcome, why))  # a reask takes it back
         for url in self.aliases.get(form, ()):
             self.settle_learned(url, outcome, why)
 

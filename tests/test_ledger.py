@@ -170,3 +170,15 @@ def test_an_exception_in_an_article_callback_costs_that_article_only() -> None:
                      base_url="http://127.0.0.1:8000", learned=B)]
     listing = HtmlResponse(A, request=Request(A))
     assert middleware.process_spider_exception(listing, ValueError("x")) is None
+
+
+def test_a_refresh_after_a_known_card_is_asked_for_and_settled_again() -> None:
+    ledger = Ledger()
+    ledger.learn(A, "en", "card")
+    ledger.settle(A, "known", "known")  # the listing came first this time
+    assert ledger.reask(A, "refresh") and not ledger.reask(A, "refresh")
+    ledger.settle(A, "delivered")
+    assert ledger.summary()["en"]["delivered"] == 1
+    ledger.learn(B, "en", "card")
+    ledger.settle(B, "excluded", "since")
+    assert not ledger.reask(B, "retry")  # a rule excluded it: not asked for

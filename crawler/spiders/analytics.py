@@ -194,11 +194,11 @@ class AnalyticsSpider(LedgerSpider, Spider):
                     ) -> Iterator[Request | FetchFailure]:
         """The request for an article page learned from ``source``, once per run; a URL no
         request may carry (over ``URLLENGTH_LIMIT``) is a reject. ``again``: asked for on
-        purpose (a views refresh, a reject's retry), so it is delivered even where the state
-        knows the article. ``dont_filter``: the ledger asks for each URL once, and Scrapy's
-        duplicate filter would drop a redirect loop without an errback."""
+        purpose (a refresh, a due retry), delivered even where the state knows it.
+        ``dont_filter``: the ledger asks once; the filter would drop a redirect loop unseen."""
         learned = canonical_url(url, url, self.arguments.base_url)
-        if not self.ledger.learn(learned, lang, source):
+        if not self.ledger.learn(learned, lang, source) and not (
+                again and self.ledger.reask(learned, source)):
             self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
             return
         if self.url_length_limit and len(url) > self.url_length_limit:
