@@ -24,6 +24,7 @@ class LedgerSpider:
     """The spider's side of the ledger (``AnalyticsSpider`` has these attributes)."""
 
     ledger: Ledger
+    url_length_limit: int
     arguments: CrawlArguments
     crawler: Crawler
 
@@ -34,6 +35,17 @@ class LedgerSpider:
         log("Article not fetched (%s): %s <%s>", reason, detail, url[:300])
         return FetchFailure(url=url, reason=reason, detail=detail,
                             base_url=self.arguments.base_url, learned=learned)
+
+    def listing_too_long(self, lang: str, url: str) -> bool:
+        """True (and the run's ``listings`` check failed) for a listing URL over
+        ``URLLENGTH_LIMIT``, which Scrapy would drop with an INFO line."""
+        if not self.url_length_limit or len(url) <= self.url_length_limit:
+            return False
+        self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
+        logger.error("Listing batch not asked for, the rest of %s is not crawled: its URL has "
+                     "%d characters (URLLENGTH_LIMIT=%d): %s…", lang, len(url),
+                     self.url_length_limit, url[:200])
+        return True
 
     def exclude(self, url: str, lang: str, rule: str) -> None:
         """A URL learned from a card that is not asked for, by the named ``rule``."""

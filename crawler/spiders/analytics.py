@@ -177,13 +177,8 @@ class AnalyticsSpider(LedgerSpider, Spider):
                 yield from self.ask_article(url, reject.lang, "retry", again=True)
 
     def ask_listing(self, lang: str, step: Next) -> Iterator[Request]:
-        """The request for a listing batch; none, loudly, for a URL no request may carry
-        (over ``URLLENGTH_LIMIT``: Scrapy would drop it with an INFO line)."""
-        if self.url_length_limit and len(step.url) > self.url_length_limit:
-            self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
-            self.logger.error("Listing batch not asked for, the rest of %s is not crawled: its "
-                              "URL has %d characters (URLLENGTH_LIMIT=%d): %s…", lang,
-                              len(step.url), self.url_length_limit, step.url[:200])
+        """The request for a listing batch; none, loudly, for a URL too long to ask."""
+        if self.listing_too_long(lang, step.url):
             return
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
         options = step.ask.request_options() if step.ask else {}
