@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crawler.dataset.store import removed_at
 from crawler.digest import changed_fields, content_hash, normalised_text
 from crawler.setting_kinds import GROWING_DAYS
 from crawler.state.refresh import RefreshCandidate, RefreshSchedule
@@ -105,3 +106,13 @@ def test_the_rejects_page_hash_is_the_shared_digest_of_what_the_page_showed() ->
     found = {"title": "T", "views": "12", "scraped_at": "now", "body": "B"}
     assert found_hash(found) == found_hash({**found, "views": "13", "scraped_at": "later"})
     assert found_hash(found) != found_hash({**found, "body": "C"})
+
+
+def test_removed_after_two_gone_refreshes_in_a_row_and_cleared_by_a_delivery() -> None:
+    delivered = "2026-01-01T06:00:00.000Z"
+    first, second = "2026-01-02T06:00:00Z", "2026-01-03T06:00:00Z"
+    assert removed_at([first], delivered) is None  # one refresh said so
+    assert removed_at([second, first], delivered) == first  # two in a row: since the first
+    assert removed_at([first, second], "2026-01-04T06:00:00.000Z") is None  # it came back
+    assert removed_at([first, second, "2026-01-05T06:00:00Z"],
+                      "2026-01-04T06:00:00.000Z") is None  # gone once since it came back
