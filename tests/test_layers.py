@@ -16,6 +16,8 @@ from crawler.pages import ArticlePage, ListingPage
 from crawler.pages.finder import SiteRules
 from crawler.pages.structured import StructuredData
 from crawler.site import SELECTORS, SiteProfile
+from crawler.sitecheck.checks import ArticleSample, check_layers
+from crawler.sitecheck.findings import PASS, WARN, Findings
 from tests.replica.redesign import SELECTORS as REDESIGN_SELECTORS
 from tests.responses import SAMPLES, file_response, sample_record
 
@@ -183,3 +185,31 @@ def test_a_page_past_the_end_has_no_cards_by_any_layer() -> None:
                              + b"</section></main></body></html>")
     page = ListingPage(empty, SiteProfile())
     assert page.cards() == [] and page.cards_layer() is None
+
+
+def sitecheck_layer_verdicts(pages: list[HtmlResponse]) -> dict[str, tuple[str, str]]:
+    """``scrapy sitecheck``'s ``layers`` and ``layer_agreement`` verdicts on these pages."""
+    sample = ArticleSample(SiteProfile(), "https://caliber.az", "Views")
+    for page in pages:
+        sample.add(page.url, page)
+    out = Findings()
+    check_layers(out, "en", sample)
+    return {check.name: (check.status, check.seen) for check in out.checks}
+
+
+def test_sitecheck_warns_of_a_disagreement_and_of_a_fallback() -> None:
+    """The early warning: the selectors still match, but the structured data says otherwise
+    (a class kept on a new element); and a redesigned page read by the fallback layers."""
+    expected = sample_record("en-article.json")
+    html = (SAMPLES / "en-article.html").read_text("utf-8").replace(
+        "<head>", '<head><meta property="article:published_time" content="2020-01-01T10:00:00Z">')
+    changed = HtmlResponse(expected["url"], body=html.encode(), encoding="utf-8")
+    verdicts = sitecheck_layer_verdicts([changed])
+    assert verdicts["layer_agreement"][0] == WARN and "date on 1 of 1" in \
+        verdicts["layer_agreement"][1]
+    assert verdicts["layers"][0] == PASS
+    healthy = sitecheck_layer_verdicts([file_response("en-article.html", expected["url"])])
+    assert healthy["layer_agreement"] == (PASS, "agree on title (1)")
+    redesigned_verdicts = sitecheck_layer_verdicts([redesigned("en-jsonld")[0]])
+    assert redesigned_verdicts["layers"][0] == WARN
+    assert "body from finder on 1" in redesigned_verdicts["layers"][1]
