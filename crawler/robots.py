@@ -39,8 +39,9 @@ ROBOTS_REQUEST, ROBOTS_RECEIVED = "analytics_robots", "analytics_robots_received
 class DisallowAll(RobotParser):
     """The rules of an unavailable robots.txt: nothing may be fetched."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, cause: Exception | None = None) -> None:
         self.why = why
+        self.cause = cause  # the download error, where there was one
 
     @classmethod
     def from_crawler(cls, crawler: Any, robotstxt_body: bytes) -> DisallowAll:
@@ -82,7 +83,8 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if isinstance(rp, DisallowAll):
-            raise RobotsUnavailable(f"robots.txt unavailable ({rp.why}): nothing is allowed")
+            raise RobotsUnavailable(
+                f"robots.txt unavailable ({rp.why}): nothing is allowed") from rp.cause
         if rp is not None and not rp.allowed(request.url, self._user_agent(request)):
             self._stats.inc_value("robotstxt/forbidden")
             raise RobotsForbidden("Forbidden by robots.txt")
@@ -109,14 +111,14 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self._unavailable(netloc, f"{type(exc).__name__}: {exc}")
+        self._unavailable(netloc, f"{type(exc).__name__}: {exc}", exc)
 
-    def _unavailable(self, netloc: str, why: str) -> None:
+    def _unavailable(self, netloc: str, why: str, cause: Exception | None = None) -> None:
         logger.error("robots.txt of %s is unavailable (%s): RFC 9309 says disallow all, so "
                      "nothing is fetched from it", netloc, why)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(statkeys.ROBOTS_UNAVAILABLE, f"{netloc}: {why}")
-        self._resolve(netloc, DisallowAll(why))
+        self._resolve(netloc, DisallowAll(why, cause))
 
     def _resolve(self, netloc: str, parser: RobotParser | None) -> None:
         waiting = self._parsers[netloc]

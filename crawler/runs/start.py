@@ -93,7 +93,8 @@ def loosened_politeness(settings: Settings, polite: Settings,
                        f"ANALYTICS_CONTACT_URL); {base_url} is not loopback")
     for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES"):
         given = settings.getwithbase(name)
-        missing = [path for path in polite.getdict(name) if given.get(path) is None]
+        missing = [path for path, order in polite.getdict(name).items()  # those it turns on
+                   if order is not None and given.get(path) is None]
         if missing:
             return refusal(name, settings.getdict(name), "the project's components, "
                            f"{', '.join(missing)} missing", f"{base_url} is not loopback")

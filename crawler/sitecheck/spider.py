@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
 from crawler.batches import batch_ask
-from crawler.doors import failure_reason
+from crawler.doors import RobotsUnavailable, failure_reason
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
 from crawler.runs.start import apply_run_settings
@@ -109,6 +109,11 @@ class SiteCheckSpider(Spider):
         request = url if isinstance(url, Request) else Request(url)
         try:
             response = await self.crawler.engine.download_async(request)
+        except RobotsUnavailable as error:  # robots.txt had no answer: RFC 9309 disallows all
+            words = nothing_answers(error.__cause__) if error.__cause__ else None
+            if words is not None:
+                return f"{UNREACHABLE} at {urlsplit(request.url).netloc} ({words})"
+            return f"no answer ({error})"
         except IgnoreRequest as error:  # robots.txt, or a redirect to another host
             return ROBOTS_FORBIDDEN if "robots.txt" in str(error) else f"not followed: {error}"
         except Exception as error:  # failed after its retries (timeouts, resets, size cap)
