@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from crawler.site import SiteProfile
-from crawler.urls import page_url, page_url_values
+from crawler.urls import listing_key, page_url, page_url_values
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ class BatchAsk:
 
     @property
     def key(self) -> str:
-        """What makes two asks the same (a POST endpoint has one URL for every batch)."""
-        return f"{self.method} {self.url} {self.body}"
+        """What makes two asks the same (a POST endpoint has one URL for every batch); the
+        URL canonicalised as the duplicate filter does (``listing_key``)."""
+        return f"{self.method} {listing_key(self.url)} {self.body}"
 
 
 def fill_body(template: str, values: Mapping[str, object], headers: Mapping[str, str]) -> str:

@@ -202,9 +202,9 @@ DECLARED: tuple[Setting, ...] = (
             "`scrapy sitecheck --browser`: most scrolls (and clicks) per language"),
     Setting("ANALYTICS_BROWSER_SECONDS", number(5, 3600, "a number of seconds"), 120.0,
             "`scrapy sitecheck --browser`: most time in the browser per language"),
-    Setting("ANALYTICS_PAGE_SIZE", integer(1), site.PAGE_SIZE,
-            "cards on a full listing page: a page 2 that does not advance after a full page 1 "
-            "fails the run (assumed)"),
+    Setting("ANALYTICS_PAGE_SIZE", integer(1), site.PAGE_SIZE, "cards a full page shows (assumed)"),
+    Setting("ANALYTICS_ONE_PAGE_LANGUAGES", Kind("languages: JSON, or en,ru", site.language_codes),
+            [], "languages whose section has one listing page: their walks end after page 1"),
     Setting("ANALYTICS_JSON_CARD_FIELDS",
             mapping(tuple(site.JSON_CARD_FIELDS), "card field", text(expected="a JSON key")),
             dict(site.JSON_CARD_FIELDS),

@@ -108,20 +108,36 @@ class ListingsReached(Monitor):
         return None
 
 
-class PaginationUnderstood(Monitor):
-    """Every listing walk got past page 1 the way the site pages (``crawler.walk``).
+def by_language(facts: RunFacts, prefix: str) -> str | None:
+    """``en: why; ru: why`` of the string stats under ``prefix``, or None."""
+    start = prefix + "/"
+    failed = [f"{key[len(start):]}: {why}" for key, why in sorted(facts.stats.items())
+              if key.startswith(start)]
+    return "; ".join(failed) or None
 
-    A site that ignores the pagination asked for shows page 1 again, nothing, or a 404 as
-    page 2; without this check the run would end "complete" with only the first page.
+
+class PaginationUnderstood(Monitor):
+    """Every listing walk ended on evidence the site showed (``crawler.walk.ENDINGS``).
+
+    A site that ignores the pagination asked for shows page 1 again; a "more" control the
+    walk cannot follow; a link back to a batch already read; a walk the run closed on:
+    without this check the run would end "complete" with part of the listing.
     """
 
     name = "pagination"
 
     def failure(self, facts: RunFacts) -> str | None:
-        prefix = statkeys.PAGINATION_FAILED + "/"
-        failed = [f"{key[len(prefix):]}: {why}" for key, why in sorted(facts.stats.items())
-                  if key.startswith(prefix)]
-        return "; ".join(failed) or None
+        return by_language(facts, statkeys.PAGINATION_FAILED)
+
+
+class ListingLayout(Monitor):
+    """Every listing batch read showed cards that link articles: page 1 without cards
+    (a renamed card class, an error page served as 200) fails the same day, in any mode."""
+
+    name = "layout"
+
+    def failure(self, facts: RunFacts) -> str | None:
+        return by_language(facts, statkeys.LAYOUT_FAILED)
 
 
 class RecordsOnFullRun(Monitor):
@@ -331,9 +347,10 @@ class LayersAgree(Monitor):
 
 #: The monitors run at the end of every run, in this order.
 MONITORS: tuple[Monitor, ...] = (SiteAnswered(), FinishedNormally(), NoErrors(), ListingsReached(),
-                                 PaginationUnderstood(), RecordsOnFullRun(), RejectsRatio(),
-                                 HttpErrorRatio(), FieldCoverage(), FallbackLayers(),
-                                 LayersAgree(), EveryUrlAccounted(), RobotsTxtReadable())
+                                 ListingLayout(), PaginationUnderstood(), RecordsOnFullRun(),
+                                 RejectsRatio(), HttpErrorRatio(), FieldCoverage(),
+                                 FallbackLayers(), LayersAgree(), EveryUrlAccounted(),
+                                 RobotsTxtReadable())
 
 
 def _findings(facts: RunFacts, level: str) -> dict[str, str]:

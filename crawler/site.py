@@ -7,6 +7,7 @@ see the live site can correct them without touching the parser.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -61,14 +62,19 @@ PAGE_URL_FIELDS: Mapping[str, str] = {
 
 #: Templates of batch N the site is known to have used (assumed): ``scrapy sitecheck`` tries
 #: them, one request each, when page 1 links no next batch and ``ANALYTICS_PAGE_URL`` brings
-#: no new cards after a full page 1. The query (the default), path pages, and the older back
+#: no new cards. The query (the default), path pages, and the older back
 #: end's JSON route ``category/{slug}/posts`` (its ``/api/{lang}/`` prefix assumed).
 PAGE_URL_CANDIDATES: tuple[str, ...] = (
     PAGE_URL, "{path}/page/{n}", "/api/{lang}/category/{slug}/posts?limit={limit}&page={n}",
 )
 
 #: Cards on a full listing page (assumed, as the older back end had; ``ANALYTICS_PAGE_SIZE``).
+#: Used in messages only: a walk never ends on a page's size.
 PAGE_SIZE = 18
+
+#: Languages whose section has one listing page only (none assumed; the operator's
+#: ``ANALYTICS_ONE_PAGE_LANGUAGES``): their walk ends after page 1 unless it links more.
+ONE_PAGE_LANGUAGES: tuple[str, ...] = ()
 
 #: Where a JSON batch's card fields are (assumed; ``ANALYTICS_JSON_CARD_FIELDS``): card
 #: attribute -> key in each object of ``result`` (dots reach into nested objects). The
@@ -107,6 +113,9 @@ SELECTORS: Mapping[str, str] = {
     "pager": ".pagination, .pager, .pages, .page-numbers, .paging, .page_nav",
     "pager_next": (".pagination a.next, .pager a.next, .pages a.next, .page-numbers.next, "
                    "a.next_page, a.page_next, .pagination li.next > a, .pager li.next > a"),
+    # Known "more" markup, the site's own ``div.load_more[data-page=next]`` (seen: script-
+    # driven, no URL) among it; any other element is a control by its label or the listing
+    # URL it carries (``crawler.pages.listing``), whatever its class.
     "load_more": ".load_more, .load-more, .loadmore, .show_more, .show-more, [data-load-more]",
     "canonical": "link[rel=canonical]::attr(href)",
     "og_url": "meta[property='og:url']::attr(content)",
@@ -156,6 +165,25 @@ PAGER_NEXT_LABELS: frozenset[str] = frozenset(
 #: Arrows a pager's "next" link may show instead of a word, or around it.
 PAGER_NEXT_ARROWS = "»\u203a→>"
 
+#: Texts of a "more" control (a button or link that loads the next cards), case-folded,
+#: in the three languages (en, ru seen on news sites of the region; hy assumed). Together
+#: with ``PAGER_NEXT_LABELS`` they make an element a control whatever its class.
+MORE_LABELS: frozenset[str] = frozenset(
+    {"more", "show more", "load more", "more news", "more articles", "see more", "view more",
+     "ещё", "еще", "показать ещё", "показать еще", "загрузить ещё", "загрузить еще",
+     "больше", "показать больше", "больше новостей", "ещё новости", "еще новости",
+     "ավելին", "ավելի շատ", "ցույց տալ ավելին", "բեռնել ավելին", "տեսնել ավելին",
+     "ավելի շատ նորություններ"}
+)
+#: Tags that are never a control, whatever their text or attributes.
+NOT_CONTROL_TAGS: frozenset[str] = frozenset(
+    {"script", "style", "noscript", "template", "head", "meta", "link", "img", "iframe",
+     "svg", "source", "picture", "video", "audio", "html", "body"}
+)
+#: Path endings of files, never a batch of cards (a ``data-src`` image, a script).
+ASSET_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico",
+                                   ".css", ".js", ".woff", ".woff2", ".mp4", ".pdf")
+
 #: Elements inside ``.post_body`` that are not article text (seen).
 NON_ARTICLE_TAGS: frozenset[str] = frozenset(
     {"script", "style", "iframe", "ins", "noscript", "img", "svg", "video", "audio", "object",
@@ -196,6 +224,7 @@ class SiteProfile:
     section_paths: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_PATHS))
     page_url: str = PAGE_URL
     page_size: int = PAGE_SIZE
+    one_page_languages: frozenset[str] = frozenset(ONE_PAGE_LANGUAGES)
     json_card_fields: Mapping[str, str] = field(default_factory=lambda: dict(JSON_CARD_FIELDS))
     section_labels: Mapping[str, str] = field(default_factory=lambda: dict(SECTION_LABELS))
     views_labels: Mapping[str, str] = field(default_factory=lambda: dict(VIEWS_LABELS))
@@ -228,6 +257,8 @@ class SiteProfile:
                            **settings.getdict("ANALYTICS_SECTION_PATHS")},
             page_url=settings.get("ANALYTICS_PAGE_URL") or profile.page_url,
             page_size=settings.getint("ANALYTICS_PAGE_SIZE", profile.page_size),
+            one_page_languages=frozenset(language_codes(
+                settings.get("ANALYTICS_ONE_PAGE_LANGUAGES", ONE_PAGE_LANGUAGES))),
             json_card_fields={**profile.json_card_fields,
                               **settings.getdict("ANALYTICS_JSON_CARD_FIELDS")},
             section_labels={**profile.section_labels,
@@ -242,6 +273,21 @@ class SiteProfile:
             layers=tuple(settings.getlist("ANALYTICS_FIELD_LAYERS") or profile.layers),
             compare_layers=settings.getbool("ANALYTICS_COMPARE_LAYERS", profile.compare_layers),
         )
+
+
+def language_codes(value: object) -> list[str]:
+    """Languages as a setting gives them (a list, JSON, or ``en,ru``): their codes;
+    ``ValueError`` names a code that is no language of the site."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else text.split(",")
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError("not a list")
+    codes = [str(code).strip() for code in value if str(code).strip()]
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language {unknown[0]!r}")
+    return codes
 
 
 def language_of_path(path: str) -> str:

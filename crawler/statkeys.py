@@ -53,6 +53,10 @@ LISTING_FAILED = f"{_ROOT}/listing_failed"
 LISTING_LOOPS = f"{_ROOT}/listing_loops"
 #: Prefix of the failed paginations, by language; each value says what was asked and seen.
 PAGINATION_FAILED = f"{_ROOT}/pagination_failed"
+#: Prefix of the listing layouts not understood (no cards, no article links), by language.
+LAYOUT_FAILED = f"{_ROOT}/layout_failed"
+#: Prefix of how each language's walk ended (``crawler.walk.ENDINGS``), by language.
+WALK_ENDING = f"{_ROOT}/walk_ending"
 #: Pages of an incremental run that turned out to be a known article under another URL.
 KNOWN_UNDER_ANOTHER_URL = f"{_ROOT}/known_under_another_url"
 #: Article requests refused on purpose (robots.txt, another host).
@@ -136,6 +140,16 @@ def listing_requests(how: str) -> str:
 def pagination_failed(lang: str) -> str:
     """Why the walk of ``lang`` could not get past page 1 (a string, not a count)."""
     return f"{PAGINATION_FAILED}/{lang}"
+
+
+def layout_failed(lang: str) -> str:
+    """Why the listing of ``lang`` could not be read (a string, not a count)."""
+    return f"{LAYOUT_FAILED}/{lang}"
+
+
+def walk_ending(lang: str) -> str:
+    """The name of the ending of ``lang``'s walk (a string, not a count)."""
+    return f"{WALK_ENDING}/{lang}"
 
 
 def cards_skipped(why: str) -> str:

@@ -34,6 +34,13 @@ def listing_url(base_url: str, section_path: str) -> str:
     return urlunsplit((scheme, netloc, section_path, "", ""))
 
 
+def listing_key(url: str) -> str:
+    """One listing batch's identity: its URL canonicalised as Scrapy's request fingerprint
+    does (w3lib's ``canonicalize_url``: query sorted, fragment dropped), so the walk sees a
+    batch again exactly where the duplicate filter would."""
+    return canonicalize_url(url)
+
+
 def page_url_values(section_path: str, lang: str, number: int, limit: int,
                     cursor: str = "") -> dict[str, object]:
     """What the placeholders of ``ANALYTICS_PAGE_URL`` stand for at batch ``number``;

@@ -1,19 +1,23 @@
-"""The walk of one language's listing: which batch comes next, and when the walk is over.
+"""The walk of one language's listing: which batch comes next, and on what evidence it ends.
 
-Pure (no Scrapy, no network): the spider tells it what each batch showed and gets back a
-``Step``: the next URL, the end of the walk (complete or not), or a failed pagination.
+Pure (no Scrapy, no network, no selectors). How a batch is fetched and read is not the
+walk's business: a batch source (HTML pages and fragments, JSON, ...) tells it what each
+batch showed as a ``BatchSeen`` and gets back a ``Step``: the next URL, or the ``Ending``.
 
-The listing's own next link is followed first (``ListingPage.next_link``). Only where the
-first page offers none is the next URL built from ``ANALYTICS_PAGE_URL``; a listing that
-linked its next pages and stops linking has ended. Page 2 after a full page 1 that repeats
-page 1, holds no cards or answers 404 means the site did not understand the pagination:
-the walk fails loudly instead of ending as if the section had one page.
+Every walk ends with a named ending (``ENDINGS``). Only what the site showed is evidence:
+it said this was the last batch; a batch after one that brought new cards answered empty
+or 404; the incremental frontier (a card of an earlier run); the ``since`` date;
+``ANALYTICS_MAX_LISTING_PAGES`` (incomplete); the operator's ``ANALYTICS_ONE_PAGE_LANGUAGES``.
+Anything else fails its check (``pagination``, ``layout`` or ``listings``) and leaves the
+walk incomplete, so the next run walks it again. A page's size never ends a walk.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from crawler.batches import BatchAsk, batch_ask
 from crawler.site import SiteProfile
@@ -27,10 +31,50 @@ FIRST_PAGE, TEMPLATE = "section_path", "page_url"
 class NextLink:
     """A listing batch's own link to the next batch, and which mechanism offered it
     (``ListingPage.next_link``: ``rel_next``, ``pager_next``, ``numbered_pager``,
-    ``load_more``)."""
+    ``load_more``, ``more_control``)."""
 
     url: str
     mechanism: str
+
+
+@dataclass(frozen=True)
+class EndingKind:
+    """What an ending means: whether the site showed it, whether nothing older was left
+    unseen, and which check of the run fails on it (None: no check)."""
+
+    evidence: bool
+    complete: bool
+    check: str | None
+    meaning: str
+
+
+#: Every way a walk can end, by name (the run summary's ``walks.ended.<lang>.ending``).
+ENDINGS: Mapping[str, EndingKind] = {
+    "last_batch": EndingKind(True, True, None, "the site said it was the last batch "
+                             "(pages_left 0; a listing that linked its batches links no next)"),
+    "past_last": EndingKind(True, True, None, "a batch after one that brought new cards "
+                            "answered empty or 404"),
+    "frontier": EndingKind(True, True, None, "a card of an earlier run (incremental), on a "
+                           "batch of cards"),
+    "since": EndingKind(True, False, None, "a card before the since date"),
+    "max_pages": EndingKind(True, False, None, "ANALYTICS_MAX_LISTING_PAGES reached"),
+    "one_page": EndingKind(True, True, None, "ANALYTICS_ONE_PAGE_LANGUAGES: page 1 is the "
+                           "whole section, as the operator says"),
+    "no_cards": EndingKind(False, False, "layout", "page 1 holds no cards"),
+    "no_article_links": EndingKind(False, False, "layout", "cards that link no article"),
+    "repeat": EndingKind(False, False, "pagination", "a batch showed only cards already "
+                         "seen: the site ignored the URL asked"),
+    "loop": EndingKind(False, False, "pagination", "a next link leads back to a batch "
+                       "already read"),
+    "control_not_followed": EndingKind(False, False, "pagination", "a \"more\" control "
+                                       "carrying no URL, and the template brought nothing new"),
+    "no_next_url": EndingKind(False, False, "pagination", "ANALYTICS_PAGE_URL gives no new URL"),
+    "unreadable": EndingKind(False, False, "pagination", "a batch that is neither cards nor "
+                             "JSON of the expected shape"),
+    "fetch_failed": EndingKind(False, False, "listings", "a batch could not be fetched"),
+    "unfinished": EndingKind(False, False, "pagination", "the run closed before the walk "
+                             "reached an ending"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,29 +88,42 @@ class Next:
 
 
 @dataclass(frozen=True)
-class End:
-    """The walk is over. ``complete``: nothing older was left unseen. Logged at ``level``;
-    ``loop``: the listing led back to cards or pages already read."""
+class Ending:
+    """The walk is over: its ending's ``name`` (``ENDINGS``), the batch URL it was decided
+    on, and what was seen there."""
 
-    why: str
-    complete: bool = True
-    level: int = logging.INFO
-    loop: bool = False
-
-
-@dataclass(frozen=True)
-class PaginationFailed:
-    """The site did not understand the way to page 2: what was asked, what came back."""
-
+    name: str
+    url: str
     why: str
 
+    @property
+    def kind(self) -> EndingKind:
+        return ENDINGS[self.name]
 
-Step = Next | End | PaginationFailed
+    @property
+    def level(self) -> int:
+        """How loud the log says it: failures and an unfinished bound are errors."""
+        if not self.kind.evidence or self.name == "max_pages":
+            return logging.ERROR
+        return logging.INFO
+
+    def summary(self) -> dict[str, Any]:
+        """The ending as the run summary records it (``walks.ended.<lang>``)."""
+        return {"ending": self.name, "url": self.url, "evidence": self.kind.evidence,
+                "complete": self.kind.complete, "why": self.why}
+
+
+Step = Next | Ending
 
 
 @dataclass(frozen=True)
 class BatchSeen:
-    """What the spider saw on a batch: cards, cards not seen before, the batch's own way on."""
+    """What a batch showed: its cards, those not seen before this run, its own way on.
+
+    ``article_cards``: cards that link an article (None: all of them); ``control``: a "more"
+    control it shows that carries no URL, as a person finds it in the page (its tag,
+    classes, attributes, text); ``described``: what the answer was (status, title, size).
+    """
 
     cards: int
     new_cards: int
@@ -75,6 +132,9 @@ class BatchSeen:
     reached_older: bool = False  # a card before ``since``: older articles were not seen
     reached_known: bool = False  # a card of an earlier run, in a walk that may stop there
     cursor: str | None = None  # the way on a JSON batch gave (``{cursor}`` of the next one)
+    article_cards: int | None = None
+    control: str | None = None
+    described: str = ""
 
 
 @dataclass
@@ -91,8 +151,10 @@ class ListingWalk:
     how: str = FIRST_PAGE
     #: The listing linked a next batch by itself: from then on a missing link is the end.
     follows_links: bool = False
-    first_page_cards: int = 0
-    requested: set[str] = field(default_factory=set)
+    #: What the batch before the one asked for showed.
+    previous: BatchSeen | None = None
+    #: Every batch asked for, by its ``BatchAsk.key`` (the URL canonicalised) -> its number.
+    requested: dict[str, int] = field(default_factory=dict)
 
     def first(self) -> Next:
         """Page 1: the section path."""
@@ -101,69 +163,146 @@ class ListingWalk:
 
     def after(self, seen: BatchSeen) -> Step:
         """The step after the batch just read."""
-        n = self.number
-        if n == 1:
-            self.first_page_cards = seen.cards
-        if not seen.cards:
-            if seen.says_last:
-                return End(f"batch {n} holds no cards and says none is left")
-            return self._failed_or_end("holds no cards")
-        if not seen.new_cards:
-            return self._failed_or_end("shows only cards already seen", loop=True)
-        if seen.reached_older:
-            return End(f"page {n} reaches before the since date", complete=False)
-        if seen.reached_known:
-            return End(f"page {n} holds articles of an earlier run")
-        if seen.says_last:
-            return End(f"batch {n} says no batch is left")
-        if n >= self.max_pages:
-            return End(f"stopped at ANALYTICS_MAX_LISTING_PAGES={self.max_pages}",
-                       complete=False, level=logging.ERROR)
-        return self._next(seen.next_link, seen.cursor or "")
+        step = self._judge(seen)
+        self.previous = seen
+        return step
 
-    def after_status(self, status: int | None) -> Step | None:
-        """The step after a batch that answered an error; None: a failure, not an end."""
+    def after_status(self, status: int | None, detail: str) -> Ending:
+        """The ending after a batch that answered an error (``detail``: what came back)."""
         if status == 404 and self.number > 1:
-            return self._failed_or_end("answers 404")
-        return None
+            return self._past_last("answers 404")
+        return self._failed("fetch_failed", f"{self._asked()}; it {detail}")
 
-    def unreadable(self, detail: str) -> PaginationFailed:
+    def unreadable(self, detail: str) -> Ending:
         """A batch that is neither cards nor JSON of the expected shape."""
-        return PaginationFailed(f"asked batch {self.number} at {self.url} ({self._source()}); "
-                                f"it {detail}")
+        return self._failed("unreadable", f"{self._asked()}; it {detail}")
 
-    def _next(self, link: NextLink | None, cursor: str = "") -> Step:
+    def dropped(self, url: str) -> Ending | None:
+        """The request for ``url`` (the batch asked last, or where it redirected) was dropped
+        as a duplicate: a loop when it is a batch already asked for; None: fetch it anyway."""
+        earlier = self.requested.get(BatchAsk(url).key)
+        if earlier is None or earlier == self.number:  # never read: fetched past the filter
+            return None
+        return self._failed("loop", f"batch {self.number} at {self.url} leads to {url}, batch "
+                            f"{earlier} again (the same URL once canonicalised: query order, "
+                            "fragment)")
+
+    def unfinished(self, reason: str) -> Ending:
+        """The run closed (``reason``) with the walk's last batch asked and unanswered."""
+        return self._failed("unfinished", f"{self._asked()}; the run closed ({reason}) "
+                            "before it was answered or read")
+
+    def _judge(self, seen: BatchSeen) -> Step:
         n = self.number
+        if not seen.cards:
+            if n == 1:
+                return self._layout("no_cards", "holds no cards", seen)
+            if seen.says_last:
+                return self._end("last_batch", f"batch {n} holds no cards and says none is left")
+            return self._past_last(f"holds no cards ({seen.described or 'empty'})")
+        if seen.article_cards == 0:
+            return self._layout("no_article_links", f"shows {seen.cards} cards but none links "
+                                "an article", seen)
+        if not seen.new_cards:
+            return self._not_advanced(f"shows only cards already seen ({seen.cards})")
+        if seen.reached_older:
+            return self._end("since", f"batch {n} reaches before the since date")
+        if seen.reached_known:
+            return self._end("frontier", f"batch {n} holds articles of an earlier run")
+        if seen.says_last:
+            return self._end("last_batch", f"batch {n} says no batch is left")
+        if n >= self.max_pages:
+            return self._end("max_pages", f"stopped at ANALYTICS_MAX_LISTING_PAGES="
+                             f"{self.max_pages}")
+        return self._next(seen)
+
+    def _next(self, seen: BatchSeen) -> Step:
+        n, link = self.number, seen.next_link
         if link is not None:
             self.follows_links = True
-            if link.url in self.requested:
-                return End(f"page {n}'s next link ({link.mechanism}) leads back to {link.url}",
-                           level=logging.WARNING, loop=True)
+            earlier = self.requested.get(BatchAsk(link.url).key)
+            if earlier is not None:
+                return self._failed("loop", f"batch {n} at {self.url}: its next link "
+                                    f"({link.mechanism}) {link.url} leads back to batch "
+                                    f"{earlier} (the same URL once canonicalised: query "
+                                    "order, fragment)")
             return self._ask(link.url, link.mechanism, n + 1)
         if self.follows_links:
-            return End(f"page {n} links no next page")
+            if seen.control is not None:
+                return self._failed("control_not_followed", f"batch {n} at {self.url} links "
+                                    "no next batch but shows a \"more\" control carrying no "
+                                    f"URL: {seen.control}; {self._what_to_set()}")
+            return self._end("last_batch", f"batch {n} links no next batch (the listing "
+                             "linked each batch before it)")
+        if n == 1 and self.lang in self.site.one_page_languages:
+            return self._end("one_page", f"page 1 links no next batch and "
+                             f"ANALYTICS_ONE_PAGE_LANGUAGES lists {self.lang}")
         section_path = self.site.section_paths[self.lang]
-        ask = batch_ask(self.site, self.base_url, section_path, self.lang, n + 1, cursor)
+        ask = batch_ask(self.site, self.base_url, section_path, self.lang, n + 1,
+                        seen.cursor or "")
         if ask is None or ask.key in self.requested:
-            return End(f"ANALYTICS_PAGE_URL gives no new URL for page {n + 1}: "
-                       f"{ask.url if ask else None}", complete=False, level=logging.ERROR)
+            return self._failed("no_next_url", f"batch {n} at {self.url} links no next batch "
+                                f"and ANALYTICS_PAGE_URL={self.site.page_url!r} gives no new "
+                                f"URL for batch {n + 1} ({ask.url if ask else None})")
         return self._ask(ask.url, TEMPLATE, n + 1, ask)
+
+    def _past_last(self, came_back: str) -> Ending:
+        """An empty or missing batch after one that brought new cards: the end, unless that
+        batch showed a "more" control the template stood in for."""
+        control = self.previous.control if self.previous is not None else None
+        if self.how == TEMPLATE and control is not None:
+            return self._control_not_followed(came_back, control)
+        brought = self.previous.new_cards if self.previous is not None else 0
+        return self._end("past_last", f"batch {self.number} at {self.url} {came_back}, after "
+                         f"batch {self.number - 1} brought {brought} new cards")
+
+    def _not_advanced(self, came_back: str) -> Ending:
+        """A batch of cards already read: the site ignored the URL. Never the end."""
+        control = self.previous.control if self.previous is not None else None
+        if self.how == TEMPLATE and control is not None:
+            return self._control_not_followed(came_back, control)
+        shown = self.previous.cards if self.previous is not None else 0
+        return self._failed("repeat", f"{self._asked()}; it {came_back}: the site ignored it "
+                            f"(batch {self.number - 1} showed {shown} cards, a full page "
+                            f"{self.site.page_size}: ANALYTICS_PAGE_SIZE ends no walk); "
+                            f"{self._what_to_set()}")
+
+    def _control_not_followed(self, came_back: str, control: str) -> Ending:
+        return self._failed("control_not_followed", f"batch {self.number - 1} shows a \"more\" "
+                            f"control carrying no URL: {control}; "
+                            f"{self._asked()} instead and it {came_back}; "
+                            f"{self._what_to_set()}")
+
+    def _layout(self, name: str, came_back: str, seen: BatchSeen) -> Ending:
+        selectors = self.site.selectors
+        return self._failed(name, f"{self._asked()}; it {came_back} ({seen.described}): "
+                            f"ANALYTICS_SELECTORS 'card'={selectors['card']!r}, 'card_link'="
+                            f"{selectors['card_link']!r} find no article there (a redesign, or "
+                            "an error page); run scrapy sitecheck to see what stands there and "
+                            "what to set")
+
+    def _what_to_set(self) -> str:
+        return ("find the URL the site loads its next cards from (scrapy sitecheck --browser) "
+                "and set ANALYTICS_PAGE_URL to it, or, if this "
+                f"section really has one page, add {self.lang!r} to ANALYTICS_ONE_PAGE_LANGUAGES "
+                "(docs/crawling.md, 'How pagination is followed')")
+
+    def _end(self, name: str, why: str) -> Ending:
+        assert ENDINGS[name].evidence, name
+        return Ending(name, self.url, why)
+
+    def _failed(self, name: str, why: str) -> Ending:
+        assert not ENDINGS[name].evidence, name
+        return Ending(name, self.url, why)
 
     def _ask(self, url: str, how: str, number: int = 1, ask: BatchAsk | None = None) -> Next:
         self.number, self.url, self.how = number, url, how
-        self.requested.add(ask.key if ask else url)
+        self.requested[(ask or BatchAsk(url)).key] = number
         return Next(url, how, ask)
 
-    def _failed_or_end(self, came_back: str, loop: bool = False) -> Step:
-        """Page 2 after a full page 1: the pagination was not understood. Later: the end."""
-        if self.number == 2 and self.first_page_cards >= self.site.page_size:
-            return PaginationFailed(
-                f"asked page 2 at {self.url} ({self._source()}) after a full page 1 of "
-                f"{self.first_page_cards} cards (ANALYTICS_PAGE_SIZE={self.site.page_size}); "
-                f"it {came_back}: the site does not page this way (see docs/crawling.md, "
-                "'How pagination is followed')")
-        return End(f"page {self.number} {came_back}", loop=loop,
-                   level=logging.WARNING if loop else logging.INFO)
+    def _asked(self) -> str:
+        """The batch asked for last, where its URL came from."""
+        return f"asked batch {self.number} at {self.url} ({self._source()})"
 
     def _source(self) -> str:
         """How the URL of the batch asked for last was found, for a failure message."""

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 #: Fields the crawler sets itself; the replica's truth has every other field.
 CRAWLER_FIELDS = ("id", "scraped_at")
+#: How a whole walk of the default replica (``--pagination query``) ends in every language:
+#: past the last page (en answers 404 there, ru and hy an empty page).
+PAST_LAST = "past_last"
+#: An incremental walk that stopped at the cards of an earlier run.
+FRONTIER = "frontier"
+#: The endings a test expects: one for every language walked, or one per language.
+Endings = str | Mapping[str, str]
 
 
 def read_lines(directory: Path) -> list[dict[str, Any]]:
@@ -56,10 +63,28 @@ class CrawlResult:
         return self.summaries[-1]
 
 
+def assert_walk_endings(result: CrawlResult, endings: Endings | None) -> None:
+    """The run recorded, for each language it walked, the ending the test chose (names of
+    ``crawler.walk.ENDINGS``) and the URL it ended on. ``None``: the run was refused before
+    its first request (exit 2) and walked nothing."""
+    if endings is None:
+        assert result.returncode == 2, result.log[-3000:]
+        return
+    assert result.summaries, f"exit {result.returncode}, no run summary: {result.log[-3000:]}"
+    walks = result.summary["walks"]
+    expected = ({lang: endings for lang in walks["started"]} if isinstance(endings, str)
+                else dict(endings))
+    recorded = {lang: ending["ending"] for lang, ending in walks["ended"].items()}
+    assert recorded == expected, (walks["ended"], result.returncode, result.log[-2000:])
+    assert all(ending["url"].startswith("http") for ending in walks["ended"].values())
+
+
 def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = True,
               settings: dict[str, Any] | None = None, options: tuple[str, ...] = (),
-              timeout: float = 300) -> CrawlResult:
-    """``scrapy crawl analytics -a base_url=... <arguments>`` writing under ``output_dir``.
+              timeout: float = 300, endings: Endings | None = PAST_LAST) -> CrawlResult:
+    """``scrapy crawl analytics -a base_url=... <arguments>`` writing under ``output_dir``,
+    its walks' endings asserted (``assert_walk_endings``: a whole walk of the default
+    replica unless the test says otherwise).
 
     ``relaxed`` turns politeness off for the loopback replica (tests not about politeness);
     ``options`` are further command-line options such as ``("-O", "file.jsonl")``.
@@ -77,7 +102,9 @@ def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = 
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     for path in sorted(set((output_dir / "runs").glob("*.json")) - before):
         assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
-    return CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+    result = CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
+    assert_walk_endings(result, endings)
+    return result
 
 
 def assert_ledger_adds_up(summary: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import json
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.pages import JsonBatch, ListingPage, UnreadableBatch, read_batch
+from crawler.pages import JsonBatch, ListingPage, UnreadableBatch, read_batch, read_listing
 from crawler.pages.listing import is_next_label
 from crawler.site import SiteProfile
 from crawler.walk import NextLink
@@ -189,3 +189,90 @@ def test_json_is_told_from_html_by_type_or_by_its_first_byte() -> None:
 )
 def test_pager_next_labels(text: str | None, says_next: bool) -> None:
     assert is_next_label(text) is says_next
+
+
+#: "More" controls of classes no selector lists, each put in place of the site's
+#: load-more element: (markup, the next link it gives, or None).
+CONTROLS: dict[str, tuple[str, NextLink | None]] = {
+    "onclick": ('<button type="button" class="feed-extend" '
+                "onclick=\"feedExtend('/feed/more?lang=en&amp;from=4')\">Show more</button>",
+                NextLink("https://caliber.az/feed/more?lang=en&from=4", "more_control")),
+    "data-attribute": ('<div class="js-next" data-next-url="/feed/more?from=18">&#8635;</div>',
+                       NextLink("https://caliber.az/feed/more?from=18", "more_control")),
+    "ru-label": ('<a class="btn-x" href="?page=2">Показать ещё</a>',
+                 NextLink(f"{LISTING}?page=2", "more_control")),
+    "hy-label-inside": ('<a class="x" href="/arm/category/analytics?page=2"><span> Ավելին '
+                        "</span></a>",
+                        NextLink("https://caliber.az/arm/category/analytics?page=2",
+                                 "more_control")),
+    "next-arrow": ('<a class="go" href="/en/category/analytics?page=2">Next &raquo;</a>',
+                   NextLink(f"{LISTING}?page=2", "more_control")),
+}
+
+
+def controlled(markup: str, url: str = LISTING) -> ListingPage:
+    """``en-listing.html`` ending in ``markup`` instead of the site's load-more element."""
+    html = (SAMPLES / "en-listing.html").read_text("utf-8").replace(SCRIPT_LOAD_MORE, markup)
+    return ListingPage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"), SITE)
+
+
+@pytest.mark.parametrize("name", list(CONTROLS))
+def test_a_more_control_is_known_by_its_label_or_the_url_it_carries(name: str) -> None:
+    markup, expected = CONTROLS[name]
+    page = controlled(markup)
+    assert page.next_link("https://caliber.az") == expected
+    assert page.unfollowed_control("https://caliber.az") is None
+
+
+def test_the_sites_own_control_carries_no_url_and_is_named() -> None:
+    control = listing("en-listing.html").unfollowed_control("https://caliber.az")
+    assert control is not None and control.known and control.url is None
+    assert control.describe() == "<div.load_more[data-page='next']> 'loading'"
+
+
+@pytest.mark.parametrize(("markup", "described"), [
+    ('<button type="button" class="feed-extend">Show more</button>',
+     "<button.feed-extend[type='button']> 'Show more'"),
+    ('<span class="more-link" onclick="loadMore()">Ещё</span>',
+     "<span.more-link[onclick='loadMore()']> 'Ещё'"),
+    ('<a class="next" href="https://elsewhere.example/en/page/2">Next</a>',
+     "<a.next[href='https://elsewhere.example/en/page/2']> 'Next'"),
+    ('<a class="more" href="#">ավելին</a>', "<a.more[href='#']> 'ավելին'"),
+])
+def test_a_control_without_a_url_to_follow_is_unfollowed(markup: str, described: str) -> None:
+    page = controlled(markup)
+    assert page.next_link("https://caliber.az") is None
+    control = page.unfollowed_control("https://caliber.az")
+    assert control is not None and control.describe() == described
+
+
+def test_what_carries_no_listing_url_is_no_control() -> None:
+    """Images, articles, home pages and the page itself in data-* attributes; menu words."""
+    page = controlled('<div class="lazy" data-src="/uploads/cover.jpg"></div>'
+                      '<div class="share" data-url="https://caliber.az/en/post/some-article"></div>'
+                      '<div class="lang" data-href="/en/"></div>'
+                      f'<div class="self" data-href="{LISTING}#top"></div>'
+                      '<a class="next disabled" href="/en/category/analytics">Next</a>'
+                      '<p>More than a hundred readers</p>')
+    assert page.next_link("https://caliber.az") is None
+    assert page.unfollowed_control("https://caliber.az") is None
+    assert [control.leads_here for control in page.controls("https://caliber.az")] == [True]
+
+
+def test_a_control_inside_a_card_is_the_cards() -> None:
+    html = (SAMPLES / "en-listing.html").read_text("utf-8").replace(SCRIPT_LOAD_MORE, "")
+    html = html.replace('<div class="float_block">',
+                        '<div class="float_block"><button data-next="/feed/more?p=2">more'
+                        '</button>', 1)
+    page = ListingPage(HtmlResponse(url=LISTING, body=html.encode(), encoding="utf-8"), SITE)
+    assert page.controls("https://caliber.az") == []
+
+
+def test_a_batch_read_for_the_walk() -> None:
+    reading = read_listing(file_response("en-listing.html", LISTING), SITE, "https://caliber.az", 1)
+    assert len(reading.cards) == len(reading.article_cards) == 5
+    assert reading.article_cards[0][1].startswith("https://caliber.az/en/post/")
+    assert reading.next_link is None and not reading.says_last
+    assert reading.control == "<div.load_more[data-page='next']> 'loading'"
+    size = len((SAMPLES / "en-listing.html").read_bytes())
+    assert reading.described == f"HTTP 200, title 'ANALYTICS | Caliber.Az', {size} bytes"

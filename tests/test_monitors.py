@@ -164,10 +164,17 @@ def test_field_coverage_is_judged_per_language_too() -> None:
     assert message == "views (hy) in 0% of 20 records (minimum 50%)"
 
 
-def test_a_pagination_not_understood_fails_with_what_was_asked_and_seen() -> None:
+def test_a_walk_not_ended_on_evidence_fails_with_what_was_asked_and_seen() -> None:
     stats = {**HEALTHY,
-             "analytics/pagination_failed/ru": "asked page 2 at X; it holds no cards",
-             "analytics/pagination_failed/en": "asked page 2 at Y; it answers 404"}
+             "analytics/pagination_failed/ru": "asked batch 2 at X; it shows only cards already "
+                                               "seen (4): the site ignored it",
+             "analytics/pagination_failed/en": "batch 3 at Y: its next link leads back to batch 2"}
     assert failures(stats)["pagination"] == (
-        "en: asked page 2 at Y; it answers 404; ru: asked page 2 at X; it holds no cards")
+        "en: batch 3 at Y: its next link leads back to batch 2; ru: asked batch 2 at X; it shows "
+        "only cards already seen (4): the site ignored it")
     assert "pagination" not in failures(HEALTHY)
+
+
+def test_a_listing_without_cards_fails_its_layout() -> None:
+    stats = {**HEALTHY, "analytics/layout_failed/en": "asked batch 1 at X; it holds no cards"}
+    assert failures(stats) == {"layout": "en: asked batch 1 at X; it holds no cards"}

@@ -1,8 +1,10 @@
 """Every way the replica pages its listings, crawled end to end with ``scrapy crawl``.
 
 Per variant: every article equal to the truth, at the request floor of a full walk (each
-listing batch asked for once, nothing else), politely; incremental runs stop at known
-cards. A site that ignores ``?page=`` and links nothing further fails the run loudly.
+listing batch asked for once, nothing else), politely, each walk ending on the evidence the
+variant shows; incremental runs stop at known cards. Where the walk cannot be proved whole
+(a site that ignores ``?page=``, a "more" control without URL, page 1 without cards on day
+2) the run exits 3 naming the cause, never 0 with articles missing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawl import CrawlResult, by_url, run_crawl, without_crawler_fields
+from tests.crawl import FRONTIER, PAST_LAST, CrawlResult, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -28,6 +30,11 @@ PAGE_SIZE = 18
 #: The JSON variant's endpoint, as a user who found it would set it.
 JSON_PAGE_URL = "/api/{lang}/category/{slug}/posts?limit={limit}&page={n}"
 SETTINGS: dict[str, dict[str, Any]] = {"json": {"ANALYTICS_PAGE_URL": JSON_PAGE_URL}}
+#: Cards of a batch, by variant (the replica's `SHORT_BATCH` for the short ones).
+BATCH_SIZE = {"more-button": 4}
+#: How a whole walk of each variant ends: past the last page, or the site's last batch.
+WHOLE_WALK = {"query": PAST_LAST, "next-link": "last_batch", "load-more": "last_batch",
+              "json": "last_batch", "more-button": "last_batch", "reordered": "last_batch"}
 
 
 def batch_paths(variant: str, lang: str, articles: int) -> list[str]:
@@ -35,7 +42,8 @@ def batch_paths(variant: str, lang: str, articles: int) -> list[str]:
 
     ``?page=N`` has no end signal but an empty page (ru, hy) or a 404 (en): one more page.
     """
-    pages = math.ceil(articles / PAGE_SIZE)
+    size = BATCH_SIZE.get(variant, PAGE_SIZE)
+    pages = math.ceil(articles / size)
     path = PATHS[lang]
     later = {
         "query": [f"{path}?page={n}" for n in range(2, pages + 2)],
@@ -44,6 +52,10 @@ def batch_paths(variant: str, lang: str, articles: int) -> list[str]:
                       for n in range(2, pages + 1)],
         "json": [f"/api/{lang}/category/{SLUGS[lang]}/posts?limit={PAGE_SIZE}&page={n}"
                  for n in range(2, pages + 1)],
+        "more-button": [f"/feed/more?lang={lang}&from={size * (n - 1)}"
+                        for n in range(2, pages + 1)],
+        "reordered": [f"{path}?page={n}&sort=date" if n % 2 == 0 else f"{path}?sort=date&page={n}"
+                      for n in range(2, pages + 1)],
     }[variant]
     return [path, *later]
 
@@ -63,14 +75,18 @@ def assert_equal_to_truth(records: list[dict[str, Any]], truth: dict[str, dict])
         assert without_crawler_fields(record) == truth[url], url
 
 
-@pytest.mark.parametrize("variant", ["query", "next-link", "load-more", "json"])
+@pytest.mark.parametrize("variant", list(WHOLE_WALK))
 def test_every_variant_is_walked_whole_at_the_floor_then_incrementally(
     variant: str, tmp_path: Path
 ) -> None:
-    articles = 120  # 40 a language: three batches of 18, 18 and 4 cards
+    """``more-button``: batches of 4 cards behind a "Show more" button of a class no selector
+    lists; ``reordered``: next links whose query order alternates, the last page's disabled
+    "next" linking that page itself (once dropped by the duplicate filter: a walk without end)."""
+    articles = 120  # 40 a language: three batches of 18, 18 and 4 cards (or ten of 4)
     settings = SETTINGS.get(variant, {})
     with ReplicaHandle(articles=articles, seed=13, pagination=variant) as replica:
-        full = run_crawl(replica.base_url, tmp_path, "mode=full", settings=settings)
+        full = run_crawl(replica.base_url, tmp_path, "mode=full", settings=settings,
+                         endings=WHOLE_WALK[variant])
         log = replica.requests()
         truth = by_url(replica.truth())
         assert full.returncode == 0, full.log[-3000:]
@@ -88,16 +104,19 @@ def test_every_variant_is_walked_whole_at_the_floor_then_incrementally(
         # Incremental: 20 new English articles push the known ones onto batch 2.
         new = replica.publish(20, lang="en")
         started = time.time()
-        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=settings)
+        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=settings,
+                           endings=FRONTIER)
         log = run_log(replica, started)
         truth = by_url(replica.truth())
     assert second.returncode == 0, second.log[-3000:]
     delivered = second.records[len(first_records):]
     assert sorted(r["url"] for r in delivered) == sorted(new)
     assert_equal_to_truth(delivered, truth)
+    # The 20 new cards and the first known one: the frontier's batch is the last asked.
+    english = math.ceil(21 / BATCH_SIZE.get(variant, PAGE_SIZE))
     assert sorted(listing_paths(log)) == sorted(
-        [*batch_paths(variant, "en", 40)[:2], PATHS["ru"], PATHS["hy"]])
-    assert len(log) == 1 + 4 + 20
+        [*batch_paths(variant, "en", 40)[:english], PATHS["ru"], PATHS["hy"]])
+    assert len(log) == 1 + english + 2 + 20
 
 
 @pytest.mark.parametrize("variant", ["next-link", "load-more", "json"])
@@ -105,7 +124,8 @@ def test_following_the_site_stays_polite(variant: str, tmp_path: Path) -> None:
     """The project's politeness, a shorter delay: one request at a time, spaced, named."""
     with ReplicaHandle(articles=57, seed=3, pagination=variant) as replica:  # 19 English
         result = run_crawl(replica.base_url, tmp_path, "mode=full", "lang=en", relaxed=False,
-                           settings={"DOWNLOAD_DELAY": 0.2, **SETTINGS.get(variant, {})})
+                           settings={"DOWNLOAD_DELAY": 0.2, **SETTINGS.get(variant, {})},
+                           endings=WHOLE_WALK[variant])
         log = replica.requests()
         truth = [r for r in replica.truth() if r["lang"] == "en"]
     assert result.returncode == 0, result.log[-3000:]
@@ -123,32 +143,95 @@ def test_following_the_site_stays_polite(variant: str, tmp_path: Path) -> None:
     assert log[0]["ua"].startswith("CaliberAnalyticsCrawler/")
 
 
-def failed_pagination(result: CrawlResult, base_url: str) -> None:
-    """The run failed on its ``pagination`` check, saying what it asked and what it saw."""
+def failed_walks(result: CrawlResult, ending: str, check: str, *said: str) -> str:
+    """The run exited 3 on its ``check``, each language's walk recorded as ``ending`` and
+    not complete, every message saying each of ``said``; the failure message."""
     assert result.returncode == 3, result.log[-3000:]
     summary = result.summary
     assert summary["status"] == "failed"
-    message = summary["failed_checks"]["pagination"]
-    for lang, path in PATHS.items():
-        assert (f"{lang}: asked page 2 at {base_url}{path}?page=2 (built from "
-                "ANALYTICS_PAGE_URL='{path}?page={n}') after a full page 1") in message
-    assert message.count("it shows only cards already seen") == 3
-    assert "FAILED pagination" in result.log
+    message: str = summary["failed_checks"][check]
+    for lang in PATHS:
+        assert f"{lang}: " in message
+    for words in said:
+        assert message.count(words) == 3, (words, message)
+    assert summary["walks"]["completed"] == []
+    assert {e["ending"] for e in summary["walks"]["ended"].values()} == {ending}
+    assert f"FAILED {check}" in result.log
+    return message
 
 
 def test_a_site_that_ignores_the_pagination_fails_the_run_every_time(tmp_path: Path) -> None:
     """``?page=2`` shows page 1 again and nothing links further: not a one-page section."""
     with ReplicaHandle(articles=60, seed=11, pagination="ignored") as replica:
-        first = run_crawl(replica.base_url, tmp_path)
-        failed_pagination(first, replica.base_url)
+        first = run_crawl(replica.base_url, tmp_path, endings="control_not_followed")
+        said = ("shows a \"more\" control carrying no URL: <div.load_more[data-page='next']> "
+                "'loading'", "it shows only cards already seen (18)", "set ANALYTICS_PAGE_URL")
+        message = failed_walks(first, "control_not_followed", "pagination", *said)
+        for path in PATHS.values():
+            assert (f"asked batch 2 at {replica.base_url}{path}?page=2 (built from "
+                    "ANALYTICS_PAGE_URL='{path}?page={n}') instead") in message
         assert len(first.records) == 3 * PAGE_SIZE  # page 1's articles are kept
         started = time.time()
-        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0",
+                           endings="control_not_followed")
         log = run_log(replica, started)
-    failed_pagination(second, replica.base_url)
+    failed_walks(second, "control_not_followed", "pagination", *said)
     # The walks did not complete: the next run walks each listing again (page 2 included),
     # fetching no article twice.
     assert "Walking the whole en listing: its last walk did not complete" in second.log
     assert sorted(listing_paths(log)) == sorted(
         p for path in PATHS.values() for p in (path, f"{path}?page=2"))
     assert [entry["path"] for entry in log if "/post/" in entry["path"]] == []
+
+
+def test_a_more_control_without_url_fails_naming_it(tmp_path: Path) -> None:
+    """Four cards and a scripted "Show more" button: ``?page=2`` only repeats them. Exit 3
+    naming the button and what to set, never 0 with the older articles missing."""
+    with ReplicaHandle(articles=60, seed=11, pagination="more-scripted") as replica:
+        result = run_crawl(replica.base_url, tmp_path, "mode=full",
+                           endings="control_not_followed")
+        log = replica.requests()
+        truth = by_url(replica.truth())
+    message = failed_walks(result, "control_not_followed", "pagination",
+                           "control carrying no URL: <button.feed-extend[type='button']> '",
+                           "it shows only cards already seen (4)", "set ANALYTICS_PAGE_URL",
+                           "ANALYTICS_ONE_PAGE_LANGUAGES")
+    assert "'Show more'" in message and "'Показать ещё'" in message
+    assert len(result.records) == 3 * 4
+    assert_equal_to_truth(result.records, truth)
+    assert sorted(listing_paths(log)) == sorted(
+        p for path in PATHS.values() for p in (path, f"{path}?page=2"))
+    assert len(log) == 1 + 6 + 12
+
+
+@pytest.mark.parametrize(("defect", "shown"), [
+    ("error200", "(HTTP 200, title 'Database Error', "),
+    ("renamed-cards", "(HTTP 200, title 'ANALYTICS | Caliber.Az', "),
+])
+def test_page_1_without_cards_on_day_2_fails_the_run_that_day(
+    defect: str, shown: str, tmp_path: Path
+) -> None:
+    """An error page served as 200, or the card class renamed by a redesign: an incremental
+    run fails its layout check naming the selectors and scrapy sitecheck, and the walk stays
+    incomplete, so the day the site is mended the whole listing is walked again."""
+    with ReplicaHandle(articles=60, seed=11) as replica:
+        run_crawl(replica.base_url, tmp_path, "mode=full")
+        replica.publish(2, lang="en")
+        replica.set_listing_defect(defect)
+        started = time.time()
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings="no_cards")
+        log = run_log(replica, started)
+        replica.set_listing_defect(None)
+        day3 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")  # whole walks
+    message = failed_walks(day2, "no_cards", "layout", "it holds no cards",
+                           "ANALYTICS_SELECTORS 'card'='div.float_block', 'card_link'='a[href]'",
+                           "run scrapy sitecheck")
+    if defect == "error200":
+        assert message.count(shown) == 3
+    else:
+        assert message.count(shown) == 1 and "title 'АНАЛИТИКА | Caliber.Az'" in message
+    assert len(day2.records) == 60  # day 1's, nothing on day 2
+    assert sorted(listing_paths(log)) == sorted(PATHS.values())
+    assert day3.returncode == 0, day3.log[-3000:]
+    assert "Walking the whole ru listing: its last walk did not complete" in day3.log
+    assert len(day3.records) == 62

@@ -68,6 +68,9 @@ def test_user_agent_names_the_crawler_and_contact() -> None:
         ("ANALYTICS_PAGE_URL", "{path}?page=2", "needs {n} or {offset}"),
         ("ANALYTICS_PAGE_SIZE", 0, "a whole number, 1 or more"),
         ("ANALYTICS_PAGE_SIZE", "many", "a whole number, 1 or more"),
+        ("ANALYTICS_ONE_PAGE_LANGUAGES", "en,az", "unknown language 'az'"),
+        ("ANALYTICS_ONE_PAGE_LANGUAGES", 5, "languages: JSON, or en,ru (not a list)"),
+        ("ANALYTICS_ONE_PAGE_LANGUAGES", "[en]", "languages: JSON, or en,ru"),
         ("ANALYTICS_JSON_CARD_FIELDS", {"link": "url"}, "unknown key 'link'"),
         ("ANALYTICS_JSON_CARD_FIELDS", {"href": ""}, "a JSON key"),
         ("ANALYTICS_JSON_CARD_FIELDS", "{not json", "not JSON"),
@@ -120,7 +123,9 @@ def test_settings_outside_their_declaration_are_refused_in_one_line(
     [("ANALYTICS_FSYNC", "false"), ("ANALYTICS_FSYNC", 0), ("ANALYTICS_MAX_LISTING_PAGES", "7"),
      ("ANALYTICS_MONITOR_MIN_COVERAGE", '{"views": 1, "image": 0}'),
      ("ANALYTICS_MONITOR_MIN_COVERAGE_AUTHOR", "0.1"), ("ANALYTICS_BACKOFF_MAX", "0"),
-     ("ANALYTICS_SELECTORS", '{"subtitle": ".post_lead::text"}')],
+     ("ANALYTICS_SELECTORS", '{"subtitle": ".post_lead::text"}'),
+     ("ANALYTICS_ONE_PAGE_LANGUAGES", "ru, hy"), ("ANALYTICS_ONE_PAGE_LANGUAGES", '["en"]'),
+     ("ANALYTICS_ONE_PAGE_LANGUAGES", ["en"]), ("ANALYTICS_ONE_PAGE_LANGUAGES", "")],
 )
 def test_values_inside_their_declaration_pass(name: str, value: object) -> None:
     validate_settings(settings_with(**{name: value}))

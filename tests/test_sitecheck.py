@@ -167,7 +167,8 @@ def test_a_bad_moment_one_page_sections_and_rare_fields_pass(
     assert "FAIL" not in statuses.values(), result.stdout
     for lang in ("ru", "hy"):
         line = report_line(result.stdout, lang, "pagination")
-        assert statuses[f"{lang}/pagination"] == "PASS" and "one short page" in line, line
+        assert statuses[f"{lang}/pagination"] == "PASS", line
+        assert "holds no cards" in line and "the walk ends there" in line, line
     assert "has 18 further cards" in report_line(result.stdout, "en", "pagination")
     assert statuses["ru/article"] == "PASS"
     assert "2 after retries" in report_line(result.stdout, "ru", "article")
@@ -213,7 +214,12 @@ PAGINATIONS: dict[str, tuple[str, str, dict[str, str]]] = {
     "json": ("FAIL", f"but ANALYTICS_PAGE_URL={JSON_PAGE_URL!r} works", {
         "ANALYTICS_PAGE_URL": JSON_PAGE_URL}),
     "ignored": ("FAIL", "no way to page 2 works", {}),
+    "more-button": ("PASS", "page 1's own more_control link: ", {}),
+    "more-scripted": ("FAIL", "no way to page 2 works", {}),
+    "reordered": ("PASS", "page 1's own pager_next link: ", {}),
 }
+#: Variants no setting makes walkable whole: the crawl's own tests fail those runs.
+UNWALKABLE = ("ignored", "more-scripted")
 
 
 @pytest.mark.parametrize("pagination", list(PAGINATIONS))
@@ -229,9 +235,11 @@ def test_each_pagination_is_named_and_its_settings_deliver_every_article(
         assert line.startswith(f"{lang:3} {verdict}") and named in line, line
         if pagination == "json":
             assert "(JSON batch) has 2 further cards" in line
+        if pagination == "more-scripted":
+            assert "<button.feed-extend[type='button']>" in line and "ANALYTICS_PAGE_URL" in line
     assert suggested_settings(result.stdout) == settings
-    if pagination == "ignored":
-        return  # no setting makes this site walkable: the crawl's own test fails that run
+    if pagination in UNWALKABLE:
+        return
     crawl = run_crawl(site.base_url, tmp_path, "mode=full", settings=settings)
     assert crawl.returncode == 0, crawl.log[-3000:]
     assert by_url([without_crawler_fields(r) for r in crawl.records]) == by_url(site.truth())
@@ -251,6 +259,25 @@ def test_renamed_card_classes_fail_naming_the_cards(
     # What it saw instead: where the article links now sit, and the look-alike class.
     assert "article links sit in: div.news_card x" in result.stdout
     assert "Failed: en/card" in result.stdout
+
+
+@pytest.mark.parametrize(("defect", "seen"), [
+    ("error200", "(HTTP 200, title 'Database Error', "),
+    ("renamed-cards", "article links sit in: div.news_card x"),
+])
+def test_a_listing_without_cards_fails(
+    replica: Callable[..., ReplicaHandle], defect: str, seen: str
+) -> None:
+    """The day-2 listings of the crawl's layout test: the check fails where the run does."""
+    site = replica(articles=60, seed=11)
+    site.set_listing_defect(defect)
+    result = sitecheck(site.base_url, "--lang", "en")
+    assert result.returncode == 1, result.stdout + result.stderr
+    statuses = report_lines(result.stdout)
+    assert statuses["en/card"] == "FAIL"
+    line = report_line(result.stdout, "en", "card")
+    assert "(ANALYTICS_SELECTORS card, card_link)" in line and seen in line, line
+    assert statuses["en/pagination"] == "UNSEEN"
 
 
 def test_renamed_article_classes_fail_naming_each_field(

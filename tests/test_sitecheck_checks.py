@@ -7,15 +7,16 @@ from scrapy.http import HtmlResponse
 from crawler.site import SiteProfile
 from crawler.sitecheck.checks import ArticleSample, article_urls, check_articles, check_section
 from crawler.sitecheck.findings import FAIL, PASS, UNSEEN, WARN, Findings, format_report
-from crawler.sitecheck.pagination import (
-    Batch,
-    PaginationProbe,
-    detect_pagination,
-    judge_pagination,
-)
+from crawler.sitecheck.pagination import PaginationProbe, first_step, judge_pagination, read_batch_2
+from crawler.walk import Next
 from tests.replica.generator import build_site
 from tests.replica.lang import LANG
-from tests.replica.render import render_article, render_home, render_listing
+from tests.replica.render import (
+    SCRIPTED_LOAD_MORE,
+    render_article,
+    render_home,
+    render_listing,
+)
 
 BASE = "http://127.0.0.1:8000"
 SITE = build_site(7, 0, {"en": 40, "ru": 40, "hy": 4})
@@ -23,19 +24,29 @@ PROFILE = SiteProfile()
 COVERAGE = {"views": 0.2, "subtitle": 0.2, "author": 0.0}
 
 
-def listing(lang: str, page: int) -> HtmlResponse:
-    path = LANG[lang].listing_path + (f"?page={page}" if page > 1 else "")
-    body = render_listing(SITE, lang, page) or b"<html><body>404</body></html>"
+def listing(lang: str, page: int, first: bool = False) -> HtmlResponse:
+    """Listing page ``page`` as the replica serves it at ``?page=N`` (``first``: at page 1's
+    URL, as a site that ignores the query answers); the site's control where more follows."""
+    path = LANG[lang].listing_path + (f"?page={page}" if page > 1 and not first else "")
+    more = SCRIPTED_LOAD_MORE if len(SITE.listing(lang)) > 18 * page else ""
+    body = render_listing(SITE, lang, page, tail=more) or b"<html><body>404</body></html>"
     return HtmlResponse(BASE + path, body=body, encoding="utf-8")
 
 
-def probe(lang: str, *answers: tuple[str, HtmlResponse | str]) -> PaginationProbe:
-    """Page 1 of ``lang`` and batches asked by template (template, answer)."""
+def probe(lang: str, *answers: tuple[str, HtmlResponse | str],
+          profile: SiteProfile = PROFILE) -> PaginationProbe:
+    """Page 1 of ``lang`` and the batches 2 built by each template (template, answer)."""
     first = listing(lang, 1)
-    mechanism, url = detect_pagination(first, PROFILE, BASE, lang)
-    batches = [Batch(mechanism, url, answer, template)
-               for template, answer in answers]
-    return PaginationProbe(lang, tuple(article_urls(first, PROFILE, BASE)), tuple(batches))
+    urls = tuple(article_urls(first, profile, BASE))
+    walk, step = first_step(lang, first, profile, BASE)
+    if not isinstance(step, Next):
+        return PaginationProbe(lang, urls, step)
+    batches = []
+    for template, answer in answers:
+        walk, asked = first_step(lang, first, profile, BASE, template)
+        assert isinstance(asked, Next)
+        batches.append(read_batch_2(walk, asked, answer, BASE, urls, template))
+    return PaginationProbe(lang, urls, step, tuple(batches))
 
 
 def verdicts(findings: Findings) -> dict[str, tuple[str, str]]:
@@ -44,38 +55,52 @@ def verdicts(findings: Findings) -> dict[str, tuple[str, str]]:
 
 def judged(probe: PaginationProbe) -> tuple[Findings, tuple[str, str]]:
     out = Findings()
-    judge_pagination(out, probe, PROFILE, BASE)
+    judge_pagination(out, probe)
     return out, verdicts(out)[f"{probe.lang}/pagination"]
 
 
 DEFAULT = PROFILE.page_url
 
 
-def test_pagination_passes_with_new_cards_and_on_one_short_page() -> None:
-    assert detect_pagination(listing("en", 1), PROFILE, BASE, "en") == (
-        "page_url", f"{BASE}/en/category/analytics?page=2")
+def test_pagination_passes_with_new_cards_and_on_a_page_followed_by_nothing() -> None:
     _, (status, seen) = judged(probe("en", (DEFAULT, listing("en", 2))))
     assert status == PASS and seen.endswith("?page=2 (HTML) has 18 further cards"), seen
     _, (status, seen) = judged(probe("hy", (DEFAULT, "HTTP 404")))
-    assert status == PASS and "a section of one short page (4 cards, a full page has 18" in seen
+    assert status == PASS, seen
+    assert seen == ("ANALYTICS_PAGE_URL='{path}?page={n}': batch 2 at "
+                    f"{BASE}/arm/category/analytics?page=2 answers 404, after batch 1 brought 4 "
+                    "new cards: the walk ends there")
 
 
-def test_a_full_page_without_a_working_next_batch_fails() -> None:
-    _, (status, seen) = judged(probe("ru", (DEFAULT, "HTTP 404")))
-    assert status == FAIL and "page 1 is full (18 cards) and no way to page 2 works" in seen
-    _, (status, seen) = judged(probe("ru", (DEFAULT, listing("ru", 1))))
-    assert status == FAIL and "repeats page 1's 18 cards: the site ignores it" in seen
+def test_a_short_page_repeated_fails_whatever_its_size() -> None:
+    _, (status, seen) = judged(probe("hy", (DEFAULT, listing("hy", 1, first=True))))
+    assert status == FAIL and "no way to page 2 works" in seen, seen
+    assert "it shows only cards already seen (4): the site ignored it" in seen
+    assert "add 'hy' to ANALYTICS_ONE_PAGE_LANGUAGES" in seen
+    one_page = SiteProfile(one_page_languages=frozenset({"hy"}))
+    _, (status, seen) = judged(probe("hy", profile=one_page))
+    assert (status, seen) == (PASS, "page 1: page 1 links no next batch and "
+                                    "ANALYTICS_ONE_PAGE_LANGUAGES lists hy")
+
+
+def test_a_page_with_a_control_and_no_working_next_batch_fails_naming_it() -> None:
+    for answer in ("HTTP 404", listing("ru", 1, first=True)):
+        _, (status, seen) = judged(probe("ru", (DEFAULT, answer)))
+        assert status == FAIL and "no way to page 2 works" in seen
+        assert ("batch 1 shows a \"more\" control carrying no URL: "
+                "<div.load_more[data-page='next']> 'loading'") in seen
+        assert "set ANALYTICS_PAGE_URL" in seen
 
 
 def test_another_template_that_works_is_printed() -> None:
-    out, (status, seen) = judged(probe("ru", (DEFAULT, listing("ru", 1)),
+    out, (status, seen) = judged(probe("ru", (DEFAULT, listing("ru", 1, first=True)),
                                        ("{path}/page/{n}", listing("ru", 2))))
     assert status == FAIL and "but ANALYTICS_PAGE_URL='{path}/page/{n}' works" in seen
     assert out.settings == {"ANALYTICS_PAGE_URL": "{path}/page/{n}"}
 
 
 def test_a_page_without_cards_is_not_judged() -> None:
-    _, (status, _) = judged(PaginationProbe("en", (), ()))
+    _, (status, _) = judged(PaginationProbe("en", (), None))
     assert status == UNSEEN
 
 

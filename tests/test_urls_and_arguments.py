@@ -8,6 +8,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scrapy import Request
+from scrapy.utils.request import RequestFingerprinter
 from w3lib.url import canonicalize_url
 
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
@@ -18,6 +20,7 @@ from crawler.urls import (
     canonical_url,
     fetch_url,
     is_site_host,
+    listing_key,
     listing_url,
     page_url_problem,
 )
@@ -61,6 +64,22 @@ def test_article_id_is_stable_and_unique_across_languages() -> None:
     other_form = canonical_url("https://www.caliber.az/en/post/same-slug?x=1", BASE, BASE)
     assert en == article_id(other_form)
     assert en != article_id("https://caliber.az/post/same-slug")
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    (f"{BASE}/?page=2&sort=date", f"{BASE}/?sort=date&page=2", True),
+    (f"{BASE}/category/analitika?page=2#top", f"{BASE}/category/analitika?page=2", True),
+    (f"{BASE}/a?x=%D0%B0", f"{BASE}/a?x=\u0430", True),
+    (f"{BASE}/a?page=2", f"{BASE}/a?page=3", False),
+    (f"{BASE}/a?page=2", f"{BASE}/a/?page=2", False),
+])
+def test_a_listing_batch_is_the_same_where_the_duplicate_filter_says_so(
+    first: str, second: str, same: bool
+) -> None:
+    """The walk's identity of a batch is the request fingerprint's, neither finer nor coarser."""
+    fingerprint = RequestFingerprinter().fingerprint
+    assert (listing_key(first) == listing_key(second)) is same
+    assert (fingerprint(Request(first)) == fingerprint(Request(second))) is same
 
 
 def test_listing_url() -> None:

@@ -3,12 +3,15 @@
 from crawler.pages.article import ArticlePage
 from crawler.pages.listing import (
     Batch,
+    BatchReading,
     Card,
+    Control,
     JsonBatch,
     ListingPage,
     UnreadableBatch,
     read_batch,
+    read_listing,
 )
 
-__all__ = ["ArticlePage", "Batch", "Card", "JsonBatch", "ListingPage", "UnreadableBatch",
-           "read_batch"]
+__all__ = ["ArticlePage", "Batch", "BatchReading", "Card", "Control", "JsonBatch",
+           "ListingPage", "UnreadableBatch", "read_batch", "read_listing"]

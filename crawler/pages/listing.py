@@ -3,7 +3,13 @@ listing's own way to the next batch.
 
 A batch is a whole listing page or an HTML fragment of cards (``ListingPage``), or a JSON
 answer of any shape whose paths are settings (``JsonBatch``; the older back end's shape by
-default); ``read_batch`` tells them apart.
+default); ``read_batch`` tells them apart, and ``read_listing`` gives what the walk needs of
+either (``BatchReading``).
+
+"More" controls are recognised by what they are, not by a list of classes (``Control``):
+the site's known markup (the ``load_more`` selector), any element whose text is a
+"more"/"next" label of ``crawler.site``, and any element but a link that carries a listing
+URL of the crawled host in a ``data-*`` or ``on*`` (``onclick``) attribute.
 """
 
 from __future__ import annotations
@@ -13,26 +19,30 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url
 
+from crawler.pages.controls import (
+    Control,
+    _attribute_urls,
+    is_next_label,
+    more_controls,
+    way_on,
+)
 from crawler.pages.finder import SiteRules
 from crawler.pages.select import compiled_css, element_text
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
-    PAGER_NEXT_ARROWS,
-    PAGER_NEXT_LABELS,
     SiteProfile,
+    is_article_path,
 )
 from crawler.urls import fetch_url
 from crawler.walk import NextLink
 
-#: Attribute values that are URLs (``data-page="next"`` is not one).
-_URL_STARTS = ("/", "?", "http://", "https://")
-
+_TITLE = etree.XPath("string(//title)")
 
 class UnreadableBatch(ValueError):
     """A listing batch that is neither cards in the site's markup nor JSON of its shape."""
@@ -74,25 +84,6 @@ class Batch(Protocol):
 
     def cursor(self) -> str | None:
         """What the batch gives as the way to the next one (``{cursor}``), if anything."""
-
-
-def is_next_label(text: str | None) -> bool:
-    """A pager link's text that says "next": ``Next »``, ``»``, ``Следующая``, ..."""
-    words = " ".join((text or "").split()).casefold()
-    bare = words.strip(PAGER_NEXT_ARROWS + " ")
-    return bool(words) and (not bare or bare in PAGER_NEXT_LABELS)
-
-
-def _attribute_urls(element: Any) -> Iterator[str]:
-    """The URLs an element carries: its ``href``, then ``data-*`` values that are URLs."""
-    if isinstance(element, str):  # a selector ending in ::attr(...)
-        yield element
-        return
-    for name, value in sorted(element.attrib.items(), key=lambda item: item[0] != "href"):
-        value = (value or "").strip()
-        is_link = name == "href" and value and not value.startswith(("#", "javascript:"))
-        if is_link or (name.startswith("data-") and value.startswith(_URL_STARTS)):
-            yield value
 
 
 @dataclass(frozen=True)
@@ -152,17 +143,31 @@ class ListingPage:
     def next_link(self, base_url: str, number: int = 1) -> NextLink | None:
         """The page's own link to the batch after batch ``number``, on the crawled host.
 
-        The ways on, most trusted first (selectors of the same names in
-        ``crawler.site.SELECTORS``): ``rel=next`` (head or anchor), the pager's "next" link,
-        the link to page N+1 of a numbered pager, a "load more" element carrying a URL.
-        Links to other hosts and back to this page are passed over. None: the page offers
-        no way on by itself.
+        The ways on, most trusted first (the first four are selectors of the same names in
+        ``crawler.site.SELECTORS``): ``rel_next`` (``rel=next`` in the head or an anchor),
+        ``pager_next`` (the pager's "next" link), ``numbered_pager`` (the link to page N+1),
+        ``load_more`` (the known "load more" markup carrying a URL), ``more_control`` (any
+        other "more" control carrying one, ``Control``). Links to other hosts and back to
+        this page (in any order of its query) are passed over. None: the page offers no way
+        on by itself.
         """
         for mechanism, href in self._candidates(number):
-            url = fetch_url(href, self.response.url, base_url)
-            if url is not None and url != self.response.url:
+            url = way_on(href, self.response.url, base_url)
+            if url is not None:
                 return NextLink(url, mechanism)
+        for control in self.controls(base_url):
+            if control.url is not None:
+                return NextLink(control.url, "load_more" if control.known else "more_control")
         return None
+
+    def controls(self, base_url: str) -> list[Control]:
+        """Every "more" control outside the cards, in document order (``more_controls``)."""
+        return more_controls(self.response, self.site, base_url)
+
+    def unfollowed_control(self, base_url: str) -> Control | None:
+        """The first "more" control that carries no URL the walk can follow, if any."""
+        return next((c for c in self.controls(base_url) if c.url is None and not c.leads_here),
+                    None)
 
     def says_last(self) -> bool:
         """An HTML batch never says by itself that nothing is left (its missing link does)."""
@@ -192,8 +197,6 @@ class ListingPage:
         for anchor in anchors:
             if (element_text(anchor) or "").strip() == str(number + 1):
                 yield "numbered_pager", anchor.get("href")
-        for element in self._select("load_more"):
-            yield from (("load_more", url) for url in _attribute_urls(element))
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -316,3 +319,52 @@ def read_batch(response: TextResponse, site: SiteProfile,
     if is_json(response):
         return JsonBatch(response, site, page_url)
     return ListingPage(response, site)
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """What one listing batch shows, as the walk needs it, HTML or JSON alike."""
+
+    cards: list[Card]
+    #: The cards that link an article, each with the URL to request, in the batch's order.
+    article_cards: list[tuple[Card, str]]
+    next_link: NextLink | None
+    says_last: bool
+    #: The way on the batch gives (``{cursor}`` of the next one), if any.
+    cursor: str | None
+    #: A "more" control that carries no URL the walk can follow, as ``Control.describe``
+    #: names it (None: no such control).
+    control: str | None
+    #: What the answer was, for a message: status, title, size.
+    described: str
+    #: The layer that gave the cards (``crawler.site.LAYERS``); None: there are none.
+    layer: str | None = None
+
+    def cards_layer(self) -> str | None:
+        """The layer that gave the cards, as ``Batch.cards_layer`` says it."""
+        return self.layer
+
+
+def describe_answer(response: TextResponse) -> str:
+    """``HTTP 200, title 'Analytics', 81234 bytes``: what a page was, for a message."""
+    title = " ".join(str(_TITLE(response.selector.root)).split()) if not is_json(response) else ""
+    shown = f"title {title[:80]!r}" if title else "no title"
+    return f"HTTP {response.status}, {shown}, {len(response.body)} bytes"
+
+
+def read_listing(response: TextResponse, site: SiteProfile, base_url: str, number: int,
+                 page_url: str = "") -> BatchReading:
+    """Batch ``number`` read for the walk; ``UnreadableBatch`` for JSON of another shape.
+    ``page_url``: the listing page a JSON batch's relative links are relative to."""
+    batch = read_batch(response, site, page_url)
+    cards = batch.cards()
+    article_cards = []
+    for card in cards:
+        url = fetch_url(card.href, response.url, base_url)
+        if url is not None and is_article_path(urlsplit(url).path):
+            article_cards.append((card, url))
+    control = batch.unfollowed_control(base_url) if isinstance(batch, ListingPage) else None
+    return BatchReading(cards, article_cards, batch.next_link(base_url, number),
+                        batch.says_last(), batch.cursor(),
+                        control.describe() if control else None, describe_answer(response),
+                        batch.cards_layer())

@@ -38,8 +38,8 @@ class RunSource(Protocol):
         and the archive's run for ``scrapy reextract``."""
 
     def state_summary(self, reason: str) -> dict[str, Any]:
-        """What the state learnt from the run besides its records (walks, URL forms); read
-        back by ``scrapy state --rebuild``."""
+        """What the state learnt from the run besides its records (walks and their endings,
+        URL forms); read back by ``scrapy state --rebuild``. Asked before the checks run."""
 
 
 def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, Any]:
@@ -51,6 +51,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
     paths = RunPaths.of(crawler.settings)
     records = int(stats.get(statkeys.RECORDS, 0))
     arguments = spider.arguments_summary()
+    learnt = spider.state_summary(reason)  # before the checks: it ends the walks left open
     ledger = close_ledger(crawler, reason)  # before the monitors: its check reads the stats
     facts = RunFacts(stats, crawler.settings, reason, arguments)
     failures = failed_checks(facts)
@@ -103,7 +104,7 @@ def build_summary(crawler: Crawler, spider: Spider, reason: str) -> dict[str, An
         "files": {name: str(path) for name, path in
                   (("articles", paths.articles), ("rejects", paths.rejects),
                    ("archive", paths.archive)) if path.exists()},
-        **spider.state_summary(reason),
+        **learnt,
     }
 
 

@@ -24,6 +24,7 @@ from crawler.normalize import (
     parse_views,
 )
 from crawler.pages import ArticlePage, ListingPage, read_batch
+from crawler.pages.listing import describe_answer
 from crawler.pages.select import first_text
 from crawler.site import SiteProfile, is_article_path, language_of_path
 from crawler.sitecheck.clues import (
@@ -141,8 +142,9 @@ def check_cards(out: Findings, lang: str, page: TextResponse, site: SiteProfile,
         found = (f"; the finder finds {len(urls)} cards by the site's rules (a crawl delivers "
                  "them, flagged fallback_layers)" if urls else "")
         out.add(lang, "card", FAIL, expected,
-                f"{len(cards) if not urls else 0} elements match, none links to an article; "
-                f"article links sit in: {article_link_containers(page, base_url)}{found}")
+                f"{len(cards) if not urls else 0} elements match, none links to an article "
+                f"({describe_answer(page)}); article links sit in: "
+                f"{article_link_containers(page, base_url)}{found}")
         return urls
     other = [url for url in urls if language_of_path(urlsplit(url).path) != lang]
     out.add(lang, "card", FAIL if other else PASS, expected,

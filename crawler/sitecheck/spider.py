@@ -23,7 +23,6 @@ from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
-from crawler.batches import batch_ask
 from crawler.doors import RobotsUnavailable, failure_reason
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
@@ -40,19 +39,23 @@ from crawler.sitecheck.checks import (
 )
 from crawler.sitecheck.findings import Findings
 from crawler.sitecheck.pagination import (
-    Batch,
     PaginationProbe,
-    detect_pagination,
+    first_step,
     judge_pagination,
-    template_url,
+    read_batch_2,
 )
-from crawler.urls import allowed_domains, listing_url, origin_of
-from crawler.walk import TEMPLATE
+from crawler.urls import allowed_domains, listing_key, listing_url, origin_of
+from crawler.walk import TEMPLATE, Next
 
 #: What ``fetch`` answers for a page robots.txt forbids: skipped, as the crawl skips it.
 ROBOTS_FORBIDDEN = "robots.txt forbids it"
 #: Sampled articles that may fail (after their retries) before a language stops sampling.
 MAX_FAILED_ARTICLES = 3
+
+
+def as_request(step: Next) -> str | Request:
+    """Batch 2 as the crawl asks it: a template's batch with its method, body and headers."""
+    return Request(step.url, **step.ask.request_options()) if step.ask else step.url
 
 
 class SiteCheckSpider(Spider):
@@ -138,7 +141,7 @@ class SiteCheckSpider(Spider):
                 firsts[lang] = first
         for lang, (page, urls) in firsts.items():
             probe = await self.probe_pagination(lang, page, tuple(urls))
-            judge_pagination(self.findings, probe, self.site, self.base_url)
+            judge_pagination(self.findings, probe)
         for lang, (_, urls) in firsts.items():
             await self.sample_articles(lang, urls)
 
@@ -164,31 +167,29 @@ class SiteCheckSpider(Spider):
 
     async def probe_pagination(self, lang: str, first: TextResponse,
                                urls: tuple[str, ...]) -> PaginationProbe:
-        """Batch 2 the crawl's way; after a full page 1 that links nothing and whose
-        template brings nothing new, each other known template until one works."""
+        """Batch 2 the crawl's way; where that fails and page 1 links nothing (the template
+        stood in), each other known template until one brings further cards."""
         if not urls:
-            return PaginationProbe(lang, urls, ())
-        mechanism, url = detect_pagination(first, self.site, self.base_url, lang)
-        template = self.site.page_url if mechanism == TEMPLATE else None
-        ask = batch_ask(self.site, self.base_url, urlsplit(first.url).path, lang, 2)
-        request: str | Request | None = url
-        if template is not None and url and ask is not None:  # its method, body and headers
-            request = Request(ask.url, **ask.request_options())
-        batches = [Batch(mechanism, url, await self.fetch(request) if request else None,
-                         template)]
-        if (template is None or len(urls) < self.site.page_size
-                or batches[0].read(self.site, self.base_url, urls)[0]):
-            return PaginationProbe(lang, urls, tuple(batches))
-        asked = {url}
+            return PaginationProbe(lang, urls, None)
+        walk, step = first_step(lang, first, self.site, self.base_url)
+        if not isinstance(step, Next):
+            return PaginationProbe(lang, urls, step)
+        template = self.site.page_url if step.how == TEMPLATE else None
+        batches = [read_batch_2(walk, step, await self.fetch(as_request(step)), self.base_url, urls,
+                                template)]
+        if template is None or batches[0].passes:
+            return PaginationProbe(lang, urls, step, tuple(batches))
+        asked = {listing_key(step.url)}
         for candidate in PAGE_URL_CANDIDATES:
-            url = template_url(candidate, first, self.site, self.base_url, lang)
-            if url is None or url in asked:
+            walk, other = first_step(lang, first, self.site, self.base_url, candidate)
+            if not isinstance(other, Next) or listing_key(other.url) in asked:
                 continue
-            asked.add(url)
-            batches.append(Batch(TEMPLATE, url, await self.fetch(url), candidate))
-            if batches[-1].read(self.site, self.base_url, urls)[0]:
+            asked.add(listing_key(other.url))
+            answer = await self.fetch(as_request(other))
+            batches.append(read_batch_2(walk, other, answer, self.base_url, urls, candidate))
+            if batches[-1].passes and batches[-1].further:
                 break
-        return PaginationProbe(lang, urls, tuple(batches))
+        return PaginationProbe(lang, urls, step, tuple(batches))
 
     async def sample_articles(self, lang: str, urls: list[str]) -> None:
         """Up to ``articles`` articles of page 1, fewer once every field has shown up; one

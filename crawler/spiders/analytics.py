@@ -29,18 +29,19 @@ from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
 from crawler.ledger import Ledger, crawl_ledger
 from crawler.normalize import article_url, fetched_form
-from crawler.pages import ArticlePage, UnreadableBatch, read_batch
+from crawler.pages import ArticlePage, UnreadableBatch, read_listing
 from crawler.runs.instants import fetch_instant, format_utc
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.spiders.accounting import LedgerSpider
+from crawler.spiders.walking import WalkSpider
 from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
 from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
-from crawler.walk import BatchSeen, End, ListingWalk, Next, PaginationFailed, Step
+from crawler.walk import BatchSeen, Ending, ListingWalk, Next
 
 #: Articles before the next listing page: the queue stays short and memory flat.
 ARTICLE_PRIORITY = 10
@@ -50,7 +51,7 @@ REFRESH = "analytics_refresh"
 GONE_STATUSES = frozenset({404, 410})
 
 
-class AnalyticsSpider(LedgerSpider, Spider):
+class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
     """Every article of the Analytics section, in every language asked for."""
 
     name = "analytics"
@@ -71,9 +72,10 @@ class AnalyticsSpider(LedgerSpider, Spider):
         #: Card URLs seen on listing pages this run: a page of only seen cards is a loop.
         self.cards_seen: set[str] = set()
         self.walks: dict[str, ListingWalk] = {}
+        #: How each walk ended (``crawler.walk.ENDINGS``), for the run summary and the state.
+        self.endings: dict[str, Ending] = {}
         #: Every other URL form met this run -> its canonical URL, for the run summary.
         self.url_forms_seen: dict[str, str] = {}
-        self.walks_ended: set[str] = set()
         self.languages_with_losses: set[str] = set()
         self.stop_at_known: dict[str, bool] = {}
         self.refresh_plan = RefreshPlan()
@@ -93,6 +95,7 @@ class AnalyticsSpider(LedgerSpider, Spider):
             url_length_limit=settings.getint("URLLENGTH_LIMIT"),
         )
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     def arguments_summary(self) -> dict[str, Any]:
@@ -110,9 +113,15 @@ class AnalyticsSpider(LedgerSpider, Spider):
 
     def state_summary(self, reason: str) -> dict[str, Any]:
         """What the state learnt from this run besides its records (``scrapy state --rebuild``
-        reads it back): the walks started and completed, the other URL forms met."""
+        reads it back): the walks started and completed and how each ended (a walk without
+        an ending is ended here as ``unfinished``), the other URL forms met."""
+        for lang, walk in self.walks.items():
+            if lang not in self.endings:
+                self.walk_ended(lang, walk.unfinished(reason))
         return {"walks": {"started": list(self.walks),
-                          "completed": self.completed_walks(reason)},
+                          "completed": self.completed_walks(reason),
+                          "ended": {lang: ending.summary()
+                                    for lang, ending in self.endings.items()}},
                 "url_forms": dict(sorted(self.url_forms_seen.items())),
                 "refresh": {**self.refresh_plan.summary(),
                             "done": int(self.crawler.stats.get_value(statkeys.REFRESH_ANSWERED,
@@ -223,12 +232,12 @@ class AnalyticsSpider(LedgerSpider, Spider):
                                            self.max_pages)
             self.walks[lang].first()
         walk = self.walks[lang]
-        batch = read_batch(response, self.site,
-                           listing_url(self.arguments.base_url, self.site.section_paths[lang]))
         try:
-            cards = batch.cards()
+            batch = read_listing(response, self.site, self.arguments.base_url, walk.number,
+                                 listing_url(self.arguments.base_url,
+                                             self.site.section_paths[lang]))
         except UnreadableBatch as error:
-            self.walk_step(lang, walk.unreadable(str(error)))
+            self.walk_ended(lang, walk.unreadable(str(error)))
             return
         self.crawler.stats.inc_value(statkeys.listing_pages(lang))
         if (layer := batch.cards_layer()) is not None:
@@ -238,7 +247,8 @@ class AnalyticsSpider(LedgerSpider, Spider):
         reached_older = reached_known = False
         new_cards = 0
         base_url = self.arguments.base_url
-        for card in cards:
+        article_cards = 0
+        for card in batch.cards:
             url = fetch_url(card.href, response.url, base_url)
             if url is None:
                 yield from self.card_not_followed(card.href, response.url, lang)
@@ -247,6 +257,7 @@ class AnalyticsSpider(LedgerSpider, Spider):
             if not is_article_path(urlsplit(url).path):
                 self.exclude(canonical, lang, "not_an_article")
                 continue
+            article_cards += 1
             new_cards += url not in self.cards_seen
             self.cards_seen.add(url)
             verdict = self.arguments.card_verdict(card.date_text)
@@ -266,16 +277,15 @@ class AnalyticsSpider(LedgerSpider, Spider):
                     self.exclude(canonical, lang, earlier)
             else:
                 yield from self.ask_article(url, lang, "card")
-        seen = BatchSeen(len(cards), new_cards,
-                         batch.next_link(self.arguments.base_url, walk.number),
-                         batch.says_last(), reached_older,
-                         reached_known and self.stop_at_known.get(lang, False),
-                         batch.cursor())
+        seen = BatchSeen(len(batch.cards), new_cards, batch.next_link, batch.says_last,
+                         reached_older, reached_known and self.stop_at_known.get(lang, False),
+                         batch.cursor, article_cards=article_cards, control=batch.control,
+                         described=batch.described)
         step = walk.after(seen)
         if isinstance(step, Next):
             yield from self.ask_listing(lang, step)
         else:
-            self.walk_step(lang, step)
+            self.walk_ended(lang, step)
 
     def seen_before(self, canonical: str) -> str | None:
         """'known' (delivered by an earlier run), 'open_reject' (not a record yet), or None."""
@@ -284,18 +294,6 @@ class AnalyticsSpider(LedgerSpider, Spider):
         if self.state.is_open_reject(canonical):
             return "open_reject"
         return None
-
-    def walk_step(self, lang: str, step: Step) -> None:
-        """The walk of ``lang`` is over: complete, incomplete, or its pagination failed."""
-        if isinstance(step, PaginationFailed):
-            self.crawler.stats.set_value(statkeys.pagination_failed(lang), step.why)
-            self.logger.error("Listing %s: pagination not understood: %s", lang, step.why)
-        elif isinstance(step, End):
-            if step.complete:
-                self.walks_ended.add(lang)
-            if step.loop:
-                self.crawler.stats.inc_value(statkeys.LISTING_LOOPS)
-            self.logger.log(step.level, "Listing %s ends: %s", lang, step.why)
 
     def parse_article(self, response: Response, lang: str = "", again: bool = False
                       ) -> Iterator[Any]:
@@ -337,13 +335,8 @@ class AnalyticsSpider(LedgerSpider, Spider):
         """A listing batch that failed: a 404 past page 1 may be the end; else it is loud."""
         request = failure.request  # type: ignore[attr-defined]
         lang = request.cb_kwargs["lang"]
-        step = self.walks[lang].after_status(http_status(failure))
-        if step is not None:
-            self.walk_step(lang, step)
-            return
-        self.crawler.stats.inc_value(statkeys.LISTING_FAILED)
-        self.logger.error("Listing page failed, the rest of %s is not crawled: %s <%s>",
-                          lang, failure.getErrorMessage(), request.url)
+        detail = f"failed: {failure.getErrorMessage()}"
+        self.walk_ended(lang, self.walks[lang].after_status(http_status(failure), detail))
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """An article page that failed after its retries: logged and sent to the rejects
@@ -391,7 +384,8 @@ class AnalyticsSpider(LedgerSpider, Spider):
         """Languages whose walk ended with nothing left unseen, in a run that finished."""
         if reason != "finished":
             return []
-        return sorted(self.walks_ended - self.languages_with_losses)
+        complete = {lang for lang, ending in self.endings.items() if ending.kind.complete}
+        return sorted(complete - self.languages_with_losses)
 
     def closed(self, reason: str) -> None:
         """Record which walks completed (so the next incremental run may stop early)."""

@@ -193,6 +193,10 @@ class ReplicaHandle:
         """The site fixes the article at `url` (or path): served whole again."""
         self._call("POST", "/__replica__/fix", path=urlsplit(url).path)
 
+    def set_listing_defect(self, defect: str | None) -> None:
+        """Serve every listing page 1 with a defect (`error200`, `renamed-cards`), or whole."""
+        self._call("POST", "/__replica__/listing", defect=defect)
+
     def publish(self, count: int = 1, lang: str | None = None) -> list[str]:
         """Publish `count` new articles; returns their URLs."""
         urls: list[str] = json.loads(self._call("POST", "/__replica__/publish", count=count,

@@ -1,4 +1,4 @@
-"""How the replica's listings page (`--pagination`): one site, five ways to its later cards.
+"""How the replica's listings page (`--pagination`): one site, ten ways to its later cards.
 
 - `query` (default): `?page=N`.
 - `next-link`: path pages `/…/page/N`, linked by `<link rel="next">` in the head and by a
@@ -9,8 +9,17 @@
   answering `{"result": [...], "pages_left": N}`; the listing page links nothing further.
 - `ignored`: `?page=` is ignored and nothing links further (a site the crawler cannot page).
 - `script`, `script-api`: only a script reads the later cards (`scripted.py`).
+- `more-button`: short batches of 4 cards; page 1 ends in a "Show more" button of a class
+  no selector lists, its next batch's URL in `onclick`; the fragments' buttons carry it in
+  `data-feed-next` (none after the last cards).
+- `more-scripted`: the same short page 1, its button carrying no URL (a script loads more).
+- `reordered`: `?page=N&sort=date`, linked by the pager's `a.next`, the parameters in
+  alternate order; the last page's `a.next` (disabled) links that page itself, reordered.
 
-In every variant but `query`, page 1 is served whatever the query string says.
+In every variant but `query` and `reordered`, page 1 is served whatever the query says.
+`query` shows the script-driven load-more element only where more cards follow.
+A listing defect (`Paging.defect`, set on a running replica) changes every listing page 1:
+`error200` serves an error page with status 200, `renamed-cards` renames the card class.
 """
 
 from __future__ import annotations
@@ -25,10 +34,20 @@ from .lang import LANG, LANGS, SITE
 from .render import card, card_href, format_date, render_listing, render_simple
 from .scripted import SCRIPTED, Scripted
 
-PAGINATIONS: tuple[str, ...] = ("query", "next-link", "load-more", "json", "ignored", *SCRIPTED)
+PAGINATIONS: tuple[str, ...] = ("query", "next-link", "load-more", "json", "ignored", *SCRIPTED,
+                                "more-button", "more-scripted", "reordered")
+#: Listing defects of page 1 a running replica can be given (`POST /__replica__/listing`).
+LISTING_DEFECTS: tuple[str, ...] = ("error200", "renamed-cards")
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 LOAD_MORE_PATH = "/ajax/more"  # ?lang=<code>&offset=<cards before the fragment>
+FEED_PATH = "/feed/more"  # ?lang=<code>&from=<cards before the fragment> (more-button)
+#: Cards of a batch in the `more-button` and `more-scripted` variants.
+SHORT_BATCH = 4
+SHOW_MORE = {"en": "Show more", "ru": "Показать ещё", "hy": "Ցույց տալ ավելին"}
+#: An error page served with status 200 (the `error200` defect): no card, no site chrome.
+ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Database Error</title></head><body>"
+              b"<h1>Error establishing a database connection</h1></body></html>\n")
 #: Where each language's JSON batches are (the older back end's route).
 API_PATHS: dict[str, str] = {
     f"/api/{code}/category/{LANG[code].analytics_slug}/posts": code for code in LANGS
@@ -63,32 +82,102 @@ class Paging:
     def scripted(self) -> Scripted | None:
         """The script and endpoint of a scripted variant; None for the others."""
         return Scripted(self.site, self.mode, self.api_origin) if self.mode in SCRIPTED else None
+    defect: str | None = None  # one of LISTING_DEFECTS, or None
 
     def route(self, path: str, query: str) -> Answer | None:
         """The answer for a listing-like target of this variant."""
         routes: dict[str, Callable[[str, str], Answer | None]] = {
             "query": self.query, "next-link": self.next_link, "load-more": self.load_more,
             "json": self.json, "ignored": self.ignored, "script": self.script,
-            "script-api": self.script,
+            "script-api": self.script, "more-button": self.more_button,
+            "more-scripted": self.more_scripted, "reordered": self.reordered,
         }  # fmt: skip
-        return routes[self.mode](path, query)
+        answer = routes[self.mode](path, query)
+        if answer is None or self.defect is None or self.listing_lang(path) is None:
+            return answer
+        if self.defect == "error200":
+            return 200, ERROR_PAGE, HTML
+        status, body, kind = answer
+        return status, body.replace(b'class="float_block"', b'class="news_card"'), kind
 
     def listing_lang(self, path: str) -> str | None:
         return next((code for code in LANGS if LANG[code].listing_path == path), None)
 
-    def page(self, lang: str, number: int, links: str = "", tail: str | None = None) -> Answer:
+    def page(self, lang: str, number: int, links: str = "", tail: str | None = None,
+             cards: list[Article] | None = None) -> Answer:
         """Listing page `number` as `render_listing` makes it (past the end: 404 or empty)."""
         extra = {} if tail is None else {"tail": tail}
-        body = render_listing(self.site, lang, number, links, **extra) if number >= 1 else None
+        body = (render_listing(self.site, lang, number, links, cards=cards, **extra)
+                if number >= 1 else None)
         if body is None:
             return 404, render_simple(self.site, lang, "404"), HTML
         return 200, body, HTML
+
+    def scripted_tail(self, lang: str, number: int) -> str | None:
+        """The script-driven load-more element where more cards follow page `number`."""
+        return None if number < pages_of(self.site, lang) else ""
 
     def query(self, path: str, query: str) -> Answer | None:
         lang = self.listing_lang(path)
         if lang is None:
             return None
-        return self.page(lang, query_int(query, "page", 1) or 0)
+        number = query_int(query, "page", 1) or 0
+        return self.page(lang, number, tail=self.scripted_tail(lang, number))
+
+    def reordered(self, path: str, query: str) -> Answer | None:
+        lang = self.listing_lang(path)
+        if lang is None:
+            return None
+        number = query_int(query, "page", 1) or 0
+        last = pages_of(self.site, lang)
+        if not 1 <= number <= last:
+            return self.page(lang, number)
+        listing = LANG[lang].listing_path
+        if number == last == 1:
+            return self.page(lang, number, tail="")
+        if number < last:
+            following = number + 1
+            params = (f"page={following}&amp;sort=date" if following % 2 == 0
+                      else f"sort=date&amp;page={following}")
+            pager = f'<a class="next" href="{SITE}{listing}?{params}">Next</a>'
+        else:  # a disabled "next" to the page itself, its parameters in the other order
+            params = (f"sort=date&amp;page={number}" if number % 2 == 0
+                      else f"page={number}&amp;sort=date")
+            pager = f'<a class="next disabled" href="{SITE}{listing}?{params}">Next</a>'
+        tail = f'<div class="pagination">{pager}</div>'
+        return self.page(lang, number, tail=tail)
+
+    def more_button(self, path: str, query: str) -> Answer | None:
+        if path == FEED_PATH:
+            code = parse_qs(query).get("lang", [""])[0]
+            start = query_int(query, "from")
+            if code not in LANGS or start is None or start >= len(self.site.listing(code)):
+                return 404, b"", HTML
+            cards = self.site.listing(code)[start : start + SHORT_BATCH]
+            html = "".join(card(a) for a in cards)
+            if start + SHORT_BATCH < len(self.site.listing(code)):
+                html += (f'<button type="button" class="feed-extend" data-feed-next='
+                         f'"{FEED_PATH}?lang={code}&amp;from={start + SHORT_BATCH}">'
+                         f"{SHOW_MORE[code]}</button>")
+            return 200, html.encode(), HTML
+        lang = self.listing_lang(path)
+        if lang is None:
+            return None
+        url = f"{FEED_PATH}?lang={lang}&amp;from={SHORT_BATCH}"
+        return self.short_first_page(lang, f" onclick=\"feedExtend('{url}')\"")
+
+    def more_scripted(self, path: str, query: str) -> Answer | None:
+        lang = self.listing_lang(path)
+        return None if lang is None else self.short_first_page(lang, "")
+
+    def short_first_page(self, lang: str, carries: str) -> Answer:
+        """Page 1 of 4 cards and its "Show more" button (`carries`: its URL attribute)."""
+        listing = self.site.listing(lang)
+        more = ""
+        if len(listing) > SHORT_BATCH:
+            more = (f'<button type="button" class="feed-extend"{carries}>'
+                    f"{SHOW_MORE[lang]}</button>")
+        return self.page(lang, 1, tail=more, cards=listing[:SHORT_BATCH])
 
     def ignored(self, path: str, query: str) -> Answer | None:
         lang = self.listing_lang(path)

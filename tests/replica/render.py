@@ -245,13 +245,15 @@ SCRIPTED_LOAD_MORE = '<div class="load_more" data-page="next">loading</div>'
 
 
 def render_listing(site: Site, lang_code: str, page_no: int, links: str = "",
-                   tail: str = SCRIPTED_LOAD_MORE) -> bytes | None:  # fmt: skip
+                   tail: str = SCRIPTED_LOAD_MORE, cards: list[Article] | None = None,
+                   ) -> bytes | None:  # fmt: skip
     """Listing page `page_no` of a language; None when en is past the end (a 404).
 
-    `links` go into the head (`rel=next`), `tail` after the cards (pager, load-more element).
+    `links` go into the head (`rel=next`), `tail` after the cards (pager, load-more element);
+    `cards` instead of the page's 18 (a site of shorter pages).
     """
     lang = LANG[lang_code]
-    cards = site.listing_page(lang_code, page_no)
+    cards = site.listing_page(lang_code, page_no) if cards is None else cards
     if not cards and page_no > 1 and lang_code == "en":
         return None
     html = [card(a, site.markup) for a in cards]

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from .faults import ERROR_STATUS, FaultPlan, normalize
 from .generator import Site
 from .lang import LANG, LANGS
-from .paging import Paging
+from .paging import LISTING_DEFECTS, Paging
 from .render import ROBOTS_TXT, render_article, render_home, render_simple
 
 HTML = "text/html; charset=utf-8"
@@ -160,9 +160,18 @@ class Replica:
         if every and self.listing_requests % every == 0:
             self.site.publish(1)
 
+    def set_listing_defect(self, defect: str | None) -> str | None:
+        """Serve every listing page 1 with `defect` (`paging.LISTING_DEFECTS`), or whole."""
+        if defect is not None and defect not in LISTING_DEFECTS:
+            raise ValueError(f"no listing defect {defect!r}; known: {', '.join(LISTING_DEFECTS)}")
+        self.pages.paging.defect = defect
+        self.pages.cache.clear()
+        return defect
+
     # --- control endpoints ----------------------------------------------------------------
     def control(self, method: str, target: str) -> Page:
-        """`/__replica__/...`: publish, views, defect, fix, edit, truth, broken, disallowed,
+        """`/__replica__/...`: publish, views, defect, fix, edit, listing, truth, broken,
+        disallowed,
         offsection."""
         path, _, query = target.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -182,6 +191,8 @@ class Replica:
                 return json_page({"edited": params.get("path"), "kind": params.get("kind")})
             if method == "GET" and name == "api":
                 return json_page({"origin": self.pages.paging.api_origin})
+            if name == "listing" and method == "POST":
+                return json_page({"listing_defect": self.set_listing_defect(params.get("defect"))})
             if method == "GET" and name == "truth":
                 lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.site.truth())
                 return Page(200, lines.encode(), "application/x-ndjson; charset=utf-8")
