@@ -114,7 +114,7 @@ def test_bad_arguments_stop_before_any_request(
     tmp_path: Path, arguments: tuple[str, ...], message: str
 ) -> None:
     with ReplicaHandle(articles=3, seed=1) as replica:
-        result = run_crawl(replica.base_url, tmp_path, *arguments)
+        result = run_crawl(replica.base_url, tmp_path, *arguments, endings=None)
         assert result.returncode == 2
         assert message in result.log
         assert replica.requests() == []
@@ -126,7 +126,8 @@ def test_since_until_fetch_only_the_range(site: ReplicaHandle, tmp_path: Path) -
     days = sorted(record["date"][:10] for record in truth)
     since, until = days[len(days) // 3], days[2 * len(days) // 3]
     started = time.time()
-    result = run_crawl(site.base_url, tmp_path, "mode=full", f"since={since}", f"until={until}")
+    result = run_crawl(site.base_url, tmp_path, "mode=full", f"since={since}", f"until={until}",
+                       endings="since")
     assert result.returncode == 0, result.log[-3000:]
     expected = {r["url"] for r in truth if since <= r["date"][:10] <= until}
     assert {r["url"] for r in result.records} == expected

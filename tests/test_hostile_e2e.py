@@ -26,7 +26,8 @@ def test_redirects_to_another_host_are_not_followed(tmp_path: Path) -> None:
             return 404, {}, b""
 
         with HostileSite(route) as site:
-            result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
+            result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
+                               endings="fetch_failed")
     assert elsewhere.requested == []
     assert result.returncode == 3  # the listing could not be read: a failed run
     assert result.summary["failed_checks"]
@@ -44,7 +45,7 @@ def test_a_listing_that_ignores_pagination_fails_the_run(tmp_path: Path) -> None
         return 200, {}, article_page(urlsplit(path).path.rsplit("/", 1)[-1])
 
     with HostileSite(route) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", endings="repeat")
     listings = [p for p in site.requested if p.startswith(LISTING)]
     assert listings == [LISTING, f"{LISTING}?page=2"]  # page 2 repeats page 1: no page 3
     assert sorted(p for p in site.requested if "/post/" in p) == sorted(
@@ -52,8 +53,8 @@ def test_a_listing_that_ignores_pagination_fails_the_run(tmp_path: Path) -> None
     assert len(result.records) == 18
     assert result.returncode == 3, result.log[-2000:]
     message = result.summary["failed_checks"]["pagination"]
-    assert message.startswith(f"en: asked page 2 at {site.base_url}{LISTING}?page=2")
-    assert "it shows only cards already seen" in message
+    assert message.startswith(f"en: asked batch 2 at {site.base_url}{LISTING}?page=2")
+    assert "it shows only cards already seen (19): the site ignored it" in message
 
 
 def test_endless_pagination_is_bounded_by_a_setting(tmp_path: Path) -> None:
@@ -64,7 +65,7 @@ def test_endless_pagination_is_bounded_by_a_setting(tmp_path: Path) -> None:
 
     with HostileSite(route) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"ANALYTICS_MAX_LISTING_PAGES": 4})
+                           settings={"ANALYTICS_MAX_LISTING_PAGES": 4}, endings="max_pages")
     assert len([p for p in site.requested if p.startswith(LISTING)]) == 4
     assert len(result.records) == 4
     assert result.returncode == 3  # reaching the bound is an error: said loudly

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.crawl import (
+    FRONTIER,
     CrawlResult,
     by_url,
     crawl_under_way,
@@ -41,7 +42,7 @@ def test_day_two_costs_the_floor_and_refresh_keeps_views_current(tmp_path: Path)
         new_urls = replica.publish(5)
         replica.raise_views(100)
         started = time.time()
-        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
         assert day2.returncode == 0, day2.log[-3000:]
         day2_records = run_records(day2)
         log = requests_since(replica, started)
@@ -62,7 +63,8 @@ def test_day_two_costs_the_floor_and_refresh_keeps_views_current(tmp_path: Path)
         recent = {url for url, record in replica_truth(replica).items() if record["date"] >= window}
         assert recent, "the replica has articles inside the refresh window"
         started = time.time()
-        day3 = run_crawl(replica.base_url, tmp_path, f"refresh_days={refresh_days}")
+        day3 = run_crawl(replica.base_url, tmp_path, f"refresh_days={refresh_days}",
+                         endings=FRONTIER)
         assert day3.returncode == 0, day3.log[-3000:]
         log = requests_since(replica, started)
         assert len(log) == 1 + LANGUAGES + len(recent)
@@ -92,7 +94,7 @@ def replica_truth(replica: ReplicaHandle) -> dict[str, dict]:
 
 def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
     with ReplicaHandle(articles=6, seed=4) as replica, crawl_under_way(replica, tmp_path):
-        second = run_crawl(replica.base_url, tmp_path, relaxed=False)
+        second = run_crawl(replica.base_url, tmp_path, relaxed=False, endings=None)
         assert second.returncode == 4
         assert "in use by a running crawl" in second.log
     assert len(read_lines(tmp_path / "articles")) == 6
@@ -134,7 +136,7 @@ def test_a_run_limited_by_since_leaves_no_gap_behind(tmp_path: Path) -> None:
     with ReplicaHandle(articles=120, seed=12) as replica:  # 3 listing pages a language
         dates = sorted(record["date"][:10] for record in replica.truth())
         first = run_crawl(replica.base_url, tmp_path, f"since={dates[len(dates) // 2]}",
-                          "refresh_days=0")
+                          "refresh_days=0", endings="since")
         assert first.returncode == 0, first.log[-3000:]
         assert 0 < len(first.records) < 120
         second = run_crawl(replica.base_url, tmp_path, "refresh_days=0")

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.crawl import CrawlResult, run_crawl, without_crawler_fields
+from tests.crawl import FRONTIER, PAST_LAST, CrawlResult, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
 
@@ -56,7 +56,7 @@ def test_a_broken_page_and_a_listed_404_alarm_once_cost_one_retry_and_arrive_onc
         # Day 2: k new articles cost the floor plus one retry per open reject; no new alarm.
         new_urls = replica.publish(3)
         started = time.time()
-        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
         assert day2.returncode == 0, day2.log[-3000:]
         asked = [entry["path"] for entry in requests_since(replica, started)]
         floor = 1 + LANGUAGES + 3 + 2  # robots, a listing page each, k=3 new, a retry each
@@ -74,14 +74,15 @@ def test_a_broken_page_and_a_listed_404_alarm_once_cost_one_retry_and_arrive_onc
         replica.fix(undated)
         replica.fix(gone)
         started = time.time()
-        day3 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day3 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
         assert day3.returncode == 0, day3.log[-3000:]
         assert len(requests_since(replica, started)) == 1 + LANGUAGES
         assert run_records(day3) == []
         assert {r["attempts"] for r in day3.summary["open_rejects"]} == {2}
 
         # Day 4, the retry due: each becomes its record, once; the rejects are closed.
-        day4 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=ALWAYS_DUE)
+        day4 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=ALWAYS_DUE,
+                         endings=FRONTIER)
         assert day4.returncode == 0, day4.log[-3000:]
         fixed = {r["url"]: r for r in replica.truth()}
         delivered = run_records(day4)
@@ -92,7 +93,8 @@ def test_a_broken_page_and_a_listed_404_alarm_once_cost_one_retry_and_arrive_onc
 
         # Day 5: they are known articles now, asked for no more.
         started = time.time()
-        day5 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=ALWAYS_DUE)
+        day5 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", settings=ALWAYS_DUE,
+                         endings=FRONTIER)
         assert day5.returncode == 0, day5.log[-3000:]
         assert len(requests_since(replica, started)) == 1 + LANGUAGES
     print(f"\nday-2 requests {len(asked)} (floor {floor}); exit codes by day "
@@ -111,7 +113,7 @@ def test_a_run_whose_new_articles_are_all_rejected_fails(tmp_path: Path) -> None
         assert day1.returncode == 0, day1.log[-3000:]
         [new_url] = replica.publish(1)
         replica.set_defect(new_url, "nodate")
-        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
     assert day2.returncode == 3, day2.log[-3000:]
     assert "1 of 1 articles rejected" in day2.summary["failed_checks"]["rejects_ratio"]
     assert [path_of(r["url"]) for r in day2.summary["new_rejects"]] == [path_of(new_url)]
@@ -127,7 +129,8 @@ def test_a_transient_reject_leaves_the_walk_incomplete(tmp_path: Path) -> None:
         day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
         assert day1.returncode == 3  # an article lost: loud, as before
         assert [line["reason"] for line in run_rejects(day1)] == ["fetch_http_500"]
-        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0",
+                         endings={"en": FRONTIER, "ru": PAST_LAST, "hy": FRONTIER})
     assert "Walking the whole ru listing" in day2.log
     assert "Walking the whole en listing" not in day2.log
     assert day2.summary["open_rejects"] == [] and day2.summary["known_rejects"] == []

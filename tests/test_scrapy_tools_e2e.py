@@ -43,7 +43,7 @@ def test_a_wrong_setting_stops_the_crawl_before_any_request(
 ) -> None:
     name, value = setting.split("=", 1)
     before = len(site.requests())
-    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value})
+    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value}, endings=None)
     assert result.returncode == 2
     assert line in result.log
     assert "Traceback" not in result.log

@@ -24,6 +24,7 @@ from tests.crawl import ROOT, by_url, run_crawl, without_crawler_fields
 from tests.replica.generator import build_site
 from tests.replica.handle import ReplicaHandle
 from tests.replica.render import card_href
+from tests.test_pagination_e2e import WHOLE_WALK
 
 pytestmark = pytest.mark.e2e
 
@@ -240,7 +241,8 @@ def test_each_pagination_is_named_and_its_settings_deliver_every_article(
     assert suggested_settings(result.stdout) == settings
     if pagination in UNWALKABLE:
         return
-    crawl = run_crawl(site.base_url, tmp_path, "mode=full", settings=settings)
+    crawl = run_crawl(site.base_url, tmp_path, "mode=full", settings=settings,
+                      endings=WHOLE_WALK[pagination])
     assert crawl.returncode == 0, crawl.log[-3000:]
     assert by_url([without_crawler_fields(r) for r in crawl.records]) == by_url(site.truth())
 

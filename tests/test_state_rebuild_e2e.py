@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.state.store import StateStore
-from tests.crawl import crawl_under_way, read_lines, run_crawl, run_state
+from tests.crawl import FRONTIER, crawl_under_way, read_lines, run_crawl, run_state
 from tests.replica.handle import ReplicaHandle
 from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
 
@@ -45,7 +45,7 @@ def test_a_rebuilt_state_gives_day_two_its_floor_and_agrees_with_the_run_files(
 
         new_urls = replica.publish(4)
         started = time.time()
-        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
         assert day2.returncode == 0, day2.log[-3000:]
         log = requests_since(replica, started)
     # The floor: robots.txt, a listing page per language, the k new, the reject's retry.
@@ -104,7 +104,7 @@ def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) ->
         for name, (make, message) in UNUSABLE_STATES.items():
             delete_state(tmp_path)
             make(tmp_path / STATE)
-            refused = run_crawl(replica.base_url, tmp_path)
+            refused = run_crawl(replica.base_url, tmp_path, endings=None)
             assert refused.returncode == 2, (name, refused.log[-3000:])
             lines = [line for line in refused.log.splitlines() if "refused" in line]
             assert len(lines) == 1 and message in lines[0], (name, refused.log[-3000:])
@@ -112,7 +112,7 @@ def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) ->
             assert "Traceback" not in refused.log
             assert len(replica.requests()) == before, name
         bad_setting = run_crawl(replica.base_url, tmp_path,
-                                settings={"ANALYTICS_STATE_FRESH_START": "maybe"})
+                                settings={"ANALYTICS_STATE_FRESH_START": "maybe"}, endings=None)
         assert bad_setting.returncode == 2 and "ANALYTICS_STATE_FRESH_START" in bad_setting.log
         assert len(replica.requests()) == before
         fresh = run_crawl(replica.base_url, tmp_path, settings={"ANALYTICS_STATE_FRESH_START": 1})
