@@ -149,10 +149,10 @@ class Paging:
 
     def more_button(self, path: str, query: str) -> Answer | None:
         if path == FEED_PATH:
-            code = parse_qs(query).get("lang", [""])[0]
-            start = query_int(query, "from")
-            if code not in LANGS or start is None or start >= len(self.site.listing(code)):
+            target = self.fragment_of(query, "from")
+            if target is None:
                 return 404, b"", HTML
+            code, start = target
             cards = self.site.listing(code)[start : start + SHORT_BATCH]
             html = "".join(card(a) for a in cards)
             if start + SHORT_BATCH < len(self.site.listing(code)):
@@ -214,11 +214,10 @@ class Paging:
 
     def load_more(self, path: str, query: str) -> Answer | None:
         if path == LOAD_MORE_PATH:
-            code = parse_qs(query).get("lang", [""])[0]
-            offset = query_int(query, "offset")
-            if code not in LANGS or offset is None or offset >= len(self.site.listing(code)):
+            target = self.fragment_of(query, "offset")
+            if target is None:
                 return 404, b"", HTML
-            return 200, self.fragment(code, offset).encode(), HTML
+            return 200, self.fragment(*target).encode(), HTML
         lang = self.listing_lang(path)
         if lang is None:
             return None
@@ -227,6 +226,14 @@ class Paging:
             url = f"{LOAD_MORE_PATH}?lang={lang}&amp;offset={PAGE_SIZE}"
             more = f'<a class="load_more" href="{url}">more</a>'
         return self.page(lang, 1, tail=more)
+
+    def fragment_of(self, query: str, start: str) -> tuple[str, int] | None:
+        """(language, cards before it) of a fragment's query; None past the end or wrong."""
+        code = parse_qs(query).get("lang", [""])[0]
+        offset = query_int(query, start)
+        if code not in LANGS or offset is None or offset >= len(self.site.listing(code)):
+            return None
+        return code, offset
 
     def fragment(self, lang: str, offset: int) -> str:
         """The cards after `offset`, and the element that loads the next ones (a `data-url`)."""
