@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.crawl import run_crawl, run_state
+from tests.crawl import FRONTIER, run_crawl, run_state
 from tests.hostile import HostileSite, article_page, listing_page
 
 pytestmark = pytest.mark.e2e
@@ -118,7 +118,8 @@ def test_robots_txt_failing_after_retries_disallows_all_and_fails_the_run(
     with HostileSite(lambda path: (200, {}, listing_page(["/en/post/a"])),
                      robots=lambda path: (503, {}, b"")) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"RETRY_TIMES": 2, "ANALYTICS_BACKOFF_BASE": 0.05})
+                           settings={"RETRY_TIMES": 2, "ANALYTICS_BACKOFF_BASE": 0.05},
+                           endings="fetch_failed")
     assert site.requested == ["/robots.txt"] * 3  # retried, then nothing else asked
     assert result.returncode == 3
     assert "HTTP 503" in result.summary["failed_checks"]["robots_txt"]
@@ -129,7 +130,7 @@ def test_robots_txt_redirected_to_another_host_disallows_all(tmp_path: Path) -> 
     robots = (301, {"Location": f"{elsewhere.base_url}/robots.txt"}, b"")
     with elsewhere, HostileSite(lambda path: (200, {}, listing_page(["/en/post/a"])),
                                 robots=lambda path: robots) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", endings="fetch_failed")
     assert elsewhere.requested == []
     assert site.requested == ["/robots.txt"]
     assert result.returncode == 3
@@ -170,7 +171,7 @@ def test_an_empty_or_foreign_state_file_is_refused_and_left_unchanged(
     state = tmp_path / "state.sqlite3"
     state.write_bytes(content)
     with HostileSite(listing_then_articles) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en")
+        result = run_crawl(site.base_url, tmp_path, "lang=en", endings=None)
         assert site.requested == []
     assert result.returncode == 2
     assert "scrapy state --rebuild" in result.log
@@ -191,7 +192,7 @@ def test_an_empty_or_foreign_state_file_is_refused_and_left_unchanged(
 def test_operator_values_that_would_corrupt_files_are_refused(
         tmp_path: Path, setting: dict[str, object]) -> None:
     with HostileSite(listing_then_articles) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", settings=setting)
+        result = run_crawl(site.base_url, tmp_path, "lang=en", settings=setting, endings=None)
         assert site.requested == []
     assert result.returncode == 2, result.log[-2000:]
     assert f"{next(iter(setting))}: given" in result.log
@@ -212,7 +213,7 @@ def test_a_damaged_line_of_a_run_that_never_closed_is_fetched_again(tmp_path: Pa
             db.execute("UPDATE runs SET closed_at = NULL")
             db.execute("DELETE FROM articles")
             db.execute("DELETE FROM url_forms")
-        second = run_crawl(site.base_url, tmp_path, "lang=en", "refresh_days=0")
+        second = run_crawl(site.base_url, tmp_path, "lang=en", "refresh_days=0", endings=FRONTIER)
     assert second.returncode == 0, second.log[-2000:]
     assert second.summary["recovered_damaged_lines"] == 1
     newest = sorted((tmp_path / "articles").glob("*.jsonl"))[-1]
@@ -247,7 +248,7 @@ def test_a_listing_url_over_the_length_limit_fails_the_run_by_name(tmp_path: Pat
     template = "{path}?page={n}&pad=" + "x" * 3000
     with HostileSite(listing_then_articles) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"ANALYTICS_PAGE_URL": template})
+                           settings={"ANALYTICS_PAGE_URL": template}, endings="unfinished")
     assert [path for path in site.requested if path.startswith(LISTING)] == [LISTING]
     assert result.returncode == 3
     assert result.summary["failed_checks"]["listings"] == "1 listing pages could not be fetched"

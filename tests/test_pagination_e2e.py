@@ -204,9 +204,9 @@ def test_a_more_control_without_url_fails_naming_it(tmp_path: Path) -> None:
     assert len(log) == 1 + 6 + 12
 
 
+# ``renamed-cards`` is read by the finder's fallback layer now (docs/site.md): no layout failure.
 @pytest.mark.parametrize(("defect", "shown"), [
     ("error200", "(HTTP 200, title 'Database Error', "),
-    ("renamed-cards", "(HTTP 200, title 'ANALYTICS | Caliber.Az', "),
 ])
 def test_page_1_without_cards_on_day_2_fails_the_run_that_day(
     defect: str, shown: str, tmp_path: Path
