@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from crawler.dataset.card import MONTHLY_VIEWS_SQL
-from tests.crawl import by_url, read_lines, run_crawl, scrapy
+from tests.crawl import FRONTIER, by_url, read_lines, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +49,7 @@ def three_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         site.set_defect(removed, "removed")
         time.sleep(0.01)  # scraped_at has milliseconds: day 2 is strictly later
         started = time.time()
-        day2 = run_crawl(site.base_url, output, WINDOW)
+        day2 = run_crawl(site.base_url, output, WINDOW, endings=FRONTIER)
         assert day2.returncode == 0, day2.log[-3000:]
         day2_requests = [entry for entry in site.requests() if entry["t"] >= started]
         day2_summary = day2.summary
@@ -57,7 +57,7 @@ def three_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         assert after_day2.returncode == 0, after_day2.stderr[-3000:]
         rows_day2 = by_url(read_jsonl(output / "dataset" / "articles.jsonl"))
         # Day 3: room for 5 refreshes more today; the newest article (the removed one) first.
-        day3 = run_crawl(site.base_url, output, WINDOW,
+        day3 = run_crawl(site.base_url, output, WINDOW, endings=FRONTIER,
                          settings={"ANALYTICS_REFRESH_DAILY_MAX": len(in_window(truth1)) - 1 + 5})
         assert day3.returncode == 0, day3.log[-3000:]
         truth3 = by_url(site.truth())
