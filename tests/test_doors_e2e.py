@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import sqlite3
+import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import brotli
 import pytest
 
 from tests.crawl import FRONTIER, run_crawl, run_state
 from tests.hostile import HostileSite, article_page, listing_page
+
+if sys.version_info >= (3, 14):  # where Scrapy takes zstd from
+    from compression import zstd
+else:
+    from backports import zstd
 
 pytestmark = pytest.mark.e2e
 LISTING = "/en/category/analytics"
@@ -253,3 +262,47 @@ def test_a_listing_url_over_the_length_limit_fails_the_run_by_name(tmp_path: Pat
     assert result.returncode == 3
     assert result.summary["failed_checks"]["listings"] == "1 listing pages could not be fetched"
     assert "URLLENGTH_LIMIT=2083" in result.log
+
+
+def compressed(encoding: str, data: bytes) -> bytes:
+    """``data`` in one of the encodings Scrapy 2.19 decodes (brotli and backports.zstd are
+    dependencies of Scrapy itself, so it advertises all four)."""
+    if encoding == "deflate":
+        return zlib.compress(data)
+    if encoding == "br":
+        return brotli.compress(data, quality=1)
+    assert encoding == "zstd"
+    return zstd.compress(data)
+
+
+def test_decompression_bombs_of_every_encoding_and_an_unknown_one_are_named(
+        tmp_path: Path) -> None:
+    """5 MB of zeros sent as deflate, br and zstd (a few KB each) expand past
+    DOWNLOAD_MAXSIZE: ``fetch_too_large``, as for gzip; a page in an encoding Scrapy does not
+    decode (and did not ask for) is ``fetch_encoding_unknown``, never a record of its bytes;
+    the healthy page is delivered and the ledger adds up."""
+    bombs = ("deflate", "br", "zstd")
+
+    def route(path: str) -> Answer:
+        if path.startswith(LISTING):
+            cards = ["/en/post/fine", "/en/post/packed", *(f"/en/post/bomb-{name}"
+                                                           for name in bombs)]
+            return 200, {}, listing_page(cards if page_number(path) == 1 else [])
+        slug = slug_of(path)
+        if slug.startswith("bomb-"):
+            encoding = slug[5:]
+            return 200, {"Content-Encoding": encoding}, compressed(encoding, b"\0" * 5_000_000)
+        if slug == "packed":  # lzma is no HTTP content coding Scrapy knows
+            return 200, {"Content-Encoding": "xz"}, lzma.compress(article_page(slug))
+        return 200, {}, article_page(slug)
+
+    with HostileSite(route) as site:
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", settings=LENIENT)
+    assert result.returncode == 0, result.log[-3000:]
+    assert [record["url"].rsplit("/", 1)[1] for record in result.records] == ["fine"]
+    assert sorted((r["reason"], r["url"].rsplit("/", 1)[1]) for r in result.rejects) == [
+        ("fetch_encoding_unknown", "packed"), *(("fetch_too_large", f"bomb-{name}")
+                                                 for name in sorted(bombs))]
+    ledger = result.summary["ledger"]["en"]
+    assert (ledger["learned"], ledger["delivered"], ledger["rejected"]) == (5, 1, 4)
+    assert ledger["rejected_by"] == {"fetch_encoding_unknown": 1, "fetch_too_large": 3}

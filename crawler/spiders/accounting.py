@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 
 from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
 
 from crawler import statkeys
 from crawler.arguments import CrawlArguments
@@ -35,6 +36,19 @@ class LedgerSpider:
         log("Article not fetched (%s): %s <%s>", reason, detail, url[:300])
         return FetchFailure(url=url, reason=reason, detail=detail,
                             base_url=self.arguments.base_url, learned=learned)
+
+    def unreadable_answer(self, response: Response, learned: str | None) -> FetchFailure | None:
+        """A reject for an article answer that is no page to parse: not text (an image), or
+        in a ``Content-Encoding`` Scrapy did not decode (one it does not know, or
+        ``COMPRESSION_ENABLED`` off): its bytes are never read as a page."""
+        if encoding := response.headers.get("Content-Encoding"):
+            return self.unfetched(learned, response.url, "fetch_encoding_unknown",
+                                  f"the answer is encoded {encoding.decode('latin-1')!r}, "
+                                  "which Scrapy did not decode")
+        if not isinstance(response, TextResponse):
+            return self.unfetched(learned, response.url, "not_text",
+                                  f"the page is {type(response).__name__}, not text")
+        return None
 
     def listing_too_long(self, lang: str, url: str) -> bool:
         """True (and the run's ``listings`` check failed) for a listing URL over

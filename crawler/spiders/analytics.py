@@ -301,10 +301,10 @@ class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
         if response.meta.get(REFRESH):
             self.crawler.stats.inc_value(statkeys.REFRESH_ANSWERED)
         learned = response.meta.get(LEARNED_KEY)
-        if not isinstance(response, TextResponse):
-            yield self.unfetched(learned, response.url, "not_text",
-                                 f"the page is {type(response).__name__}, not text")
+        if (unread := self.unreadable_answer(response, learned)) is not None:
+            yield unread
             return
+        assert isinstance(response, TextResponse)
         # The instant the answer arrived (its WARC-Date), else now (the archive is off).
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       fetch_instant(response.meta))
