@@ -13,6 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.site import is_article_path
 
 if TYPE_CHECKING:
     from tests.replica.handle import ReplicaHandle
@@ -199,3 +204,26 @@ def crawl_under_way(replica: ReplicaHandle, output_dir: Path) -> Iterator[None]:
         assert crawl.wait(timeout=120) == 0
         for path in (output_dir / "runs").glob("*.json"):
             assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
+
+
+def archived_articles(archive: Path) -> set[str]:
+    """The article URLs ``archive`` holds an answer of that is no redirect (read by warcio)."""
+    with archive.open("rb") as handle:
+        return {record.rec_headers.get_header("WARC-Target-URI")
+                for record in ArchiveIterator(handle)
+                if record.rec_type == "response" and is_article_path(
+                    urlsplit(record.rec_headers.get_header("WARC-Target-URI")).path)
+                and not record.http_headers.get_statuscode().startswith("3")}
+
+
+def run_reextract(*arguments: str, output_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``scrapy reextract <arguments>``, the ledger of every re-extraction it wrote asserted:
+    it adds up (``assert_ledger_adds_up``) and learned every article its archive answered."""
+    before = set((output_dir / "runs").glob("*.json"))
+    completed = scrapy("reextract", *arguments, output_dir=output_dir)
+    for path in sorted(set((output_dir / "runs").glob("*.json")) - before):
+        summary = json.loads(path.read_text("utf-8"))
+        assert_ledger_adds_up(summary)
+        learned = sum(line["learned"] for line in summary["ledger"].values())
+        assert learned == len(archived_articles(Path(summary["archive"]))), summary["ledger"]
+    return completed

@@ -18,6 +18,7 @@ from tests.crawl import (
     kill_crawl_after,
     read_lines,
     run_crawl,
+    run_reextract,
     scrapy,
     without_crawler_fields,
 )
@@ -82,7 +83,7 @@ def test_a_wrong_selector_is_fixed_from_the_archive_without_a_request(tmp_path: 
             assert record["scraped_at"] in dates
 
         before, state = len(replica.requests()), state_files(tmp_path)
-        reextract = scrapy("reextract", "--all", output_dir=tmp_path)
+        reextract = run_reextract("--all", output_dir=tmp_path)
         time.sleep(0.2)
         assert len(replica.requests()) == before, "re-extraction sent a request"
         assert state_files(tmp_path) == state, "re-extraction changed the state"
@@ -123,7 +124,7 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
     delivered = run_file(tmp_path, killed_run)  # its torn last line was cut by the next run
     assert len(delivered) >= 25
 
-    reextract = scrapy("reextract", "--run", killed_run, output_dir=tmp_path)
+    reextract = run_reextract("--run", killed_run, output_dir=tmp_path)
     assert reextract.returncode == 0, reextract.stderr[-3000:]
     summary = next(s for s in read_summaries(tmp_path) if s.get("archive_run") == killed_run)
     rebuilt = {record["id"]: record for record in run_file(tmp_path, summary["run_id"])}
@@ -142,7 +143,7 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
 def test_a_wrong_reextract_is_refused_before_any_work(
     tmp_path: Path, arguments: tuple[str, ...], message: str,
 ) -> None:
-    refused = scrapy("reextract", *arguments, output_dir=tmp_path)
+    refused = run_reextract(*arguments, output_dir=tmp_path)
     assert refused.returncode == 2
     assert message in refused.stderr
     assert not (tmp_path / "runs").exists()

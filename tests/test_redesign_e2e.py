@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawl import by_url, run_crawl, scrapy, without_crawler_fields
+from tests.crawl import by_url, run_crawl, run_reextract, without_crawler_fields
 from tests.receivers import WebhookReceiver
 from tests.replica.generator import Article, build_site
 from tests.replica.handle import ReplicaHandle
@@ -82,7 +82,7 @@ def test_a_redesign_loses_nothing_and_names_the_selectors_to_fix(tmp_path: Path)
     # The operator is told: a new problem, though the run is ok.
     assert len(notified) == 1 and "fallback_layers (warning): " in notified[0], notified
 
-    reextract = scrapy("reextract", "--all", "-s", f"ANALYTICS_SELECTORS={json.dumps(SELECTORS)}",
+    reextract = run_reextract("--all", "-s", f"ANALYTICS_SELECTORS={json.dumps(SELECTORS)}",
                        output_dir=tmp_path)
     assert reextract.returncode == 0, reextract.stderr[-3000:]
     rebuilt = [s for s in summaries(tmp_path) if s.get("source") == "archive"][-1]

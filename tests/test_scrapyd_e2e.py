@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from crawler.state.store import lock_state
-from tests.crawl import ROOT, by_url, read_lines, without_crawler_fields
+from tests.crawl import ROOT, assert_ledger_adds_up, by_url, read_lines, without_crawler_fields
 from tests.receivers import SmtpReceiver, WebhookReceiver, free_port
 from tests.replica.handle import ReplicaHandle, stop_process
 
@@ -170,6 +170,7 @@ def test_a_scheduled_run_on_scrapyd_delivers_the_truth(scrapyd: Server) -> None:
     run_id = run_id_of(result)
     assert re.search(rf"^Run {run_id} OK: 24 records", result.stdout, re.M), result.stdout
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
+    assert_ledger_adds_up(summary)
     assert summary["status"] == "ok", summary["failed_checks"]
     assert summary["arguments"]["mode"] == "full"
     assert summary["host"] == "127.0.0.1"
@@ -197,6 +198,7 @@ def test_the_crontab_line_under_sh_keeps_every_argument(scrapyd: Server) -> None
     run_id = json.loads(logged.splitlines()[-2])["run_id"]
     assert f"Run {run_id} OK" in logged.splitlines()[-1]
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
+    assert_ledger_adds_up(summary)
     assert summary["arguments"]["lang"] == ["en"]
     assert set(summary["records"]["by_lang"]) == {"en"}
 
@@ -210,6 +212,7 @@ def test_a_failed_run_is_loud_through_scrapyd(scrapyd: Server) -> None:
     run_id = run_id_of(result)
     assert f"Run {run_id} FAILED" in result.stderr and "rejects_ratio" in result.stderr
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
+    assert_ledger_adds_up(summary)
     assert summary["status"] == "failed" and "rejects_ratio" in summary["failed_checks"]
 
 

@@ -34,14 +34,14 @@ from crawler.archive.reader import (
     archive_info,
     archive_records,
 )
-from crawler.items import RawArticle
+from crawler.items import FetchFailure, RawArticle
 from crawler.ledger import crawl_ledger
-from crawler.normalize import fetched_form
 from crawler.pages import ArticlePage
 from crawler.runs.instants import FETCHED_AT
 from crawler.runs.paths import RunPaths, run_files
 from crawler.runs.start import freeze_startup_objects
 from crawler.site import SiteProfile, is_article_path, language_of_path
+from crawler.urls import canonical_url
 
 #: Overrides of a re-extraction: no state, no archive of its own, nothing to download.
 REEXTRACT_SETTINGS: dict[str, Any] = {
@@ -137,7 +137,11 @@ class ReextractSpider(Spider):
         """Nothing: a re-extraction neither reads nor writes the state."""
         return {}
 
-    async def start(self) -> AsyncIterator[RawArticle]:
+    async def start(self) -> AsyncIterator[RawArticle | FetchFailure]:
+        """Every article the archive holds an answer of, learned once (its ledger's key: the
+        fetched form): a 200 page parsed; a page that is no text, or a URL whose answers were
+        all errors, a reject as in the crawl. A redirect has no page: its target has its own
+        record."""
         stats = self.crawler.stats
         assert stats is not None
         freeze_startup_objects()
@@ -146,6 +150,8 @@ class ReextractSpider(Spider):
         except NotConfigured:  # COMPRESSION_ENABLED off: a crawl would not decode either
             self.decoder = None
         ledger = crawl_ledger(self.crawler)
+        base_url = self.arguments["base_url"]
+        failed: dict[str, tuple[str, str]] = {}  # URL learned -> (its last URL, status)
         for record in archive_records(self.archive, whole_only=self.whole_only):
             if record.fields.get("WARC-Type") != "response":
                 continue
@@ -154,18 +160,26 @@ class ReextractSpider(Spider):
             if not is_article_path(urlsplit(url).path):  # listings, robots.txt: not parsed
                 continue
             message = HttpMessage.parse(record.block)
-            if message.status.split(" ", 1)[0] != "200":
+            status = message.status.split(" ", 1)[0]
+            learned = canonical_url(url, url, base_url)
+            if status != "200":
+                if not status.startswith("3"):
+                    failed[learned] = (url, status)
                 continue
             response = archived_response(record, message, self.decoder)
+            ledger.learn(learned, language_of_path(urlsplit(url).path), "archive")
             if not isinstance(response, TextResponse):
                 stats.inc_value(statkeys.REEXTRACT_NOT_TEXT)
                 self.logger.error("Archived article page is not text: <%s>", url)
+                yield FetchFailure(url=url, reason="not_text", detail="archived",
+                                   base_url=base_url, learned=learned)
                 continue
             stats.inc_value(statkeys.REEXTRACT_ARTICLE_PAGES)
-            raw = ArticlePage(response, self.site).to_raw(self.arguments["base_url"],
-                                                         response.meta[FETCHED_AT])
-            ledger.learn(fetched_form(raw), language_of_path(urlsplit(url).path), "archive")
-            yield raw
+            yield ArticlePage(response, self.site).to_raw(base_url, response.meta[FETCHED_AT])
+        for learned, (url, status) in failed.items():  # no 200 answer for it in the archive
+            if ledger.learn(learned, language_of_path(urlsplit(url).path), "archive"):
+                yield FetchFailure(url=url, reason=f"fetch_http_{status}", base_url=base_url,
+                                   detail="the archived run's last answer", learned=learned)
         await self.items_done()
         # Scrapy looks for the end of a crawl after a response, else every 5 s: with no
         # response at all, the run ends here, once the last item is through the pipelines.
