@@ -300,7 +300,9 @@ def _layer_counts(facts: RunFacts) -> dict[str, dict[str, int]]:
 
 class FallbackLayers(Monitor):
     """Fields (and listing cards) that came from a fallback layer on more pages than
-    ``ANALYTICS_MONITOR_FALLBACKS_TOLERATED``: their selectors stopped matching. The records
+    ``ANALYTICS_MONITOR_FALLBACKS_TOLERATED``, or on every page that gave them (a run of a
+    few pages, such as an incremental day's one listing page a language, after a rename):
+    their selectors stopped matching. The records
     are kept (a warning); the message names the ``ANALYTICS_SELECTORS`` keys to correct and
     the layer that replaced them (``scrapy reextract`` with the corrected selectors then
     rebuilds the run from its archive)."""
@@ -314,7 +316,7 @@ class FallbackLayers(Monitor):
         flagged = []
         for name, layers in sorted(_layer_counts(facts).items()):
             fallbacks = {layer: n for layer, n in layers.items() if layer != "selector"}
-            if sum(fallbacks.values()) <= tolerated:
+            if not fallbacks or (sum(fallbacks.values()) <= tolerated and layers.get("selector")):
                 continue
             keys = ", ".join(f"{key} ({selectors[key]!r})" for key in FIELD_SELECTORS[name])
             by = ", ".join(f"{layer} on {n} pages" for layer, n in sorted(fallbacks.items()))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from crawler.monitors import RunFacts, coverage_thresholds, failed_checks
+from crawler.monitors import RunFacts, coverage_thresholds, failed_checks, warnings
 from tests.crawl import run_crawl
 from tests.replica.handle import ReplicaHandle
 
@@ -178,3 +178,21 @@ def test_a_walk_not_ended_on_evidence_fails_with_what_was_asked_and_seen() -> No
 def test_a_listing_without_cards_fails_its_layout() -> None:
     stats = {**HEALTHY, "analytics/layout_failed/en": "asked batch 1 at X; it holds no cards"}
     assert failures(stats) == {"layout": "en: asked batch 1 at X; it holds no cards"}
+
+
+def test_a_fallback_on_every_page_is_flagged_however_few_the_pages() -> None:
+    """Past the tolerance, or on every page that gave them: an incremental day reads one
+    listing page a language, so a renamed card class shows on 3 pages, all by the finder."""
+    def flagged(**counts: int) -> str | None:
+        stats = {**HEALTHY, **{f"analytics/provenance/cards/{layer}": n
+                               for layer, n in counts.items()}}
+        return warnings(RunFacts(stats, project_settings(), "finished", {"mode": "full"})
+                        ).get("fallback_layers")
+
+    renamed = flagged(finder=3)
+    assert renamed is not None and renamed.startswith(
+        "cards: selectors card ('div.float_block'), card_link ('a[href]'),")
+    assert "replaced by finder on 3 pages (selector on 0)" in renamed
+    assert flagged(finder=3, selector=40) is None  # tolerated: a few odd pages
+    assert flagged(finder=4, selector=40) is not None
+    assert flagged(selector=3) is None

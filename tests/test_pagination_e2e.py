@@ -18,7 +18,15 @@ from typing import Any
 
 import pytest
 
-from tests.crawl import FRONTIER, PAST_LAST, CrawlResult, by_url, run_crawl, without_crawler_fields
+from tests.crawl import (
+    FRONTIER,
+    PAST_LAST,
+    CrawlResult,
+    by_url,
+    read_lines,
+    run_crawl,
+    without_crawler_fields,
+)
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -202,6 +210,42 @@ def test_a_more_control_without_url_fails_naming_it(tmp_path: Path) -> None:
     assert sorted(listing_paths(log)) == sorted(
         p for path in PATHS.values() for p in (path, f"{path}?page=2"))
     assert len(log) == 1 + 6 + 12
+
+
+def test_card_class_renamed_on_day_2_delivers_by_the_finder_and_says_what_to_fix(
+    tmp_path: Path
+) -> None:
+    """A redesign renames the card class overnight and new articles appear: the finder reads
+    the cards (issue 26's fallback), so day 2 delivers every new article, equal to the truth,
+    at the incremental floor, each walk ending at the frontier; loud, not lossy: the run is
+    flagged naming the ``ANALYTICS_SELECTORS`` keys of the cards."""
+    with ReplicaHandle(articles=60, seed=11) as replica:
+        run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = len(read_lines(tmp_path / "articles"))
+        new = [url for lang, count in (("en", 2), ("ru", 1), ("hy", 1))
+               for url in replica.publish(count, lang=lang)]
+        replica.set_listing_defect("renamed-cards")
+        started = time.time()
+        day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=FRONTIER)
+        log = run_log(replica, started)
+        truth = by_url(replica.truth())
+    assert day2.returncode == 0, day2.log[-3000:]
+    summary = day2.summary
+    assert summary["status"] == "ok" and summary["failed_checks"] == {}
+    delivered = day2.records[day1:]
+    assert sorted(record["url"] for record in delivered) == sorted(new)
+    assert_equal_to_truth(delivered, truth)
+    # The floor: robots.txt, page 1 of each language (the frontier is on it), the new ones.
+    assert log[0]["path"] == "/robots.txt"
+    assert sorted(listing_paths(log)) == sorted(PATHS.values())
+    assert len(log) == 1 + 3 + len(new)
+    assert max(Counter(entry["path"] for entry in log).values()) == 1
+    assert summary["walks"]["completed"] == sorted(PATHS)
+    assert summary["provenance"]["by_field"]["cards"] == {"finder": 3}
+    flag = summary["warnings"]["fallback_layers"]
+    assert flag.startswith("cards: selectors card ('div.float_block'), card_link ('a[href]')"), flag
+    assert "replaced by finder on 3 pages (selector on 0)" in flag
+    assert "flagged (fallback_layers)" in day2.log
 
 
 # ``renamed-cards`` is read by the finder's fallback layer now (docs/site.md): no layout failure.
