@@ -247,7 +247,8 @@ DECLARED: tuple[Setting, ...] = (
             "fewer records: coverage is not judged"),
     Setting("ANALYTICS_MONITOR_FALLBACKS_TOLERATED", integer(0), 3,
             "pages a field (or the listing's cards) may come from a fallback layer before the "
-            "run is flagged with the selectors to correct (a warning: the records are kept)"),
+            "run is flagged with the selectors to correct (a warning: the records are kept); "
+            "a fallback on every page that gave it is flagged however few"),
     Setting("ANALYTICS_MONITOR_DISAGREEMENTS_TOLERATED", integer(0), 3,
             "pages where the selectors and the structured data may disagree on a field before "
             "the run is flagged (a warning)"),
