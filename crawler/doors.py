@@ -80,7 +80,12 @@ def bound_response_headers() -> None:
 
 
 class OffsiteRequest(IgnoreRequest):
-    """A request (a redirect) to a host the crawl does not run against."""
+    """A request (a redirect) to ``url``, on a host the crawl does not run against (it runs
+    against ``hosts``)."""
+
+    def __init__(self, url: str, hosts: str = "") -> None:
+        super().__init__(f"{url} is on another host than {hosts}" if hosts else url)
+        self.url, self.hosts = url, hosts
 
 
 class RobotsForbidden(IgnoreRequest):
@@ -167,7 +172,7 @@ class SiteHostsOnly:
         allowed = getattr(self.crawler.spider, "allowed_domains", None)
         host = urlsplit(request.url).hostname or ""
         if allowed and host not in allowed:
-            raise OffsiteRequest(f"{request.url} is on another host than {', '.join(allowed)}")
+            raise OffsiteRequest(request.url, ", ".join(allowed))
 
 
 class CallbackFailures:

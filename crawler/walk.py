@@ -72,6 +72,8 @@ ENDINGS: Mapping[str, EndingKind] = {
     "unreadable": EndingKind(False, False, "pagination", "a batch that is neither cards nor "
                              "JSON of the expected shape"),
     "fetch_failed": EndingKind(False, False, "listings", "a batch could not be fetched"),
+    "redirect_offsite": EndingKind(False, False, "pagination", "a batch redirected to another "
+                                   "host than the crawl's, not followed"),
     "unfinished": EndingKind(False, False, "pagination", "the run closed before the walk "
                              "reached an ending"),
 }
@@ -186,6 +188,13 @@ class ListingWalk:
         return self._failed("loop", f"batch {self.number} at {self.url} leads to {url}, batch "
                             f"{earlier} again (the same URL once canonicalised: query order, "
                             "fragment)")
+
+    def redirected_offsite(self, to: str, hosts: str) -> Ending:
+        """The batch asked for last redirected to ``to``, on none of the crawl's ``hosts``."""
+        return self._failed("redirect_offsite", f"{self._asked()}; it redirects to {to}, "
+                            f"another host than {hosts}: not followed (if the section moved "
+                            "there, crawl it with -a base_url=<its origin>, or add the host to "
+                            "ANALYTICS_EXTRA_HOSTS)")
 
     def unfinished(self, reason: str) -> Ending:
         """The run closed (``reason``) with the walk's last batch asked and unanswered."""

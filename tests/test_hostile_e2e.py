@@ -26,12 +26,15 @@ def test_redirects_to_another_host_are_not_followed(tmp_path: Path) -> None:
             return 404, {}, b""
 
         with HostileSite(route) as site:
-            # Scrapy drops the redirected request unseen: the walk never got an answer.
             result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                               endings="unfinished")
+                               endings="redirect_offsite")
     assert elsewhere.requested == []
     assert result.returncode == 3  # the listing could not be read: a failed run
-    assert result.summary["failed_checks"]
+    assert result.summary["failed_checks"]["pagination"] == (
+        f"en: asked batch 1 at {site.base_url}{LISTING} (the section path, "
+        f"ANALYTICS_SECTION_PATHS); it redirects to {elsewhere.base_url}{LISTING}, another "
+        "host than 127.0.0.1: not followed (if the section moved there, crawl it with "
+        "-a base_url=<its origin>, or add the host to ANALYTICS_EXTRA_HOSTS)")
 
 
 def test_a_listing_that_ignores_pagination_fails_the_run(tmp_path: Path) -> None:

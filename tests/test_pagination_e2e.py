@@ -27,6 +27,8 @@ from tests.crawl import (
     run_crawl,
     without_crawler_fields,
 )
+from tests.proxy import rewriting_proxy
+from tests.replica.generator import build_site
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -246,6 +248,35 @@ def test_card_class_renamed_on_day_2_delivers_by_the_finder_and_says_what_to_fix
     assert flag.startswith("cards: selectors card ('div.float_block'), card_link ('a[href]')"), flag
     assert "replaced by finder on 3 pages (selector on 0)" in flag
     assert "flagged (fallback_layers)" in day2.log
+
+
+def test_a_batch_redirected_to_another_host_fails_naming_where(tmp_path: Path) -> None:
+    """English batch 2 answers a redirect to another host (served by a proxy of the replica):
+    not followed, the walk ends ``redirect_offsite`` naming the URL, exit 3; page 1's
+    articles and the other languages are delivered whole, at their floor."""
+    page_2 = f"{PATHS['en']}?page=2"
+    with ReplicaHandle(articles=60, seed=11) as replica:
+        away = replica.base_url.replace("127.0.0.1", "localhost") + page_2
+        with rewriting_proxy(replica.base_url, redirects={page_2: away}) as proxy:
+            result = run_crawl(proxy, tmp_path, "mode=full", endings={
+                "en": "redirect_offsite", "ru": PAST_LAST, "hy": PAST_LAST})
+        log = replica.requests()
+        truth = by_url(replica.truth())
+    assert result.returncode == 3, result.log[-3000:]
+    assert result.summary["failed_checks"]["pagination"] == (
+        f"en: asked batch 2 at {proxy}{page_2} (built from ANALYTICS_PAGE_URL='{{path}}?page="
+        f"{{n}}'); it redirects to {away}, another host than 127.0.0.1: not followed (if the "
+        "section moved there, crawl it with -a base_url=<its origin>, or add the host to "
+        "ANALYTICS_EXTRA_HOSTS)")
+    assert result.summary["walks"]["completed"] == ["hy", "ru"]
+    # Every article but those of English batch 2, equal to the truth; nothing asked twice.
+    later = {article.url for article in build_site(11, 60).listing_page("en", 2)} & set(truth)
+    assert later and set(truth) - set(by_url(result.records)) == later
+    assert_equal_to_truth(result.records, truth)
+    expected = [PATHS["en"], *(p for lang in ("ru", "hy") for p in batch_paths("query", lang, 20))]
+    assert sorted(listing_paths(log)) == sorted(expected)  # the redirect's target never
+    assert len(log) == 1 + len(expected) + len(truth) - len(later)
+    assert max(Counter(entry["path"] for entry in log).values()) == 1
 
 
 # ``renamed-cards`` is read by the finder's fallback layer now (docs/site.md): no layout failure.

@@ -9,18 +9,15 @@ import os
 import shlex
 import subprocess
 import sys
-import threading
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.crawl import ROOT, by_url, run_crawl, without_crawler_fields
+from tests.proxy import Hits, rewriting_proxy, serving
 from tests.replica.generator import build_site
 from tests.replica.handle import ReplicaHandle
 from tests.replica.render import card_href
@@ -37,66 +34,6 @@ def sitecheck(base_url: str, *options: str, relaxed: bool = True
         command += ["-s", "ANALYTICS_LOOPBACK_UNTHROTTLED=1"]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
-
-
-class Hits:
-    """Paths a loopback server was asked for."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-
-@contextmanager
-def serving(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
-    """A loopback HTTP server answering every GET with ``answer``; yields its base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            answer(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextmanager
-def rewriting_proxy(upstream: str, renames: dict[str, str] | None = None,
-                    redirects: dict[str, str] | None = None) -> Iterator[str]:
-    """Serves ``upstream``'s pages with class names renamed, and answers the paths of
-    ``redirects`` with a 302 to the URL given."""
-
-    def answer(handler: BaseHTTPRequestHandler) -> None:
-        if handler.path in (redirects or {}):
-            handler.send_response(302)
-            handler.send_header("Location", (redirects or {})[handler.path])
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            return
-        try:
-            with urllib.request.urlopen(upstream + handler.path, timeout=10) as got:
-                status, body, kind = got.status, got.read(), got.headers
-        except urllib.error.HTTPError as error:
-            status, body, kind = error.code, error.read(), error.headers
-        text = body.decode("utf-8")
-        for old, new in (renames or {}).items():
-            text = text.replace(old, new)
-        data = text.encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", kind.get("Content-Type", "text/html"))
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    with serving(answer) as url:
-        yield url
 
 
 def report_lines(output: str) -> dict[str, str]:
@@ -319,7 +256,25 @@ def test_a_redirect_to_another_host_is_not_followed(
     assert elsewhere.paths == []
     assert result.returncode == 0, result.stdout + result.stderr
     line = report_line(result.stdout, "en", "article")
-    assert "not followed: Filtered offsite request to 'localhost'" in line, line
+    assert f"not followed: it redirects to {away}, another host than 127.0.0.1" in line, line
+
+
+def test_a_listing_batch_redirected_to_another_host_fails_naming_where(
+    replica: Callable[..., ReplicaHandle]
+) -> None:
+    """The crawl's walk ends ``redirect_offsite`` there (test_pagination_e2e): so does the
+    check's, a FAIL naming the URL it was sent to."""
+    site = replica(articles=60, seed=11)
+    page_2 = "/en/category/analytics?page=2"
+    away = site.base_url.replace("127.0.0.1", "localhost") + page_2
+    with rewriting_proxy(site.base_url, redirects={page_2: away}) as proxy:
+        result = sitecheck(proxy, "--lang", "en", "--articles", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert [e["path"] for e in site.requests() if e["path"].startswith(page_2)] == []
+    line = report_line(result.stdout, "en", "pagination")
+    assert line.startswith("en  FAIL"), line
+    assert (f"asked batch 2 at {proxy}{page_2} (built from ANALYTICS_PAGE_URL='{{path}}?page="
+            f"{{n}}'); it redirects to {away}, another host than 127.0.0.1: not followed") in line
 
 
 def test_the_check_is_polite(replica: Callable[..., ReplicaHandle]) -> None:

@@ -40,6 +40,20 @@ from crawler.urls import fetch_url
 #: A page, or why there is none (``HTTP 404``, ``Forbidden by robots.txt``, ...).
 Fetched = TextResponse | str
 
+
+class RedirectedOffsite(str):
+    """Why there is no page: it redirects to ``url``, a host the crawl does not run against
+    (``hosts``); the walk names it as a crawl does (``ListingWalk.redirected_offsite``)."""
+
+    url: str
+    hosts: str
+
+    def __new__(cls, url: str, hosts: str) -> RedirectedOffsite:
+        said = super().__new__(cls, f"not followed: it redirects to {url}, another host than "
+                                    f"{hosts}")
+        said.url, said.hosts = url, hosts
+        return said
+
 #: Fields checked on article pages: selector key -> (what it is, record field if optional).
 #: A required field (None) missing from every sampled article fails; an optional one is
 #: ``UNSEEN`` unless the page shows it under another element.

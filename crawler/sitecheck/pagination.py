@@ -19,7 +19,7 @@ from scrapy.http import TextResponse
 from crawler.pages import BatchReading, UnreadableBatch, read_listing
 from crawler.pages.listing import is_json
 from crawler.site import SiteProfile
-from crawler.sitecheck.checks import Fetched
+from crawler.sitecheck.checks import Fetched, RedirectedOffsite
 from crawler.sitecheck.findings import FAIL, PASS, UNSEEN, Findings
 from crawler.urls import listing_url
 from crawler.walk import BatchSeen, Ending, ListingWalk, Next, Step
@@ -77,6 +77,8 @@ def read_batch_2(walk: ListingWalk, asked: Next, answer: Fetched, base_url: str,
             seen = step.why if not step.kind.evidence else f"{step.why}: the walk ends there"
         return Batch(asked.how, asked.url, step, further, seen, template)
 
+    if isinstance(answer, RedirectedOffsite):
+        return batch(walk.redirected_offsite(answer.url, answer.hosts))
     if isinstance(answer, str):
         status = _STATUS.match(answer)
         return batch(walk.after_status(int(status.group(1)) if status else None, answer))

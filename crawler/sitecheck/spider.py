@@ -23,7 +23,7 @@ from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
 from crawler.arguments import CrawlArguments
-from crawler.doors import RobotsUnavailable, failure_reason
+from crawler.doors import OffsiteRequest, RobotsUnavailable, failure_reason
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
 from crawler.runs.start import apply_run_settings
@@ -32,6 +32,7 @@ from crawler.sitecheck.checks import (
     UNREACHABLE,
     ArticleSample,
     Fetched,
+    RedirectedOffsite,
     check_articles,
     check_cards,
     check_listing_path,
@@ -44,6 +45,7 @@ from crawler.sitecheck.pagination import (
     judge_pagination,
     read_batch_2,
 )
+from crawler.spiders.walking import LISTING_META
 from crawler.urls import allowed_domains, listing_key, listing_url, origin_of
 from crawler.walk import TEMPLATE, Next
 
@@ -110,8 +112,11 @@ class SiteCheckSpider(Spider):
         """The page at ``url`` (or the request) through the downloader, or why there is none."""
         assert self.crawler.engine is not None
         request = url if isinstance(url, Request) else Request(url)
+        request.meta.update(LISTING_META)  # another host is refused by name, as in a crawl
         try:
             response = await self.crawler.engine.download_async(request)
+        except OffsiteRequest as error:
+            return RedirectedOffsite(error.url, error.hosts)
         except RobotsUnavailable as error:  # robots.txt had no answer: RFC 9309 disallows all
             words = nothing_answers(error.__cause__) if error.__cause__ else None
             if words is not None:

@@ -35,7 +35,7 @@ from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.spiders.accounting import LedgerSpider
-from crawler.spiders.walking import WalkSpider
+from crawler.spiders.walking import LISTING_META, WalkSpider
 from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
@@ -192,7 +192,7 @@ class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
         self.crawler.stats.inc_value(statkeys.listing_requests(step.how))
         options = step.ask.request_options() if step.ask else {}
         yield Request(step.url, callback=self.parse_listing, errback=self.listing_failed,
-                      cb_kwargs={"lang": lang}, **options)
+                      cb_kwargs={"lang": lang}, meta=dict(LISTING_META), **options)
 
     def ask_article(self, url: str, lang: str, source: str, again: bool = False
                     ) -> Iterator[Request | FetchFailure]:
@@ -330,13 +330,6 @@ class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
             self.ledger.settle(form, "known")
             return
         yield raw
-
-    def listing_failed(self, failure: Failure) -> None:
-        """A listing batch that failed: a 404 past page 1 may be the end; else it is loud."""
-        request = failure.request  # type: ignore[attr-defined]
-        lang = request.cb_kwargs["lang"]
-        detail = f"failed: {failure.getErrorMessage()}"
-        self.walk_ended(lang, self.walks[lang].after_status(http_status(failure), detail))
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """An article page that failed after its retries: logged and sent to the rejects

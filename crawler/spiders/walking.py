@@ -1,6 +1,6 @@
 """How the ``analytics`` spider ends its walks: each ending recorded for the run summary
 and the check it fails told (``crawler.walk.ENDINGS``); a listing batch Scrapy's duplicate
-filter dropped is never the end of a walk."""
+filter dropped, or redirected to another host, is never a silent end of a walk."""
 
 from __future__ import annotations
 
@@ -10,13 +10,19 @@ from typing import TYPE_CHECKING
 from scrapy import Request
 
 from crawler import statkeys
+from crawler.doors import OffsiteRequest, http_status
 from crawler.walk import Ending, ListingWalk
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
 
 #: The spider's own logger (Scrapy names it after the spider).
 logger = logging.getLogger("analytics")
+#: Meta of every listing request: Scrapy's offsite check drops a redirect to another host
+#: unseen when it is scheduled; past it, ``SiteHostsOnly`` refuses it at download time with
+#: an errback (``listing_failed``), so the walk says where the listing went.
+LISTING_META = {"allow_offsite": True}
 
 
 class WalkSpider:
@@ -55,3 +61,15 @@ class WalkSpider:
             self.walk_ended(lang, ending)
         elif self.crawler.engine is not None:
             self.crawler.engine.crawl(request.replace(dont_filter=True))
+
+    def listing_failed(self, failure: Failure) -> None:
+        """A listing batch that failed: a 404 past page 1 may be the end; a redirect to
+        another host is named with where it led; anything else is loud."""
+        request = failure.request  # type: ignore[attr-defined]
+        lang = request.cb_kwargs["lang"]
+        walk = self.walks[lang]
+        if isinstance(away := failure.value, OffsiteRequest):
+            self.walk_ended(lang, walk.redirected_offsite(away.url, away.hosts))
+            return
+        detail = f"failed: {failure.getErrorMessage()}"
+        self.walk_ended(lang, walk.after_status(http_status(failure), detail))
