@@ -208,6 +208,17 @@ def test_an_unreadable_batch_and_an_unfinished_walk_are_failures() -> None:
                        " the run closed (shutdown) before it was answered or read")
 
 
+def test_a_batch_redirected_to_another_host_fails_naming_where() -> None:
+    listing = walk()
+    listing.after(full())
+    away = "https://elsewhere.example/en/category/analytics?page=2"
+    end = ended(listing.redirected_offsite(away, "caliber.az, www.caliber.az"), "redirect_offsite")
+    assert end.url == f"{LISTING}?page=2" and end.kind.check == "pagination"
+    assert end.why.startswith(f"asked batch 2 at {LISTING}?page=2 (built from ANALYTICS_PAGE_URL"
+                              f"='{{path}}?page={{n}}'); it redirects to {away}, another host "
+                              "than caliber.az, www.caliber.az: not followed (")
+
+
 @pytest.mark.parametrize("name", list(ENDINGS))
 def test_every_ending_is_evidence_or_fails_one_check(name: str) -> None:
     kind = ENDINGS[name]
