@@ -15,6 +15,7 @@ from crawler.declarations import BY_NAME, check_settings, read_setting, refusal
 from crawler.disk import unwritable_reason
 from crawler.runs.instants import new_run_id
 from crawler.scrapy_settings import check_scrapy_settings
+from crawler.site import SiteProfile
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,15 @@ def apply_run_settings(settings: Settings, arguments: CrawlArguments) -> None:
     )
     for name, value in LOOPBACK_UNTHROTTLED.items():
         settings.set(name, value, priority="spider")
+
+
+def check_site(settings: Settings, base_url: str) -> SiteProfile:
+    """A check's start (``scrapy sitecheck``, with or without ``--browser``): the crawl's run
+    settings for ``base_url`` (its User-Agent, politeness lifted only for loopback), and the
+    site as the settings describe it."""
+    apply_run_settings(settings, CrawlArguments.parse({"base_url": base_url},
+                                                      settings["ANALYTICS_BASE_URL"]))
+    return SiteProfile.from_settings(settings)
 
 
 def freeze_startup_objects() -> None:

@@ -32,10 +32,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse
 
 from crawler.archive.writer import ArchiveFile, Exchange, WarcEncoder, gzip_members
-from crawler.arguments import CrawlArguments
 from crawler.pages import ListingPage
 from crawler.runs.instants import format_instant
-from crawler.runs.start import apply_run_settings
+from crawler.runs.start import check_site
 from crawler.site import SiteProfile
 from crawler.sitecheck.capture import Capture, Seen, article_url
 from crawler.sitecheck.guard import SCRIPT_TYPES, Guard
@@ -140,11 +139,9 @@ class BrowserDiscoverySpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BrowserDiscoverySpider:
         settings = crawler.settings
-        # The crawl's run settings: its User-Agent, politeness lifted only for loopback.
-        apply_run_settings(settings, CrawlArguments.parse({"base_url": kwargs["base_url"]},
-                                                          settings["ANALYTICS_BASE_URL"]))
+        site = check_site(settings, kwargs["base_url"])
         spider: BrowserDiscoverySpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.site = SiteProfile.from_settings(settings)
+        spider.site = site
         spider.guard.user_agent = settings["USER_AGENT"]
         # Set here, not copied with the settings: the guard counts for this spider.
         settings.set("PLAYWRIGHT_ABORT_REQUEST", spider.guard.should_abort, priority="cmdline")

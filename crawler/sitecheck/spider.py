@@ -22,11 +22,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
-from crawler.arguments import CrawlArguments
 from crawler.doors import OffsiteRequest, RobotsUnavailable, failure_reason
 from crawler.middlewares import nothing_answers
 from crawler.monitors import coverage_thresholds
-from crawler.runs.start import apply_run_settings
+from crawler.runs.start import check_site
 from crawler.site import LANGUAGE_PREFIXES, PAGE_URL_CANDIDATES, SiteProfile
 from crawler.sitecheck.checks import (
     UNREACHABLE,
@@ -86,11 +85,9 @@ class SiteCheckSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteCheckSpider:
         settings = crawler.settings
-        # The crawl's run settings: its User-Agent, politeness lifted only for loopback.
-        apply_run_settings(settings, CrawlArguments.parse({"base_url": kwargs["base_url"]},
-                                                          settings["ANALYTICS_BASE_URL"]))
+        site = check_site(settings, kwargs["base_url"])
         spider: SiteCheckSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.site = SiteProfile.from_settings(settings)
+        spider.site = site
         spider.allowed_domains = allowed_domains(spider.base_url, spider.site.extra_hosts)
         spider.coverage = coverage_thresholds(settings)
         spider.min_records = settings.getint("ANALYTICS_MONITOR_COVERAGE_MIN_RECORDS")
