@@ -35,6 +35,19 @@ FRONTIER = "frontier"
 Endings = str | Mapping[str, str | tuple[str, ...]]
 
 
+@dataclass(frozen=True)
+class NoEnding:
+    """A crawl that records no walk ending, and why; it writes no run summary either."""
+
+    because: str
+
+
+#: Refused (a wrong argument, setting or state) before its first request: no summary.
+REFUSED = NoEnding("refused before its first request")
+#: Killed (SIGKILL) before its close: the next run recovers it.
+KILLED = NoEnding("killed before its close")
+
+
 def read_lines(directory: Path) -> list[dict[str, Any]]:
     """Every JSON line of every file in ``directory`` (each line must parse whole)."""
     if not directory.exists():
@@ -69,54 +82,78 @@ class CrawlResult:
         return self.summaries[-1]
 
 
-def assert_walk_endings(result: CrawlResult, endings: Endings | None,
+def assert_walk_endings(result: CrawlResult, endings: Endings | NoEnding,
                         summaries_before: int) -> None:
     """The run recorded, for each language it walked, the ending the test chose (names of
-    ``crawler.walk.ENDINGS``) and the URL it ended on. ``None``: the run was refused before
-    its first request and wrote no summary (``summaries_before`` were there already)."""
-    if endings is None:
-        assert result.returncode not in (0, 3), result.log[-3000:]
-        assert len(result.summaries) == summaries_before, result.log[-3000:]
+    ``crawler.walk.ENDINGS``) and the URL it ended on; a ``NoEnding`` run wrote no summary
+    (``summaries_before`` were there already), and a refused one exited neither 0 nor 3."""
+    if isinstance(endings, NoEnding):
+        assert endings is not REFUSED or result.returncode not in (0, 3), result.log[-3000:]
+        assert len(result.summaries) == summaries_before, (endings.because, result.log[-3000:])
         return
     assert len(result.summaries) > summaries_before, (
         f"exit {result.returncode}, no run summary: {result.log[-3000:]}")
-    walks = result.summary["walks"]
+    assert_summary_endings(result.summary, endings, result.log)
+
+
+def assert_summary_endings(summary: dict[str, Any], endings: Endings, log: str = "") -> None:
+    """The run ``summary`` records, for each language walked, one of the ``endings`` chosen,
+    and the URL it ended on (``assert_walk_endings`` for a crawl run any other way)."""
+    walks = summary["walks"]
     expected = ({lang: endings for lang in walks["started"]} if isinstance(endings, str)
                 else dict(endings))
     recorded = {lang: ending["ending"] for lang, ending in walks["ended"].items()}
     assert recorded.keys() == expected.keys() and all(
         recorded[lang] in ((chosen,) if isinstance(chosen, str) else chosen)
-        for lang, chosen in expected.items()), (walks["ended"], result.returncode,
-                                                 result.log[-2000:])
+        for lang, chosen in expected.items()), (walks["ended"], log[-2000:])
     assert all(ending["url"].startswith("http") for ending in walks["ended"].values())
 
 
-def run_crawl(base_url: str, output_dir: Path, *arguments: str, relaxed: bool = True,
-              settings: dict[str, Any] | None = None, options: tuple[str, ...] = (),
-              timeout: float = 300, endings: Endings | None = PAST_LAST) -> CrawlResult:
-    """``scrapy crawl analytics -a base_url=... <arguments>`` writing under ``output_dir``,
-    its walks' endings asserted (``assert_walk_endings``: a whole walk of the default
-    replica unless the test says otherwise).
-
-    ``relaxed`` turns politeness off for the loopback replica (tests not about politeness);
-    ``options`` are further command-line options such as ``("-O", "file.jsonl")``.
-    """
+def crawl_command(base_url: str, output_dir: Path, *arguments: str,
+                  settings: dict[str, Any] | None = None, options: tuple[str, ...] = ()
+                  ) -> list[str]:
+    """``scrapy crawl analytics -a base_url=... <arguments>`` writing under ``output_dir``
+    (its state there too), with ``settings`` and further command-line ``options``."""
     command = [sys.executable, "-m", "scrapy", "crawl", "analytics", *options,
                "-a", f"base_url={base_url}",
                "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
                "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}"]
-    for name, value in {"ANALYTICS_LOOPBACK_UNTHROTTLED": relaxed, **(settings or {})}.items():
+    for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for argument in arguments:
         command += ["-a", argument]
-    before = set((output_dir / "runs").glob("*.json"))
-    summaries_before = len(before)
+    return command
+
+
+def summary_paths(output_dir: Path) -> set[Path]:
+    return set((output_dir / "runs").glob("*.json"))
+
+
+def assert_crawl_recorded(result: CrawlResult, before: set[Path],
+                          endings: Endings | NoEnding) -> None:
+    """What every crawl of a test must leave: each run summary it wrote (beyond ``before``)
+    with a ledger that adds up, and the walk endings the test chose (or none, and why)."""
+    for path in sorted(summary_paths(result.output_dir) - before):
+        assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
+    assert_walk_endings(result, endings, len(before))
+
+
+def run_crawl(base_url: str, output_dir: Path, *arguments: str, endings: Endings | NoEnding,
+              relaxed: bool = True, settings: dict[str, Any] | None = None,
+              options: tuple[str, ...] = (), timeout: float = 300) -> CrawlResult:
+    """``crawl_command`` run to its end, its ledger and its walks' ``endings`` asserted
+    (``assert_crawl_recorded``: every test chooses them).
+
+    ``relaxed`` turns politeness off for the loopback replica (tests not about politeness);
+    ``options`` are further command-line options such as ``("-O", "file.jsonl")``.
+    """
+    command = crawl_command(base_url, output_dir, *arguments, options=options, settings={
+        "ANALYTICS_LOOPBACK_UNTHROTTLED": relaxed, **(settings or {})})
+    before = summary_paths(output_dir)
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                                env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
-    for path in sorted(set((output_dir / "runs").glob("*.json")) - before):
-        assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
     result = CrawlResult(completed.returncode, completed.stdout + completed.stderr, output_dir)
-    assert_walk_endings(result, endings, summaries_before)
+    assert_crawl_recorded(result, before, endings)
     return result
 
 
@@ -141,14 +178,14 @@ def delivered_lines(output_dir: Path) -> int:
     return sum(path.read_bytes().count(b"\n") for path in (output_dir / "articles").glob("*.jsonl"))
 
 
-def kill_crawl_after(base_url: str, output_dir: Path, lines: int) -> None:
+def kill_crawl_after(base_url: str, output_dir: Path, lines: int, *, endings: NoEnding
+                     ) -> None:
     """Start an incremental crawl (no views refresh, a short delay) and SIGKILL it once
-    ``lines`` records in all are on disk under ``output_dir``."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-               f"base_url={base_url}", "-a", "refresh_days=0",
-               "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
-               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}",
-               "-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=0"]
+    ``lines`` records in all are on disk under ``output_dir``: ``endings`` is ``KILLED``, no
+    ending recorded (no summary written; the next run recovers the run)."""
+    command = crawl_command(base_url, output_dir, "refresh_days=0", settings={
+        "DOWNLOAD_DELAY": 0.01, "AUTOTHROTTLE_ENABLED": 0})
+    before = summary_paths(output_dir)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
@@ -156,6 +193,7 @@ def kill_crawl_after(base_url: str, output_dir: Path, lines: int) -> None:
         time.sleep(0.002)
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, "the crawl ended before it was killed"
+    assert_crawl_recorded(CrawlResult(-signal.SIGKILL, "", output_dir), before, endings)
 
 
 def scrapy(*arguments: str, output_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -186,24 +224,23 @@ def run_state(output_dir: Path, *options: str, timeout: float = 120) -> CrawlRes
 
 
 @contextmanager
-def crawl_under_way(replica: ReplicaHandle, output_dir: Path) -> Iterator[None]:
+def crawl_under_way(replica: ReplicaHandle, output_dir: Path, *, endings: Endings
+                    ) -> Iterator[None]:
     """A slow crawl (0.3 s a request) holding the state of ``output_dir``, its first request
-    made, while the block runs; then it must finish well."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "analytics", "-a",
-               f"base_url={replica.base_url}", "-s", f"ANALYTICS_OUTPUT_DIR={output_dir}",
-               "-s", f"ANALYTICS_STATE_PATH={output_dir / 'state.sqlite3'}",
-               "-s", "DOWNLOAD_DELAY=0.3"]
+    made, while the block runs; then it must finish well, ending its walks as ``endings``."""
+    command = crawl_command(replica.base_url, output_dir, settings={"DOWNLOAD_DELAY": 0.3})
+    before = summary_paths(output_dir)
     crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30
         while not replica.requests() and time.time() < deadline:
             time.sleep(0.1)
         yield
     finally:
-        assert crawl.wait(timeout=120) == 0
-        for path in (output_dir / "runs").glob("*.json"):
-            assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
+        _, log = crawl.communicate(timeout=120)
+        assert crawl.returncode == 0, log[-3000:]
+        assert_crawl_recorded(CrawlResult(0, log, output_dir), before, endings)
 
 
 def archived_articles(archive: Path) -> set[str]:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from crawler.ledger import LEDGER_COLUMNS, ledger_rows
-from tests.crawl import ROOT, by_url, run_crawl, without_crawler_fields
+from tests.crawl import PAST_LAST, ROOT, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 OUTPUT = ROOT / "output" / "demo"
@@ -19,7 +19,7 @@ OUTPUT = ROOT / "output" / "demo"
 def main() -> int:
     with ReplicaHandle(articles=60, seed=2026, log_path=OUTPUT / "replica-requests.jsonl") as site:
         print(f"Replica of the Analytics section at {site.base_url} (60 articles, en/ru/hy)")
-        result = run_crawl(site.base_url, OUTPUT, "mode=full")
+        result = run_crawl(site.base_url, OUTPUT, "mode=full", endings=PAST_LAST)
         truth = by_url(site.truth())
     summary = result.summary
     got = by_url(result.records)

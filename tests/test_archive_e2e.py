@@ -14,6 +14,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.crawl import (
+    KILLED,
+    PAST_LAST,
     by_url,
     kill_crawl_after,
     read_lines,
@@ -61,7 +63,7 @@ def test_a_wrong_selector_is_fixed_from_the_archive_without_a_request(tmp_path: 
         # Without the fallback layers (which would deliver the subtitle and flag the run).
         crawl = run_crawl(replica.base_url, tmp_path, "mode=full",
                           settings={"ANALYTICS_SELECTORS": '{"subtitle": ".nope"}',
-                                    "ANALYTICS_FIELD_LAYERS": "selector"})
+                                    "ANALYTICS_FIELD_LAYERS": "selector"}, endings=PAST_LAST)
         truth = by_url(replica.truth())
         assert crawl.returncode == 3, crawl.log[-3000:]  # the coverage monitor saw it
         assert "field_coverage" in crawl.summary["failed_checks"]
@@ -116,9 +118,9 @@ def test_a_killed_crawl_leaves_an_archive_that_re_extracts_what_it_delivered(
     tmp_path: Path,
 ) -> None:
     with ReplicaHandle(articles=60, seed=9) as replica:
-        kill_crawl_after(replica.base_url, tmp_path, 25)
+        kill_crawl_after(replica.base_url, tmp_path, 25, endings=KILLED)
         killed_run = next((tmp_path / "archive").glob("*.warc.gz")).name[: -len(".warc.gz")]
-        final = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        final = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=PAST_LAST)
     assert final.returncode == 0, final.log[-3000:]
     assert warcio_check(tmp_path / "archive" / f"{killed_run}.warc.gz").returncode == 0
     delivered = run_file(tmp_path, killed_run)  # its torn last line was cut by the next run

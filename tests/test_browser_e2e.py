@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from crawler.archive.reader import archive_records
-from tests.crawl import ROOT, by_url, without_crawler_fields
+from tests.crawl import ROOT, CrawlResult, assert_crawl_recorded, by_url, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -101,6 +101,8 @@ def test_the_printed_command_crawls_every_article_at_the_floor_without_a_browser
         log = since(replica, started)
         truth = by_url(replica.truth())
     assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert_crawl_recorded(CrawlResult(crawl.returncode, crawl.stderr, output), set(),
+                          endings="last_batch")  # the endpoint says none is left
     records = [json_line for path in (output / "articles").glob("*.jsonl")
                for json_line in path.read_text("utf-8").splitlines()]
     delivered = by_url([without_crawler_fields(json.loads(line)) for line in records])

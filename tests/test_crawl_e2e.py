@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.crawl import CrawlResult, by_url, run_crawl, without_crawler_fields
+from tests.crawl import PAST_LAST, REFUSED, CrawlResult, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ def site() -> Iterator[ReplicaHandle]:
 
 @pytest.fixture(scope="module")
 def full_crawl(site: ReplicaHandle, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
-    return run_crawl(site.base_url, tmp_path_factory.mktemp("full"), "mode=full")
+    return run_crawl(site.base_url, tmp_path_factory.mktemp("full"), "mode=full", endings=PAST_LAST)
 
 
 def test_every_article_arrives_exactly_as_the_truth(
@@ -98,7 +98,8 @@ def test_only_robots_listings_and_cards_are_requested(
 
 def test_minus_o_writes_the_same_records(site: ReplicaHandle, tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
-    result = run_crawl(site.base_url, tmp_path, "mode=full", "lang=hy", options=("-O", str(feed)))
+    result = run_crawl(site.base_url, tmp_path, "mode=full", "lang=hy", options=("-O", str(feed)),
+                       endings=PAST_LAST)
     assert result.returncode == 0, result.log[-3000:]
     exported = [json.loads(line) for line in feed.read_text("utf-8").splitlines()]
     assert len(exported) == len(result.records) > 0
@@ -114,7 +115,7 @@ def test_bad_arguments_stop_before_any_request(
     tmp_path: Path, arguments: tuple[str, ...], message: str
 ) -> None:
     with ReplicaHandle(articles=3, seed=1) as replica:
-        result = run_crawl(replica.base_url, tmp_path, *arguments, endings=None)
+        result = run_crawl(replica.base_url, tmp_path, *arguments, endings=REFUSED)
         assert result.returncode == 2
         assert message in result.log
         assert replica.requests() == []

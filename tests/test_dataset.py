@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from crawler.dataset import ROW_FIELDS, DatasetError, consolidate, row_schema, schema_version
 from crawler.runs.files import to_json_line
 from crawler.runs.instants import format_instant
-from tests.crawl import ROOT, run_crawl, scrapy
+from tests.crawl import PAST_LAST, ROOT, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
 
 
@@ -49,13 +49,13 @@ def two_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Day 1: a full crawl. Day 2: views raised, two articles published, a full crawl again."""
     output = tmp_path_factory.mktemp("two-days")
     with ReplicaHandle(articles=30, seed=5, log=False) as site:
-        day1 = run_crawl(site.base_url, output, "mode=full")
+        day1 = run_crawl(site.base_url, output, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         truth1 = site.truth()
         site.raise_views(1000)
         published = site.publish(2)
         time.sleep(0.01)  # scraped_at has milliseconds: day 2 is strictly later
-        day2 = run_crawl(site.base_url, output, "mode=full")
+        day2 = run_crawl(site.base_url, output, "mode=full", endings=PAST_LAST)
         assert day2.returncode == 0, day2.log[-3000:]
         truth2 = site.truth()
     first = scrapy("dataset", output_dir=output)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import brotli
 import pytest
 
-from tests.crawl import FRONTIER, run_crawl, run_state
+from tests.crawl import FRONTIER, PAST_LAST, REFUSED, run_crawl, run_state
 from tests.hostile import HostileSite, article_page, listing_page
 
 if sys.version_info >= (3, 14):  # where Scrapy takes zstd from
@@ -95,7 +95,7 @@ def test_every_door_of_an_article_is_named(tmp_path: Path) -> None:
         robots: Answer = (200, {}, b"User-agent: *\nDisallow: /en/post/forbidden\n")
         with HostileSite(doors.route, robots=lambda path: robots) as site:
             result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                               settings=LENIENT)
+                               settings=LENIENT, endings=PAST_LAST)
     assert elsewhere.requested == []
     assert "/en/post/forbidden" not in site.requested
     assert result.returncode == 0, result.log[-3000:]
@@ -155,7 +155,7 @@ def listing_then_articles(path: str) -> Answer:
 
 def test_robots_txt_answering_404_allows_all(tmp_path: Path) -> None:
     with HostileSite(listing_then_articles, robots=lambda path: (404, {}, b"")) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", endings=PAST_LAST)
     assert result.returncode == 0, result.log[-2000:]
     assert len(result.records) == 2
 
@@ -168,7 +168,7 @@ def test_robots_txt_is_parsed_past_500_kib_whatever_download_maxsize_says(
             + b"# more\n" * 35_000)
     with HostileSite(listing_then_articles, robots=lambda path: (200, {}, body)) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"DOWNLOAD_MAXSIZE": 200_000})
+                           settings={"DOWNLOAD_MAXSIZE": 200_000}, endings=PAST_LAST)
     assert "/en/post/secret" not in site.requested
     assert [record["url"].rsplit("/", 1)[1] for record in result.records] == ["open"]
     assert result.summary["ledger"]["en"]["excluded_by"] == {"robots_txt": 1}
@@ -180,7 +180,7 @@ def test_an_empty_or_foreign_state_file_is_refused_and_left_unchanged(
     state = tmp_path / "state.sqlite3"
     state.write_bytes(content)
     with HostileSite(listing_then_articles) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", endings=None)
+        result = run_crawl(site.base_url, tmp_path, "lang=en", endings=REFUSED)
         assert site.requested == []
     assert result.returncode == 2
     assert "scrapy state --rebuild" in result.log
@@ -201,7 +201,7 @@ def test_an_empty_or_foreign_state_file_is_refused_and_left_unchanged(
 def test_operator_values_that_would_corrupt_files_are_refused(
         tmp_path: Path, setting: dict[str, object]) -> None:
     with HostileSite(listing_then_articles) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", settings=setting, endings=None)
+        result = run_crawl(site.base_url, tmp_path, "lang=en", settings=setting, endings=REFUSED)
         assert site.requested == []
     assert result.returncode == 2, result.log[-2000:]
     assert f"{next(iter(setting))}: given" in result.log
@@ -212,7 +212,7 @@ def test_a_damaged_line_of_a_run_that_never_closed_is_fetched_again(tmp_path: Pa
     """The next run recovers the run file's whole records, skips and counts the damaged
     line, and fetches its article again instead of taking it as known."""
     with HostileSite(listing_then_articles) as site:
-        first = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full")
+        first = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", endings=PAST_LAST)
         assert first.returncode == 0, first.log[-2000:]
         urls = [record["url"] for record in first.records]
         run_file = next((tmp_path / "articles").glob("*.jsonl"))
@@ -245,7 +245,7 @@ def test_headers_that_never_end_are_cut_and_rejected(tmp_path: Path) -> None:
 
     with HostileSite(route) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"RETRY_TIMES": 0})
+                           settings={"RETRY_TIMES": 0}, endings=PAST_LAST)
     assert [record["url"].rsplit("/", 1)[1] for record in result.records] == ["fine"]
     assert [(r["reason"], r["url"].rsplit("/", 1)[1]) for r in result.rejects] == [
         ("fetch_headers_too_large", "endless")]
@@ -297,7 +297,8 @@ def test_decompression_bombs_of_every_encoding_and_an_unknown_one_are_named(
         return 200, {}, article_page(slug)
 
     with HostileSite(route) as site:
-        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", settings=LENIENT)
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", settings=LENIENT,
+                           endings=PAST_LAST)
     assert result.returncode == 0, result.log[-3000:]
     assert [record["url"].rsplit("/", 1)[1] for record in result.records] == ["fine"]
     assert sorted((r["reason"], r["url"].rsplit("/", 1)[1]) for r in result.rejects) == [

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.crawl import CrawlResult, by_url, run_crawl, without_crawler_fields
+from tests.crawl import PAST_LAST, CrawlResult, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def fault_crawl(output: Path, articles: int, seed: int, faults: str) -> dict:
     with ReplicaHandle(articles=articles, seed=seed, faults=faults, retry_after=RETRY_AFTER,
                        hang_seconds=10) as replica:
         result = run_crawl(replica.base_url, output, "mode=full", relaxed=False,
-                           settings=QUICK_POLITE, timeout=900)
+                           settings=QUICK_POLITE, timeout=900, endings=PAST_LAST)
         return {"result": result, "log": replica.requests(), "truth": replica.truth(),
                 "broken": replica.broken_urls()}
 

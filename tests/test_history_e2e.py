@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from crawler.dataset.card import MONTHLY_VIEWS_SQL
-from tests.crawl import FRONTIER, by_url, read_lines, run_crawl, scrapy
+from tests.crawl import FRONTIER, PAST_LAST, by_url, read_lines, run_crawl, scrapy
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def in_window(truth: dict[str, dict[str, Any]]) -> set[str]:
 def three_days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     output = tmp_path_factory.mktemp("history")
     with ReplicaHandle(articles=ARTICLES, seed=27) as site:
-        day1 = run_crawl(site.base_url, output, "mode=full")
+        day1 = run_crawl(site.base_url, output, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         truth1 = by_url(site.truth())
         newest_first = sorted(truth1, key=lambda url: truth1[url]["date"], reverse=True)

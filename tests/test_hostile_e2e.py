@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.crawl import run_crawl
+from tests.crawl import PAST_LAST, run_crawl
 from tests.hostile import HostileSite, article_page, listing_page
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +85,8 @@ def test_responses_over_the_size_cap_are_dropped_and_counted(tmp_path: Path) -> 
 
     with HostileSite(route) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full",
-                           settings={"DOWNLOAD_MAXSIZE": 200_000, "RETRY_TIMES": 0})
+                           settings={"DOWNLOAD_MAXSIZE": 200_000, "RETRY_TIMES": 0},
+                           endings=PAST_LAST)
     assert [r["url"] for r in result.records] == ["https://caliber.az/en/post/small"]
     assert [(r["reason"], r["url"].rsplit("/", 1)[-1]) for r in result.rejects] == [
         ("fetch_too_large", "huge")]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawl import ROOT
+from tests.crawl import PAST_LAST, ROOT, CrawlResult, assert_crawl_recorded
 from tests.replica.handle import ReplicaHandle
 
 #: Never loaded by a crawl (only ``scrapy dataset``/``scrapy report`` load them; the browser
@@ -62,5 +62,6 @@ def test_a_crawl_imports_neither_the_dataset_nor_pyarrow_nor_matplotlib(
              "-s", "ANALYTICS_LOOPBACK_UNTHROTTLED=True"]
     modules = imported_by(f"from scrapy.cmdline import execute\nexecute({crawl!r})", tmp_path)
     assert list((output / "articles").glob("*.jsonl")), "the crawl wrote no run file"
+    assert_crawl_recorded(CrawlResult(0, "", output), set(), endings=PAST_LAST)  # exit not read
     assert {"crawler.pipelines", "crawler.runs.summary", "crawler.commands.dataset"} <= modules
     assert [name for name in CRAWL_NEVER_IMPORTS if loaded(modules, name)] == []

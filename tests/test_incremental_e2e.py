@@ -15,6 +15,9 @@ import pytest
 
 from tests.crawl import (
     FRONTIER,
+    KILLED,
+    PAST_LAST,
+    REFUSED,
     CrawlResult,
     by_url,
     crawl_under_way,
@@ -35,7 +38,7 @@ def requests_since(replica: ReplicaHandle, started: float) -> list[dict]:
 
 def test_day_two_costs_the_floor_and_refresh_keeps_views_current(tmp_path: Path) -> None:
     with ReplicaHandle(articles=45, seed=21) as replica:
-        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         assert len(day1.records) == 45
 
@@ -93,8 +96,9 @@ def replica_truth(replica: ReplicaHandle) -> dict[str, dict]:
 
 
 def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path) -> None:
-    with ReplicaHandle(articles=6, seed=4) as replica, crawl_under_way(replica, tmp_path):
-        second = run_crawl(replica.base_url, tmp_path, relaxed=False, endings=None)
+    with ReplicaHandle(articles=6, seed=4) as replica, \
+            crawl_under_way(replica, tmp_path, endings=PAST_LAST):
+        second = run_crawl(replica.base_url, tmp_path, relaxed=False, endings=REFUSED)
         assert second.returncode == 4
         assert "in use by a running crawl" in second.log
     assert len(read_lines(tmp_path / "articles")) == 6
@@ -116,8 +120,8 @@ def test_sigkill_at_any_moment_loses_nothing_and_doubles_nothing(
     """Each crawl is killed (SIGKILL) once that many records are on disk; then a normal run."""
     with ReplicaHandle(articles=90, seed=8) as replica:
         for point in kill_points:
-            kill_crawl_after(replica.base_url, tmp_path, point)
-        final = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+            kill_crawl_after(replica.base_url, tmp_path, point, endings=KILLED)
+        final = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=PAST_LAST)
         truth = replica_truth(replica)
     assert final.returncode == 0, final.log[-3000:]
     assert "Recovered" in final.log or len(kill_points) == 0
@@ -139,7 +143,7 @@ def test_a_run_limited_by_since_leaves_no_gap_behind(tmp_path: Path) -> None:
                           "refresh_days=0", endings="since")
         assert first.returncode == 0, first.log[-3000:]
         assert 0 < len(first.records) < 120
-        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0")
+        second = run_crawl(replica.base_url, tmp_path, "refresh_days=0", endings=PAST_LAST)
         assert second.returncode == 0, second.log[-3000:]
         truth = replica_truth(replica)
     delivered = Counter(record["url"] for record in second.records)

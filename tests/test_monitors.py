@@ -11,7 +11,7 @@ import pytest
 from scrapy.settings import Settings
 
 from crawler.monitors import RunFacts, coverage_thresholds, failed_checks, warnings
-from tests.crawl import run_crawl
+from tests.crawl import PAST_LAST, run_crawl
 from tests.replica.handle import ReplicaHandle
 
 #: Stats of a healthy full run of 40 articles.
@@ -122,7 +122,7 @@ def test_broken_markup_fails_the_run_loudly(
     site = replica(articles=30, seed=7, faults="broken:0.3")
     broken = site.broken_urls()
     assert broken
-    result = run_crawl(site.base_url, tmp_path, "mode=full")
+    result = run_crawl(site.base_url, tmp_path, "mode=full", endings=PAST_LAST)
     assert result.returncode == 3, result.log[-3000:]
     summary = result.summary
     assert summary["status"] == "failed"
@@ -141,7 +141,7 @@ def test_a_selector_that_stopped_matching_fails_on_coverage(
     site = replica(articles=30, seed=7)
     result = run_crawl(site.base_url, tmp_path, "mode=full",
                        settings={"ANALYTICS_SELECTORS": '{"subtitle": ".post_lead"}',
-                                 "ANALYTICS_FIELD_LAYERS": "selector"})
+                                 "ANALYTICS_FIELD_LAYERS": "selector"}, endings=PAST_LAST)
     assert result.returncode == 3, result.log[-3000:]
     assert result.rejects == [] and len(result.records) == 30
     checks = result.summary["failed_checks"]

@@ -9,7 +9,7 @@ from statistics import mean
 
 import pytest
 
-from tests.crawl import by_url, run_crawl, without_crawler_fields
+from tests.crawl import PAST_LAST, by_url, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def test_default_politeness(tmp_path: Path) -> None:
     """The live-site defaults: robots.txt first, never two in flight, about 1 request/s."""
     with ReplicaHandle(articles=6, seed=3) as replica:
         result = run_crawl(replica.base_url, tmp_path, "mode=full", relaxed=False,
-                           settings={"ANALYTICS_PROGRESS_INTERVAL": 2})
+                           settings={"ANALYTICS_PROGRESS_INTERVAL": 2}, endings=PAST_LAST)
         log = replica.requests()
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.records) == 6
@@ -40,7 +40,8 @@ def test_retry_after_pauses_the_whole_site(tmp_path: Path) -> None:
     with ReplicaHandle(articles=9, seed=5, faults="429ra@/category/analitika#1",
                        retry_after=3) as replica:
         result = run_crawl(replica.base_url, tmp_path, "mode=full", relaxed=False,
-                           settings={"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False})
+                           settings={"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False},
+                           endings=PAST_LAST)
         log = replica.requests()
         truth = replica.truth()
     assert result.returncode == 0, result.log[-3000:]
@@ -58,7 +59,7 @@ def test_transient_faults_are_retried_and_nothing_is_lost(tmp_path: Path) -> Non
     faults = "503:0.06,500:0.04,truncate:0.04,reset:0.04,429ra:0.03"
     with ReplicaHandle(articles=45, seed=9, faults=faults, retry_after=1) as replica:
         result = run_crawl(replica.base_url, tmp_path, "mode=full",
-                           settings={"DOWNLOAD_TIMEOUT": 5})
+                           settings={"DOWNLOAD_TIMEOUT": 5}, endings=PAST_LAST)
         log = replica.requests()
         truth = replica.truth()
     assert result.returncode == 0, result.log[-3000:]

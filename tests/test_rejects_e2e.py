@@ -42,7 +42,7 @@ def test_a_broken_page_and_a_listed_404_alarm_once_cost_one_retry_and_arrive_onc
         reasons = {path_of(undated): "missing_date", path_of(gone): "fetch_http_404"}
 
         # Day 1: both rejected, each with its reason; a warning names them; the run is ok.
-        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         assert len(day1.records) == 58
         lines = run_rejects(day1)
@@ -109,7 +109,7 @@ def test_a_broken_page_and_a_listed_404_alarm_once_cost_one_retry_and_arrive_onc
 def test_a_run_whose_new_articles_are_all_rejected_fails(tmp_path: Path) -> None:
     """One new article, rejected: within the tolerated count, but no record to weigh it."""
     with ReplicaHandle(articles=12, seed=3) as replica:
-        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         [new_url] = replica.publish(1)
         replica.set_defect(new_url, "nodate")
@@ -126,7 +126,7 @@ def test_a_transient_reject_leaves_the_walk_incomplete(tmp_path: Path) -> None:
         replica.stop()
         replica.faults = f"500@{path_of(failing)}"
         replica.start()
-        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 3  # an article lost: loud, as before
         assert [line["reason"] for line in run_rejects(day1)] == ["fetch_http_500"]
         day2 = run_crawl(replica.base_url, tmp_path, "refresh_days=0",

@@ -26,7 +26,7 @@ from PIL import Image
 
 from crawler.report.page import EXTERNAL_REFERENCE
 from crawler.report.plots import COLOURS, OTHER_COLOUR
-from tests.crawl import run_crawl
+from tests.crawl import PAST_LAST, run_crawl
 from tests.replica.handle import ReplicaHandle
 from tests.report_samples import SAMPLES, report
 
@@ -426,10 +426,10 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     output = tmp_path_factory.mktemp("report")
     with ReplicaHandle(articles=24, seed=3, faults="broken:0.15", log=False) as site:
         broken = site.broken_urls()
-        run_crawl(site.base_url, output, "mode=full")
+        run_crawl(site.base_url, output, "mode=full", endings=PAST_LAST)
         site.raise_views(500)
         time.sleep(1.1)
-        run_crawl(site.base_url, output, "mode=full")
+        run_crawl(site.base_url, output, "mode=full", endings=PAST_LAST)
     completed = report(output)
     assert completed.returncode == 0, completed.stderr[-3000:]
     path = output / "report.html"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from crawler.items import RECORD_FIELDS
-from tests.crawl import ROOT, run_crawl, without_crawler_fields
+from tests.crawl import REFUSED, ROOT, run_crawl, without_crawler_fields
 from tests.replica.handle import ReplicaHandle
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,7 @@ def test_a_wrong_setting_stops_the_crawl_before_any_request(
 ) -> None:
     name, value = setting.split("=", 1)
     before = len(site.requests())
-    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value}, endings=None)
+    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value}, endings=REFUSED)
     assert result.returncode == 2
     assert line in result.log
     assert "Traceback" not in result.log

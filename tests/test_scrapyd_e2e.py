@@ -26,7 +26,15 @@ from pathlib import Path
 import pytest
 
 from crawler.state.store import lock_state
-from tests.crawl import ROOT, assert_ledger_adds_up, by_url, read_lines, without_crawler_fields
+from tests.crawl import (
+    PAST_LAST,
+    ROOT,
+    assert_ledger_adds_up,
+    assert_summary_endings,
+    by_url,
+    read_lines,
+    without_crawler_fields,
+)
 from tests.receivers import SmtpReceiver, WebhookReceiver, free_port
 from tests.replica.handle import ReplicaHandle, stop_process
 
@@ -172,6 +180,7 @@ def test_a_scheduled_run_on_scrapyd_delivers_the_truth(scrapyd: Server) -> None:
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
     assert_ledger_adds_up(summary)
     assert summary["status"] == "ok", summary["failed_checks"]
+    assert_summary_endings(summary, PAST_LAST)
     assert summary["arguments"]["mode"] == "full"
     assert summary["host"] == "127.0.0.1"
     assert summary["records"]["total"] == len(truth) == 24
@@ -200,6 +209,7 @@ def test_the_crontab_line_under_sh_keeps_every_argument(scrapyd: Server) -> None
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
     assert_ledger_adds_up(summary)
     assert summary["arguments"]["lang"] == ["en"]
+    assert_summary_endings(summary, PAST_LAST)
     assert set(summary["records"]["by_lang"]) == {"en"}
 
 
@@ -214,6 +224,7 @@ def test_a_failed_run_is_loud_through_scrapyd(scrapyd: Server) -> None:
     summary = json.loads((scrapyd.output / "runs" / f"{run_id}.json").read_text("utf-8"))
     assert_ledger_adds_up(summary)
     assert summary["status"] == "failed" and "rejects_ratio" in summary["failed_checks"]
+    assert_summary_endings(summary, PAST_LAST)  # the walk was whole; its articles were not
 
 
 def test_a_refused_run_reports_the_crawls_reason_and_exit_code(scrapyd: Server) -> None:
@@ -279,6 +290,10 @@ def test_failed_runs_are_notified_once_per_new_problem(scrapyd: Server, tmp_path
     assert [failed.returncode, repeat.returncode, refused.returncode,
             refused_again.returncode] == [3, 0, 2, 2], failed.stderr + repeat.stderr
     assert len(mails) == len(hooks) == 2
+    written = sorted((output / "runs").glob("*.json"))
+    assert len(written) == 2  # the refused runs wrote none
+    for path in written:
+        assert_summary_endings(json.loads(path.read_text("utf-8")), PAST_LAST)
     run_id = run_id_of(failed)
     verdict = failed.stderr.strip()
     body = mails[0].get_content()

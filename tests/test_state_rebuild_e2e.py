@@ -11,7 +11,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.state.store import StateStore
-from tests.crawl import FRONTIER, crawl_under_way, read_lines, run_crawl, run_state
+from tests.crawl import (
+    FRONTIER,
+    PAST_LAST,
+    REFUSED,
+    crawl_under_way,
+    read_lines,
+    run_crawl,
+    run_state,
+)
 from tests.replica.handle import ReplicaHandle
 from tests.test_incremental_e2e import LANGUAGES, requests_since, run_records
 
@@ -30,7 +38,7 @@ def test_a_rebuilt_state_gives_day_two_its_floor_and_agrees_with_the_run_files(
     with ReplicaHandle(articles=45, seed=21) as replica:
         undated = replica.truth()[5]["url"]
         replica.set_defect(undated, "nodate")  # a permanent reject: retried when due
-        day1 = run_crawl(replica.base_url, tmp_path, "mode=full")
+        day1 = run_crawl(replica.base_url, tmp_path, "mode=full", endings=PAST_LAST)
         assert day1.returncode == 0, day1.log[-3000:]
         assert day1.summary["walks"]["completed"] == ["en", "hy", "ru"]
         assert day1.summary["url_forms"], "the replica links some cards to numeric URLs"
@@ -98,13 +106,13 @@ UNUSABLE_STATES = {
 
 def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) -> None:
     with ReplicaHandle(articles=6, seed=4) as replica:
-        first = run_crawl(replica.base_url, tmp_path)
+        first = run_crawl(replica.base_url, tmp_path, endings=PAST_LAST)
         assert first.returncode == 0, first.log[-3000:]
         before = len(replica.requests())
         for name, (make, message) in UNUSABLE_STATES.items():
             delete_state(tmp_path)
             make(tmp_path / STATE)
-            refused = run_crawl(replica.base_url, tmp_path, endings=None)
+            refused = run_crawl(replica.base_url, tmp_path, endings=REFUSED)
             assert refused.returncode == 2, (name, refused.log[-3000:])
             lines = [line for line in refused.log.splitlines() if "refused" in line]
             assert len(lines) == 1 and message in lines[0], (name, refused.log[-3000:])
@@ -112,16 +120,18 @@ def test_an_unusable_state_stops_the_crawl_before_any_request(tmp_path: Path) ->
             assert "Traceback" not in refused.log
             assert len(replica.requests()) == before, name
         bad_setting = run_crawl(replica.base_url, tmp_path,
-                                settings={"ANALYTICS_STATE_FRESH_START": "maybe"}, endings=None)
+                                settings={"ANALYTICS_STATE_FRESH_START": "maybe"}, endings=REFUSED)
         assert bad_setting.returncode == 2 and "ANALYTICS_STATE_FRESH_START" in bad_setting.log
         assert len(replica.requests()) == before
-        fresh = run_crawl(replica.base_url, tmp_path, settings={"ANALYTICS_STATE_FRESH_START": 1})
+        fresh = run_crawl(replica.base_url, tmp_path, settings={"ANALYTICS_STATE_FRESH_START": 1},
+                          endings=PAST_LAST)
         assert fresh.returncode == 0, fresh.log[-3000:]
     assert len(fresh.records) == 12  # on purpose: every article delivered again
 
 
 def test_a_rebuild_while_a_crawl_runs_is_refused(tmp_path: Path) -> None:
-    with ReplicaHandle(articles=6, seed=4) as replica, crawl_under_way(replica, tmp_path):
+    with ReplicaHandle(articles=6, seed=4) as replica, \
+            crawl_under_way(replica, tmp_path, endings=PAST_LAST):
         refused = run_state(tmp_path, "--rebuild")
         assert refused.returncode == 4, refused.log[-3000:]
         assert "in use by a running crawl" in refused.log

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawl import ROOT, run_crawl
+from tests.crawl import PAST_LAST, REFUSED, ROOT, run_crawl
 from tests.receivers import free_port
 from tests.replica.handle import ReplicaHandle
 
@@ -49,7 +49,7 @@ def refusal(result: subprocess.CompletedProcess[str]) -> str:
 def test_a_wrong_scrapy_setting_is_refused_before_any_request(
         site: ReplicaHandle, tmp_path: Path, name: str, value: str, expected: str) -> None:
     before = len(site.requests())
-    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value}, endings=None)
+    result = run_crawl(site.base_url, tmp_path / "out", settings={name: value}, endings=REFUSED)
     assert result.returncode == 2, result.log[-2000:]
     line = result.log.strip().splitlines()[-1].split(": error: ", 1)[1]
     assert line == f"{name}: given {value!r}; {expected}" or \
@@ -119,18 +119,18 @@ def test_sitecheck_fails_an_unreachable_site_at_once() -> None:
 
 def test_an_output_directory_holds_one_site(site: ReplicaHandle, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    first = run_crawl(site.base_url, out, "mode=full", "lang=en")
+    first = run_crawl(site.base_url, out, "mode=full", "lang=en", endings=PAST_LAST)
     assert first.returncode == 0, first.log[-2000:]
     assert first.summary["host"] == "127.0.0.1"
     other_host = site.base_url.replace("127.0.0.1", "localhost")  # same replica, another host
     before = len(site.requests())
-    refused = run_crawl(other_host, out, "mode=full", "lang=en", endings=None)
+    refused = run_crawl(other_host, out, "mode=full", "lang=en", endings=REFUSED)
     assert refused.returncode == 2, refused.log[-2000:]
     assert (f"scrapy crawl: refused: base_url: '{other_host}' is host localhost, but {out} "
             f"holds the runs of 127.0.0.1") in refused.log
     assert len(site.requests()) == before and len(refused.summaries) == 1
     mirror = run_crawl(other_host, out, "mode=full", "lang=en",
-                       settings={"ANALYTICS_SITE_MIRRORS": "localhost"})
+                       settings={"ANALYTICS_SITE_MIRRORS": "localhost"}, endings=PAST_LAST)
     assert mirror.returncode == 0, mirror.log[-2000:]
     assert [summary["host"] for summary in mirror.summaries] == ["127.0.0.1", "localhost"]
 
