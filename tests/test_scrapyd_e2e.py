@@ -246,6 +246,7 @@ def test_a_run_on_a_held_state_reports_exit_4(scrapyd: Server) -> None:
     run_id = run_id_of(result)
     assert result.stderr.startswith(f"Run {run_id} REFUSED (exit 4): the state ")
     assert "is in use by a running crawl" in result.stderr
+    assert not (scrapyd.output / "runs" / f"{run_id}.json").exists()  # refused: no ending
 
 
 def test_the_placeholder_password_is_refused(scrapyd: Server, tmp_path: Path) -> None:
