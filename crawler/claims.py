@@ -1,17 +1,30 @@
 """Which URL names a record when pages disagree: the page does not decide what it is.
 
-A page's canonical link is its record's URL only where ``normalize.canonical_problem``
-allows it (an article path of the page's language on the site's hosts) and no other page of
-this run claimed that URL with different content. Otherwise the URL it was fetched at names
-the record, and the conflict is counted; a page whose own URL an earlier page of other
-content already took cannot be told apart from it in this run: it is rejected
-(``canonical_conflict``) and retried by the next one, never dropped as a duplicate.
+A URL belongs to the page fetched at it. A page whose canonical link (else og:url) names
+its own fetched URL, or names nothing usable (``normalize.canonical_problem``: the home
+page, another language or host, counted), is the record of that URL. A page naming *another*
+article URL is taken at its word only as far as the page fetched at that URL agrees:
+
+- the page at the URL named shows the same article (title, date, text): the page is another
+  name of it, and names its record by that URL (the pipelines then keep one record of the two);
+- it shows other content: the page is not that article; its own fetched URL names its record,
+  and the conflict is counted (``claimed``);
+- it has not been seen yet: the page waits for it (compressed, 1 KB or so), and is decided
+  when it comes; when the run has nothing left to fetch, every page still waiting is decided
+  by what names the same URL: if those pages agree, the URL named (the numeric URL of an
+  article naming its slug, whose slug page the run never fetched); if they differ, none of
+  them is that article and each keeps its own URL (``claimed``).
+
+So each decision depends on which pages the run fetched, never on the order they came in, and
+a page fetched at its canonical URL always owns it: no page can take it, before or after.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import zlib
 from dataclasses import dataclass, field, replace
 
 from crawler.items import RawArticle
@@ -24,38 +37,87 @@ def page_digest(raw: RawArticle) -> str:
     return hashlib.sha256(shown.encode("utf-8")).hexdigest()
 
 
+def own_url(raw: RawArticle) -> RawArticle:
+    """``raw`` named by the URL it was fetched at: its canonical link and og:url set aside."""
+    return replace(raw, canonical_href=None, og_url=None)
+
+
 @dataclass(frozen=True)
-class Claim:
-    """What the run decided for one page: the raw article to parse (its canonical link
-    dropped where it may not name the record), the conflicts seen, and the page that holds
-    the page's own URL where it must be rejected."""
+class Decision:
+    """A page decided: the raw article to parse (named by the URL it may have) and the
+    conflicts its canonical link met."""
 
     raw: RawArticle
     conflicts: tuple[str, ...] = ()
-    taken_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one page's arrival decided: the page itself (None while it waits for the page at
+    the URL it names) and the pages that were waiting for this one."""
+
+    now: Decision | None
+    released: tuple[Decision, ...] = ()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A page waiting for the page at the URL it names: its digest, and itself, packed."""
+
+    digest: str
+    packed: bytes
+
+    @classmethod
+    def of(cls, raw: RawArticle, digest: str) -> Waiting:
+        return cls(digest, zlib.compress(pickle.dumps(raw, pickle.HIGHEST_PROTOCOL), 1))
+
+    def raw(self) -> RawArticle:
+        raw: RawArticle = pickle.loads(zlib.decompress(self.packed))  # our own bytes, from this run
+        return raw
+
+
+def judged(raw: RawArticle, digest: str, there: str) -> Decision:
+    """``raw`` (naming another URL) against the digest of the page fetched ``there``."""
+    return Decision(raw) if digest == there else Decision(own_url(raw), ("claimed",))
 
 
 @dataclass
 class CanonicalClaims:
-    """The record URLs claimed by the pages of one run: URL -> (fetched form, digest)."""
+    """The pages of one run: what each fetched URL showed, and the pages waiting for one."""
 
-    claimed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Fetched form -> digest of the page fetched there (the first, for a URL fetched twice).
+    shown: dict[str, str] = field(default_factory=dict)
+    #: URL named -> the pages naming it that wait for the page at it.
+    waiting: dict[str, list[Waiting]] = field(default_factory=dict)
 
-    def claim(self, raw: RawArticle) -> Claim:
-        """The record URL ``raw`` may have in this run."""
-        form, digest, conflicts = fetched_form(raw), page_digest(raw), []
+    def claim(self, raw: RawArticle, may_wait: bool = True) -> Verdict:
+        """Decide ``raw``, and the pages that waited for it. ``may_wait`` False (a page no walk
+        asked for: ``scrapy parse``; a URL named that is known from an earlier run) takes
+        the URL named at once when its page has not been seen."""
+        form, digest = fetched_form(raw), page_digest(raw)
         problem = canonical_problem(raw)
         if problem is not None:
-            conflicts.append(problem)
-            raw = replace(raw, canonical_href=None, og_url=None)
-        url = article_url(raw)
-        holder = self.claimed.setdefault(url, (form, digest))
-        if holder[0] != form and holder[1] != digest:
-            conflicts.append("claimed")
-            if url == form:  # this page's own URL, taken by an earlier page of other content
-                return Claim(raw, tuple(conflicts), taken_by=holder[0])
-            raw = replace(raw, canonical_href=None, og_url=None)
-            holder = self.claimed.setdefault(form, (form, digest))
-            if holder[1] != digest:
-                return Claim(raw, tuple(conflicts), taken_by=holder[0])
-        return Claim(raw, tuple(conflicts))
+            raw = own_url(raw)
+        there = self.shown.setdefault(form, digest)
+        released = tuple(judged(page.raw(), page.digest, there)
+                         for page in self.waiting.pop(form, ()))
+        named = article_url(raw)
+        if named == form:
+            return Verdict(Decision(raw, (problem,) if problem else ()), released)
+        if named in self.shown:
+            return Verdict(judged(raw, digest, self.shown[named]), released)
+        if not may_wait:
+            return Verdict(Decision(raw), released)
+        self.waiting.setdefault(named, []).append(Waiting.of(raw, digest))
+        return Verdict(None, released)
+
+    def release(self) -> list[Decision]:
+        """The run has nothing left to fetch: every waiting page decided by the others naming
+        the same URL (all alike: that URL; else each its own, ``claimed``)."""
+        decisions = []
+        for _named, pages in sorted(self.waiting.items()):
+            agreed = len({page.digest for page in pages}) == 1
+            decisions += [Decision(page.raw()) if agreed
+                          else Decision(own_url(page.raw()), ("claimed",)) for page in pages]
+        self.waiting.clear()
+        return decisions

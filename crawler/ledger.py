@@ -21,7 +21,8 @@ from scrapy import signals
 
 from crawler import statkeys
 from crawler.exceptions import Duplicate, Rejected
-from crawler.items import Article, FetchFailure
+from crawler.items import Article, FetchFailure, RawArticle
+from crawler.normalize import fetched_form
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -189,5 +190,7 @@ class LedgerKeeper:
                 self.ledger.settle_learned(item.learned, "rejected", exception.reason)
             for form in {exception.canonical, exception.url} - {None}:
                 self.ledger.settle(str(form), "rejected", exception.reason)
-        elif isinstance(exception, Duplicate) and isinstance(item, Article):
-            self.ledger.settle(item.fetched_form or item.url, "excluded", "same_article")
+        elif isinstance(exception, Duplicate):  # Scrapy passes the item the pipelines got
+            form = fetched_form(item) if isinstance(item, RawArticle) else (
+                item.fetched_form or item.url)
+            self.ledger.settle(form, "excluded", "same_article")

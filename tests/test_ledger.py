@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import replace
+from itertools import permutations
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from crawler import statkeys
-from crawler.claims import CanonicalClaims
+from crawler.claims import CanonicalClaims, Decision, Verdict
 from crawler.doors import (
     LEARNED_KEY,
     CallbackFailures,
@@ -26,11 +27,11 @@ from crawler.doors import (
     RobotsForbidden,
     door_of,
 )
-from crawler.items import FetchFailure
+from crawler.items import FetchFailure, RawArticle
 from crawler.ledger import Ledger, adds_up, ledger_rows
-from crawler.normalize import article_url, canonical_problem
+from crawler.normalize import article_url, canonical_problem, fetched_form
 from crawler.report.page import ledger_section
-from tests.test_item_side_fields import RAW
+from tests.test_item_side_fields import RAW, SLUG
 from tests.test_monitors import failures
 
 A, B = "https://caliber.az/en/post/a", "https://caliber.az/en/post/b"
@@ -134,18 +135,69 @@ def test_a_canonical_link_the_page_may_not_give_is_not_its_url(canonical: str,
     assert article_url(raw) == "https://caliber.az/en/post/125546/"
 
 
-def test_a_canonical_url_claimed_by_a_page_of_other_content_is_not_taken_twice() -> None:
+SITE = "http://127.0.0.1:8000"
+#: The owner of the slug URL; its numeric URL (same content); an impostor naming the slug;
+#: a page of its own; a page naming the home page.
+OWNER = replace(RAW, fetched_url=SLUG.replace("https://caliber.az", SITE))
+ALIAS = RAW
+IMPOSTOR = replace(RAW, fetched_url=f"{SITE}/en/post/7/", title="Another story")
+PLAIN = replace(RAW, fetched_url=f"{SITE}/en/post/8/", canonical_href=None, title="Plain")
+HOMEWARD = replace(RAW, fetched_url=f"{SITE}/en/post/9/", canonical_href="https://caliber.az/",
+                   title="Homeward")
+
+
+def decide(pages: tuple[RawArticle, ...]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Fetched form -> (record URL, conflicts) of every page, fed in this order, then the run
+    going idle (each page decided once)."""
+    claims, decided = CanonicalClaims(), []
+    for page in pages:
+        verdict = claims.claim(page)
+        decided += [*([verdict.now] if verdict.now else []), *verdict.released]
+    decided += claims.release()
+    outcome = {fetched_form(d.raw): (article_url(d.raw), d.conflicts) for d in decided}
+    assert len(outcome) == len(decided) == len(pages)
+    return outcome
+
+
+def test_every_order_of_the_pages_gives_the_same_decisions() -> None:
+    """120 orders of five pages: the owner keeps its URL, the impostor keeps its own, the
+    numeric alias names the slug (a duplicate of the owner's record), whichever came first."""
+    outcomes = {tuple(sorted(decide(order).items()))
+                for order in permutations((OWNER, ALIAS, IMPOSTOR, PLAIN, HOMEWARD))}
+    assert outcomes == {tuple(sorted({
+        "https://caliber.az/en/post/populism-instead-of-progress": (SLUG, ()),
+        "https://caliber.az/en/post/125546/": (SLUG, ()),
+        "https://caliber.az/en/post/7/": ("https://caliber.az/en/post/7/", ("claimed",)),
+        "https://caliber.az/en/post/8/": ("https://caliber.az/en/post/8/", ()),
+        "https://caliber.az/en/post/9/": ("https://caliber.az/en/post/9/", ("not_an_article",)),
+    }.items()))}
+
+
+def test_a_page_naming_another_url_waits_for_the_page_fetched_there() -> None:
     claims = CanonicalClaims()
-    first = claims.claim(RAW)
-    assert first.conflicts == () and article_url(first.raw) == RAW.canonical_href
-    same = claims.claim(replace(RAW, fetched_url="http://127.0.0.1:8000/en/post/99/"))
-    assert same.conflicts == ()  # the same article under another URL: a duplicate
-    impostor = claims.claim(replace(RAW, fetched_url="http://127.0.0.1:8000/en/post/7/",
-                                    title="Another story"))
-    assert impostor.conflicts == ("claimed",) and impostor.taken_by is None
-    assert article_url(impostor.raw) == "https://caliber.az/en/post/7/"
-    owner = claims.claim(replace(RAW, fetched_url=RAW.canonical_href, title="The owner"))
-    assert owner.taken_by == "https://caliber.az/en/post/125546/"
+    assert claims.claim(IMPOSTOR) == Verdict(None)
+    owner = claims.claim(OWNER)
+    assert owner.now == Decision(OWNER) and len(owner.released) == 1
+    assert owner.released[0].conflicts == ("claimed",)
+    assert fetched_form(owner.released[0].raw) == article_url(owner.released[0].raw)
+    assert claims.release() == []
+
+
+def test_pages_waiting_for_a_url_never_fetched_take_it_only_if_they_agree() -> None:
+    alone = CanonicalClaims()
+    assert alone.claim(ALIAS).now is None
+    assert [article_url(d.raw) for d in alone.release()] == [SLUG]  # a numeric URL's slug
+    split = CanonicalClaims()
+    for page in (ALIAS, IMPOSTOR):
+        assert split.claim(page).now is None
+    assert [(fetched_form(d.raw) == article_url(d.raw), d.conflicts)
+            for d in split.release()] == [(True, ("claimed",))] * 2
+
+
+def test_a_page_no_walk_asked_for_is_decided_at_once() -> None:
+    """``scrapy parse`` of a numeric URL shows the record it names."""
+    verdict = CanonicalClaims().claim(ALIAS, may_wait=False)
+    assert verdict.now is not None and article_url(verdict.now.raw) == SLUG
 
 
 def test_the_report_shows_the_newest_crawls_ledger() -> None:

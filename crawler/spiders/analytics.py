@@ -28,13 +28,14 @@ from crawler.doors import LEARNED_KEY, door_of, http_status
 from crawler.exceptions import Rejected
 from crawler.items import FetchFailure
 from crawler.ledger import Ledger, crawl_ledger
-from crawler.normalize import article_url, fetched_form
+from crawler.normalize import fetched_form
 from crawler.pages import ArticlePage, UnreadableBatch, read_listing
 from crawler.runs.instants import fetch_instant, format_utc
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
 from crawler.spiders.accounting import LedgerSpider
+from crawler.spiders.claiming import ClaimingSpider
 from crawler.spiders.walking import LISTING_META, WalkSpider
 from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
@@ -51,7 +52,7 @@ REFRESH = "analytics_refresh"
 GONE_STATUSES = frozenset({404, 410})
 
 
-class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
+class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
     """Every article of the Analytics section, in every language asked for."""
 
     name = "analytics"
@@ -96,6 +97,7 @@ class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
         )
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.release_waiting, signal=signals.spider_idle)
         return spider
 
     def arguments_summary(self) -> dict[str, Any]:
@@ -308,28 +310,9 @@ class AnalyticsSpider(LedgerSpider, WalkSpider, Spider):
         # The instant the answer arrived (its WARC-Date), else now (the archive is off).
         raw = ArticlePage(response, self.site).to_raw(self.arguments.base_url,
                                                       fetch_instant(response.meta))
-        form = fetched_form(raw)
         if learned:
-            self.ledger.alias(form, learned)
-        claim = self.claims.claim(raw)
-        for why in claim.conflicts:
-            self.crawler.stats.inc_value(statkeys.canonical_conflict(why))
-        if claim.taken_by is not None:
-            yield self.unfetched(learned, response.url, "canonical_conflict",
-                                 f"its URL was claimed this run by {claim.taken_by}, "
-                                 "a page of other content")
-            return
-        raw = claim.raw
-        canonical = article_url(raw)
-        self.fetched_canonical.add(canonical)
-        if form != canonical:
-            self.url_forms_seen[form] = canonical
-        if self.arguments.mode == "incremental" and not again and self.state.is_known(canonical):
-            self.state.remember_url_form(form, canonical)
-            self.crawler.stats.inc_value(statkeys.KNOWN_UNDER_ANOTHER_URL)
-            self.ledger.settle(form, "known")
-            return
-        yield raw
+            self.ledger.alias(fetched_form(raw), learned)
+        yield from self.claimed(raw, learned, again)
 
     def article_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """An article page that failed after its retries: logged and sent to the rejects
