@@ -177,7 +177,10 @@ class SiteHostsOnly:
 
 class CallbackFailures:
     """An exception in the article callback costs that article only: a ``callback_error``
-    reject naming the exception, logged as an error with its traceback (a bug to fix)."""
+    reject naming the exception, logged as an error with its traceback (a bug to fix). One
+    in a listing callback that is not about one card (those cost that card: the spider's
+    ``card_failed``) ends that language's walk ``callback_error``: loud, and incomplete, so
+    the next run walks it again; the cards the batch yielded before it are kept."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -190,6 +193,14 @@ class CallbackFailures:
                                  ) -> list[FetchFailure] | None:
         request = response.request
         spider = self.crawler.spider
+        if request is not None and spider is not None and "lang" in request.cb_kwargs and \
+                getattr(request.callback, "__name__", "") == "parse_listing":
+            logger.error("Listing batch not read (callback_error) <%s>", response.url,
+                         exc_info=(type(exception), exception, exception.__traceback__))
+            lang = request.cb_kwargs["lang"]
+            spider.walk_ended(lang, spider.walks[lang].raised(  # type: ignore[attr-defined]
+                f"{type(exception).__name__}: {exception}"))
+            return []
         if request is None or LEARNED_KEY not in request.meta or spider is None:
             return None  # not an article page of the crawl: Scrapy logs it as usual
         logger.error("Article page not parsed (callback_error) <%s>", response.url,

@@ -74,6 +74,8 @@ ENDINGS: Mapping[str, EndingKind] = {
     "fetch_failed": EndingKind(False, False, "listings", "a batch could not be fetched"),
     "redirect_offsite": EndingKind(False, False, "pagination", "a batch redirected to another "
                                    "host than the crawl's, not followed"),
+    "callback_error": EndingKind(False, False, "pagination", "reading a batch raised (a bug "
+                                 "of the crawler, logged with its traceback)"),
     "unfinished": EndingKind(False, False, "pagination", "the run closed before the walk "
                              "reached an ending"),
 }
@@ -178,6 +180,10 @@ class ListingWalk:
     def unreadable(self, detail: str) -> Ending:
         """A batch that is neither cards nor JSON of the expected shape."""
         return self._failed("unreadable", f"{self._asked()}; it {detail}")
+
+    def raised(self, error: str) -> Ending:
+        """Reading the batch raised ``error`` (not about one card: those cost that card)."""
+        return self._failed("callback_error", f"{self._asked()}; reading it raised {error}")
 
     def dropped(self, url: str) -> Ending | None:
         """The request for ``url`` (the batch asked last, or where it redirected) was dropped

@@ -28,12 +28,13 @@ def article_page(slug: str, padding: int = 0, canonical: str | None = None) -> b
     return (page + "<!--" + "x" * padding + "-->").encode("utf-8")
 
 
-def listing_page(hrefs: list[str]) -> bytes:
-    """A listing with one card per href, in the site's card markup."""
+def listing_page(hrefs: list[str], dates: dict[str, str] | None = None) -> bytes:
+    """A listing with one card per href, in the site's card markup, dated 17 May 2025 (or
+    as ``dates`` says for an href)."""
     cards = "".join(
         f'<div class="float_block"><a href="{href}"><h2 class="float_block_title">T</h2></a>'
-        f'<div class="float_block_bottom"><div class="float_block_time">17 May 2025 10:29'
-        f"</div></div></div>" for href in hrefs
+        f'<div class="float_block_bottom"><div class="float_block_time">'
+        f'{(dates or {}).get(href, "17 May 2025 10:29")}</div></div></div>' for href in hrefs
     )
     return f'<html><body><div class="float_blocks">{cards}</div></body></html>'.encode()
 

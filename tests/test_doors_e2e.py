@@ -307,3 +307,32 @@ def test_decompression_bombs_of_every_encoding_and_an_unknown_one_are_named(
     ledger = result.summary["ledger"]["en"]
     assert (ledger["learned"], ledger["delivered"], ledger["rejected"]) == (5, 1, 4)
     assert ledger["rejected_by"] == {"fetch_encoding_unknown": 1, "fetch_too_large": 3}
+
+
+def test_a_card_that_raises_costs_that_card_only(tmp_path: Path) -> None:
+    """A card dated 1 January 0001 (a CMS's empty date) makes the ``since`` rule raise
+    (OverflowError: the year before 1 in UTC): a ``callback_error`` reject naming the card,
+    logged with its traceback; the cards after it on that page, and the walk, go on."""
+    cards = ["/en/post/before", "/en/post/nulldate", "/en/post/after"]
+
+    def route(path: str) -> Answer:
+        if path.startswith(LISTING):
+            return 200, {}, listing_page(cards if page_number(path) == 1 else [],
+                                         {"/en/post/nulldate": "1 January 0001 00:01"})
+        return 200, {}, article_page(slug_of(path))
+
+    with HostileSite(route) as site:
+        result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", "since=2025-01-01",
+                           settings=LENIENT)
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(record["url"].rsplit("/", 1)[1] for record in result.records) == [
+        "after", "before"]
+    assert [(r["reason"], r["url"]) for r in result.rejects] == [
+        ("callback_error", "https://caliber.az/en/post/nulldate")]
+    assert "OverflowError" in result.rejects[0]["detail"]
+    assert (f"Listing card not followed (callback_error) <{site.base_url}/en/post/nulldate>"
+            in result.log)
+    assert "/en/post/nulldate" not in site.requested
+    ledger = result.summary["ledger"]["en"]
+    assert (ledger["learned"], ledger["delivered"], ledger["rejected_by"]) == (
+        3, 2, {"callback_error": 1})

@@ -31,8 +31,10 @@ from crawler.items import FetchFailure, RawArticle
 from crawler.ledger import Ledger, adds_up, ledger_rows
 from crawler.normalize import article_url, canonical_problem, fetched_form
 from crawler.report.page import ledger_section
+from crawler.walk import Ending, ListingWalk
 from tests.test_item_side_fields import RAW, SLUG
 from tests.test_monitors import failures
+from tests.test_walk import LISTING, walk
 
 A, B = "https://caliber.az/en/post/a", "https://caliber.az/en/post/b"
 
@@ -222,6 +224,36 @@ def test_an_exception_in_an_article_callback_costs_that_article_only() -> None:
                      base_url="http://127.0.0.1:8000", learned=B)]
     listing = HtmlResponse(A, request=Request(A))
     assert middleware.process_spider_exception(listing, ValueError("x")) is None
+
+
+class Walking(Spider):
+    """A spider with walks, as the middleware meets the crawl's."""
+
+    name = "analytics"
+    walks: dict[str, ListingWalk]
+    endings: dict[str, Ending]
+
+    def parse_listing(self, response: Response, lang: str = "") -> None:
+        """The listing callback (the middleware knows it by name)."""
+
+    def walk_ended(self, lang: str, ending: Ending) -> None:
+        self.endings[lang] = ending
+
+
+def test_an_exception_in_a_listing_callback_not_about_a_card_ends_its_walk_loudly() -> None:
+    """The walk of that language ends ``callback_error`` (incomplete, its check fails: walked
+    again by the next run); what the batch yielded before it is kept by Scrapy."""
+    crawler = get_crawler(Walking)
+    spider = crawler.spider = Walking()
+    spider.walks, spider.endings = {"en": walk()}, {}
+    middleware = CallbackFailures.from_crawler(crawler)
+    request = Request(LISTING, callback=spider.parse_listing, cb_kwargs={"lang": "en"})
+    page = HtmlResponse(LISTING, request=request)
+    assert middleware.process_spider_exception(page, KeyError("cursor")) == []
+    ending = spider.endings["en"]
+    assert (ending.name, ending.kind.complete, ending.kind.check) == (
+        "callback_error", False, "pagination")
+    assert ending.why.endswith("; reading it raised KeyError: 'cursor'")
 
 
 def test_a_refresh_after_a_known_card_is_asked_for_and_settled_again() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
@@ -19,6 +20,16 @@ from crawler.state.retries import is_permanent
 from crawler.urls import canonical_url, link_problem
 
 logger = logging.getLogger("analytics")  # the spider's own logger name
+
+
+@dataclass
+class CardTally:
+    """What the cards of one listing batch showed its walk (``crawler.walk.BatchSeen``)."""
+
+    new_cards: int = 0
+    article_cards: int = 0
+    reached_older: bool = False
+    reached_known: bool = False
 
 
 class LedgerSpider:
@@ -76,3 +87,20 @@ class LedgerSpider:
         elif self.ledger.learn(href.strip(), lang, "card"):
             yield self.unfetched(href.strip(), href.strip(), "bad_url",
                                  f"the card's link cannot be parsed: {href[:200]!r}")
+
+    def card_failed(self, href: str, page_url: str, lang: str, error: Exception
+                    ) -> Iterator[FetchFailure]:
+        """A card whose handling raised (a bug, logged with its traceback): a
+        ``callback_error`` reject naming the card; the batch's other cards and its walk go
+        on."""
+        logger.error("Listing card not followed (callback_error) <%s> on <%s>", href[:300],
+                     page_url, exc_info=(type(error), error, error.__traceback__))
+        reason = "callback_error"
+        try:
+            learned = canonical_url(href, page_url, self.arguments.base_url)
+        except Exception:  # the link itself raised: it cannot be parsed
+            learned, reason = href.strip(), "bad_url"
+        if self.ledger.learn(learned, lang, "card") or self.ledger.entries[learned].outcome is None:
+            yield FetchFailure(url=learned, reason=reason, base_url=self.arguments.base_url,
+                               detail=f"the card on {page_url[:300]} raised "
+                                      f"{type(error).__name__}: {error}", learned=learned)

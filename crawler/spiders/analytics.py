@@ -34,7 +34,7 @@ from crawler.runs.instants import fetch_instant, format_utc
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import apply_run_settings, freeze_startup_objects
 from crawler.site import TIMEZONE, SiteProfile, is_article_path, language_of_path
-from crawler.spiders.accounting import LedgerSpider
+from crawler.spiders.accounting import CardTally, LedgerSpider
 from crawler.spiders.claiming import ClaimingSpider
 from crawler.spiders.walking import LISTING_META, WalkSpider
 from crawler.state.keeper import CrawlState
@@ -246,48 +246,55 @@ class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
             for key in (statkeys.provenance("cards", layer), statkeys.provenance("cards", layer,
                                                                                  lang)):
                 self.crawler.stats.inc_value(key)
-        reached_older = reached_known = False
-        new_cards = 0
-        base_url = self.arguments.base_url
-        article_cards = 0
+        tally = CardTally()
         for card in batch.cards:
-            url = fetch_url(card.href, response.url, base_url)
-            if url is None:
-                yield from self.card_not_followed(card.href, response.url, lang)
-                continue
-            canonical = canonical_url(url, url, base_url)
-            if not is_article_path(urlsplit(url).path):
-                self.exclude(canonical, lang, "not_an_article")
-                continue
-            article_cards += 1
-            new_cards += url not in self.cards_seen
-            self.cards_seen.add(url)
-            verdict = self.arguments.card_verdict(card.date_text)
-            reached_older = reached_older or verdict == "older"
-            if verdict != "fetch":
-                self.exclude(canonical, lang, "since" if verdict == "older" else "until")
-                continue
-            if self.ledger.is_learned(canonical):
-                self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
-            elif canonical in self.fetched_canonical:  # another URL of a page fetched
-                self.exclude(canonical, lang, "same_article")
-            elif (earlier := self.seen_before(canonical)) is not None:
-                reached_known = True  # an earlier walk passed here, reject or not
-                if self.arguments.mode == "full":
-                    yield from self.ask_article(url, lang, "card")
-                else:
-                    self.exclude(canonical, lang, earlier)
-            else:
-                yield from self.ask_article(url, lang, "card")
-        seen = BatchSeen(len(batch.cards), new_cards, batch.next_link, batch.says_last,
-                         reached_older, reached_known and self.stop_at_known.get(lang, False),
-                         batch.cursor, article_cards=article_cards, control=batch.control,
+            try:
+                yield from self.follow_card(card.href, card.date_text, response.url, lang, tally)
+            except Exception as error:  # a bug about one card: it costs that card only
+                yield from self.card_failed(card.href, response.url, lang, error)
+        seen = BatchSeen(len(batch.cards), tally.new_cards, batch.next_link, batch.says_last,
+                         tally.reached_older,
+                         tally.reached_known and self.stop_at_known.get(lang, False),
+                         batch.cursor, article_cards=tally.article_cards, control=batch.control,
                          described=batch.described)
         step = walk.after(seen)
         if isinstance(step, Next):
             yield from self.ask_listing(lang, step)
         else:
             self.walk_ended(lang, step)
+
+    def follow_card(self, href: str, date_text: str | None, page_url: str, lang: str,
+                    tally: CardTally) -> Iterator[Request | FetchFailure]:
+        """The request for one card of a batch, or the rule it is excluded by (``tally``
+        counts what the batch showed the walk)."""
+        base_url = self.arguments.base_url
+        url = fetch_url(href, page_url, base_url)
+        if url is None:
+            yield from self.card_not_followed(href, page_url, lang)
+            return
+        canonical = canonical_url(url, url, base_url)
+        if not is_article_path(urlsplit(url).path):
+            self.exclude(canonical, lang, "not_an_article")
+            return
+        tally.article_cards += 1
+        tally.new_cards += url not in self.cards_seen
+        self.cards_seen.add(url)
+        verdict = self.arguments.card_verdict(date_text)
+        tally.reached_older = tally.reached_older or verdict == "older"
+        if verdict != "fetch":
+            self.exclude(canonical, lang, "since" if verdict == "older" else "until")
+        elif self.ledger.is_learned(canonical):
+            self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
+        elif canonical in self.fetched_canonical:  # another URL of a page fetched
+            self.exclude(canonical, lang, "same_article")
+        elif (earlier := self.seen_before(canonical)) is not None:
+            tally.reached_known = True  # an earlier walk passed here, reject or not
+            if self.arguments.mode == "full":
+                yield from self.ask_article(url, lang, "card")
+            else:
+                self.exclude(canonical, lang, earlier)
+        else:
+            yield from self.ask_article(url, lang, "card")
 
     def seen_before(self, canonical: str) -> str | None:
         """'known' (delivered by an earlier run), 'open_reject' (not a record yet), or None."""
