@@ -109,14 +109,25 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
         else:
             self._unavailable(netloc, f"HTTP {status} at {response.url}")
 
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A robots.txt download that failed for good (after its retries) is told once, by
+        ``_unavailable``: as an ``IgnoreRequest``, Scrapy's middleware does not log it again,
+        with a traceback, as an error of the request that was waiting for it."""
+        if request.meta.get(ROBOTS_REQUEST):
+            raise RobotsUnavailable(f"{type(exception).__name__}: {exception}") from exception
+
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self._unavailable(netloc, f"{type(exc).__name__}: {exc}", exc)
+        cause = exc.__cause__ if isinstance(exc, RobotsUnavailable) else exc
+        assert isinstance(cause, Exception)
+        self._stats.inc_value(f"robotstxt/exception_count/{type(cause)}")
+        self._unavailable(netloc, f"{type(cause).__name__}: {cause}", cause)
 
     def _unavailable(self, netloc: str, why: str, cause: Exception | None = None) -> None:
-        logger.error("robots.txt of %s is unavailable (%s): RFC 9309 says disallow all, so "
-                     "nothing is fetched from it", netloc, why)
         assert self.crawler.stats is not None
+        # Where nothing answers at all, the run's one error has named the host already.
+        named = self.crawler.stats.get_value(statkeys.UNREACHABLE_HOST)
+        logger.log(logging.INFO if named else logging.ERROR, "robots.txt of %s is unavailable "
+                   "(%s): RFC 9309 says disallow all, so nothing is fetched from it", netloc, why)
         self.crawler.stats.set_value(statkeys.ROBOTS_UNAVAILABLE, f"{netloc}: {why}")
         self._resolve(netloc, DisallowAll(why, cause))
 

@@ -97,6 +97,9 @@ def test_a_dead_host_ends_the_run_within_a_minute_naming_it(tmp_path: Path) -> N
     assert seconds < 60, seconds
     assert (f"Nothing answers at 127.0.0.1:{port}: connection refused on "
             f"http://127.0.0.1:{port}/robots.txt, 3 attempts") in result.log
+    errors = [line for line in result.log.splitlines() if "] ERROR: " in line]
+    assert len(errors) == 2 and "Nothing answers at" in errors[0], errors
+    assert f"Run {result.summary['run_id']} FAILED" in errors[1]  # the run's verdict
     summary = result.summary
     assert summary["failed_checks"]["site_unreachable"] == (
         f"nothing answers at 127.0.0.1:{port}: connection refused")

@@ -46,7 +46,9 @@ class WalkSpider:
             stats.inc_value(statkeys.LISTING_FAILED)
         if ending.name in ("repeat", "loop"):
             stats.inc_value(statkeys.LISTING_LOOPS)
-        logger.log(ending.level, "Listing %s ends (%s): %s", lang, ending.name, ending.why)
+        # Where nothing answers at all, the run's one error has named the host already.
+        level = logging.WARNING if stats.get_value(statkeys.UNREACHABLE_HOST) else ending.level
+        logger.log(level, "Listing %s ends (%s): %s", lang, ending.name, ending.why)
 
     def request_dropped(self, request: Request) -> None:
         """A listing batch Scrapy's duplicate filter dropped never decides the walk: it is a
