@@ -309,17 +309,21 @@ def test_decompression_bombs_of_every_encoding_and_an_unknown_one_are_named(
     assert ledger["rejected_by"] == {"fetch_encoding_unknown": 1, "fetch_too_large": 3}
 
 
-def test_a_card_that_raises_costs_that_card_only(tmp_path: Path) -> None:
+def test_a_card_or_a_page_that_raises_costs_that_article_only(tmp_path: Path) -> None:
     """A card dated 1 January 0001 (a CMS's empty date) makes the ``since`` rule raise
     (OverflowError: the year before 1 in UTC): a ``callback_error`` reject naming the card,
-    logged with its traceback; the cards after it on that page, and the walk, go on."""
-    cards = ["/en/post/before", "/en/post/nulldate", "/en/post/after"]
+    logged with its traceback; the cards after it on that page, and the walk, go on. A page
+    dated so makes the article callback raise: a ``callback_error`` reject of that page."""
+    cards = ["/en/post/before", "/en/post/nulldate", "/en/post/nullpage", "/en/post/after"]
+    null = "1 January 0001 00:01"
 
     def route(path: str) -> Answer:
         if path.startswith(LISTING):
             return 200, {}, listing_page(cards if page_number(path) == 1 else [],
-                                         {"/en/post/nulldate": "1 January 0001 00:01"})
-        return 200, {}, article_page(slug_of(path))
+                                         {"/en/post/nulldate": null})
+        page = article_page(slug_of(path))
+        return 200, {}, page.replace(b"14 May 2025 15:04", null.encode()) \
+            if path.endswith("nullpage") else page
 
     with HostileSite(route) as site:
         result = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", "since=2025-01-01",
@@ -327,12 +331,13 @@ def test_a_card_that_raises_costs_that_card_only(tmp_path: Path) -> None:
     assert result.returncode == 0, result.log[-3000:]
     assert sorted(record["url"].rsplit("/", 1)[1] for record in result.records) == [
         "after", "before"]
-    assert [(r["reason"], r["url"]) for r in result.rejects] == [
+    assert sorted((r["reason"], r["url"]) for r in result.rejects) == [
+        ("callback_error", f"{site.base_url}/en/post/nullpage"),
         ("callback_error", "https://caliber.az/en/post/nulldate")]
-    assert "OverflowError" in result.rejects[0]["detail"]
+    assert all("OverflowError" in reject["detail"] for reject in result.rejects)
     assert (f"Listing card not followed (callback_error) <{site.base_url}/en/post/nulldate>"
             in result.log)
     assert "/en/post/nulldate" not in site.requested
     ledger = result.summary["ledger"]["en"]
     assert (ledger["learned"], ledger["delivered"], ledger["rejected_by"]) == (
-        3, 2, {"callback_error": 1})
+        4, 2, {"callback_error": 2})
