@@ -294,6 +294,7 @@ def test_failed_runs_are_notified_once_per_new_problem(scrapyd: Server, tmp_path
     written = sorted((output / "runs").glob("*.json"))
     assert len(written) == 2  # the refused runs wrote none
     for path in written:
+        assert_ledger_adds_up(json.loads(path.read_text("utf-8")))
         assert_summary_endings(json.loads(path.read_text("utf-8")), PAST_LAST)
     run_id = run_id_of(failed)
     verdict = failed.stderr.strip()
