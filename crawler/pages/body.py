@@ -10,12 +10,11 @@ runs of text separates them.
 from __future__ import annotations
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from crawler.site import BLOCK_TAGS, NON_ARTICLE_CLASS_FRAGMENTS, NON_ARTICLE_TAGS
 
 
-def is_non_article(element: HtmlElement) -> bool:
+def is_non_article(element: etree._Element) -> bool:
     """True for blocks that are not article text: scripts, frames, images, ad blocks."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag.lower() in NON_ARTICLE_TAGS:
@@ -24,7 +23,7 @@ def is_non_article(element: HtmlElement) -> bool:
     return any(fragment in classes for fragment in NON_ARTICLE_CLASS_FRAGMENTS)
 
 
-def body_paragraphs(body: HtmlElement) -> list[str]:
+def body_paragraphs(body: etree._Element) -> list[str]:
     """Raw text of each paragraph of ``body``, in document order (not yet collapsed)."""
     paragraphs: list[str] = []
     run: list[str] = []
