@@ -19,9 +19,11 @@ from lxml import etree
 
 from crawler.site import CHROME_TAGS, TITLE_SUFFIXES
 
-#: Every element the layer reads, in one walk of the page.
-_STRUCTURED = etree.XPath("//script[@type='application/ld+json'] | //meta[@content] | "
-                          "//time[@datetime] | //head/title")
+#: The tags of every element the layer reads (JSON-LD scripts, meta tags, ``<time>``s and the
+#: head's ``<title>``), found in one walk of the page (lxml's ``iter``, no XPath: one XPath
+#: union walks the page once per branch).
+_STRUCTURED_TAGS = ("script", "meta", "time", "title")
+_JSON_LD = "application/ld+json"
 #: JSON-LD types that describe the article of the page.
 ARTICLE_TYPES = frozenset({"Article", "NewsArticle", "AnalysisNewsArticle", "ReportageNewsArticle",
                            "OpinionNewsArticle", "BlogPosting", "Report"})
@@ -82,6 +84,13 @@ def _article_of(script: str) -> Mapping[str, Any]:
     return next((item for item in _objects(data) if _is_article(item)), {})
 
 
+def _first_time(times: list[etree._Element]) -> str | None:
+    """The ``datetime`` of the first ``<time>`` outside the page's chrome (looked for only
+    where no earlier source gave the date)."""
+    return next((time.get("datetime") for time in times
+                 if not any(above.tag in CHROME_TAGS for above in time.iterancestors())), None)
+
+
 def _strip_suffix(title: str) -> str:
     for suffix in TITLE_SUFFIXES:
         if title.endswith(suffix):
@@ -101,26 +110,29 @@ class StructuredData:
         article: Mapping[str, Any] = {}
         meta: dict[str, str] = {}
         titles: list[str] = []
-        times: list[str] = []
-        for element in _STRUCTURED(self.root):
+        times: list[etree._Element] = []
+        for element in self.root.iter(*_STRUCTURED_TAGS):
             tag = element.tag
-            if tag == "script" and not article:
-                article = _article_of(element.text or "")
-            elif tag == "meta":
+            if tag == "meta":
+                content = element.get("content")
                 name = element.get("property") or element.get("name")
-                if name and name not in meta:
-                    meta[name] = element.get("content")
+                if content is not None and name and name not in meta:
+                    meta[name] = content
+            elif tag == "script":
+                if not article and element.get("type") == _JSON_LD:
+                    article = _article_of(element.text or "")
             elif tag == "title":
-                titles.append(element.text or "")
-            elif tag == "time" and not any(above.tag in CHROME_TAGS
-                                           for above in element.iterancestors()):
-                times.append(element.get("datetime"))
+                parent = element.getparent()
+                if parent is not None and parent.tag == "head":
+                    titles.append(element.text or "")
+            elif element.get("datetime") is not None:  # a <time>
+                times.append(element)
         found = {
             "title": _text(article.get("headline")) or _text(meta.get("og:title"))
             or (_strip_suffix(titles[0]) if titles else None),
             "subtitle": _text(article.get("alternativeHeadline")),
             "date": _text(article.get("datePublished")) or _text(meta.get("article:published_time"))
-            or (times[0] if times else None),
+            or _first_time(times),
             "category": _text(article.get("articleSection")) or _text(meta.get("article:section")),
             "views": _views(article),
             "author": _text(article.get("author")) or _text(meta.get("author")),
