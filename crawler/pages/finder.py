@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,8 +53,6 @@ from crawler.site import (
 )
 
 _CHROME = " or ".join(f"ancestor::{tag}" for tag in CHROME_TAGS)
-_MAIN = etree.XPath("(//main)[1] | (//body)[1]")
-_HEADINGS = etree.XPath("//h1")
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
 #: "Near the title": the texts that are not blank after the heading, so many at most.
 NEAR_HEADING = 12
@@ -61,7 +60,8 @@ _FOLLOWING_SIBLINGS = etree.XPath("following-sibling::node()")
 _DESCENDANT_TEXTS = etree.XPath("descendant::text()")
 _TEXT_WITH = etree.XPath(".//text()[contains(., $needle)]")
 _TEXTS = etree.XPath(".//text()")
-_SECTION_LINKS = etree.XPath("//a[contains(@href, '/category/')]")
+#: What the link to a section has in its ``href``.
+SECTION_LINK = "/category/"
 _CANDIDATES = etree.XPath(f".//*[self::div or self::section or self::article][not({_CHROME})]")
 _LINKS = etree.XPath(f".//a[@href][not({_CHROME})]")
 _STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
@@ -143,7 +143,7 @@ class SiteRules:
     site: SiteProfile
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def lang(self) -> str:
         return language_of_path(urlsplit(self.url).path)
 
@@ -155,14 +155,20 @@ class SiteRules:
     def main(self) -> etree._Element:
         """The page's ``<main>`` (else its ``<body>``, else the document)."""
         def find() -> etree._Element:
-            found = _MAIN(self.root)  # in document order: body, then main within it
-            return found[-1] if found else self.root
+            # The first of each, in one walk that stops when both are seen; the later one
+            # in document order is the main (body, then main within it).
+            first: dict[str, etree._Element] = {}
+            for element in self.root.iter("main", "body"):
+                first.setdefault(element.tag, element)
+                if len(first) == 2:
+                    break
+            return [*first.values()][-1] if first else self.root
         return self._once("main", find)
 
     def heading(self) -> etree._Element | None:
         """The page's main heading: the first ``h1`` outside the chrome."""
         return self._once("heading", lambda: next(
-            (h1 for h1 in _HEADINGS(self.root)
+            (h1 for h1 in self.root.iter("h1")
              if not any(above.tag in CHROME_TAGS for above in h1.iterancestors())), None))
 
     def _main_text(self) -> float:
@@ -184,25 +190,28 @@ class SiteRules:
             return box
         return self._once("article", find)
 
-    def _texts_after_heading(self) -> list[Any]:
-        """The texts near the title: the first ``NEAR_HEADING`` that are not blank after it."""
-        def find() -> list[Any]:
+    def _near_to_first_date(self) -> tuple[list[Any], str | None]:
+        """The texts near the title (the first ``NEAR_HEADING`` that are not blank after it)
+        up to the first that holds a date of the page's language, and that date (None: none
+        of them does). The date and the author rules read no text after that one."""
+        def find() -> tuple[list[Any], str | None]:
             # following::text() would walk the whole rest of the page (its scripts too):
             # siblings after the heading, then after each ancestor, until enough are found.
             found: list[Any] = []
-            node = self.heading()
+            lang, node = self.lang, self.heading()
             while node is not None:
                 for sibling in _FOLLOWING_SIBLINGS(node):
                     texts = [sibling] if isinstance(sibling, str) else _DESCENDANT_TEXTS(sibling)
                     for text in texts:
                         if text.strip() and not _is_skipped(text):
                             found.append(text)
-                            if len(found) == NEAR_HEADING:
-                                return found
+                            date = site_date(text, lang)
+                            if date or len(found) == NEAR_HEADING:
+                                return found, date
                 node = node.getparent()
-            return found
-        texts: list[Any] = self._once("near", find)
-        return texts
+            return found, None
+        near: tuple[list[Any], str | None] = self._once("near", find)
+        return near
 
     # --- the fields ---------------------------------------------------------------------------
     def title(self) -> str | None:
@@ -211,11 +220,8 @@ class SiteRules:
 
     def date_text(self) -> str | None:
         """The first date near the title, in the article."""
-        for node in self._texts_after_heading():
-            found = site_date(node, self.lang)
-            if found:
-                return found if _within(_container(node), self.article()) else None
-        return None
+        near, date = self._near_to_first_date()
+        return date if date and _within(_container(near[-1]), self.article()) else None
 
     def views_text(self) -> str | None:
         """The first views counter of the article (looked for in the main content first:
@@ -236,7 +242,7 @@ class SiteRules:
         every link to a section (``/category/``) on the page, as the menu names them."""
         def find() -> frozenset[str]:
             labels = {collapse_whitespace(element_text(link) or "")
-                      for link in _SECTION_LINKS(self.root)}
+                      for link in self.root.iter("a") if SECTION_LINK in (link.get("href") or "")}
             labels.add(self.site.section_labels.get(self.lang, ""))
             return frozenset(label for label in labels if label)
         return self._once("labels", find)
@@ -253,12 +259,10 @@ class SiteRules:
     def author(self) -> str | None:
         """The older template's author: the one text between the section label and the date
         after the heading (``INTERVIEWS`` / name / ``25 November 2022 - 16:39``)."""
-        near = self._texts_after_heading()
-        first_date = next((index for index, node in enumerate(near)
-                           if site_date(node, self.lang)), None)
-        if first_date is None or first_date < 2:
+        near, date = self._near_to_first_date()
+        if date is None or len(near) < 3:
             return None
-        label, name = (collapse_whitespace(node) for node in near[first_date - 2:first_date])
+        label, name = (collapse_whitespace(node) for node in near[-3:-1])
         if label in self.section_labels() and len(name) <= AUTHOR_MAX_CHARS:
             return name
         return None
