@@ -14,13 +14,13 @@ from lxml import etree
 from crawler.site import BLOCK_TAGS, NON_ARTICLE_CLASS_FRAGMENTS, NON_ARTICLE_TAGS
 
 
-def is_non_article(element: etree._Element) -> bool:
-    """True for blocks that are not article text: scripts, frames, images, ad blocks."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag.lower() in NON_ARTICLE_TAGS:
-        return True
-    classes = (element.get("class") or "").lower()
-    return any(fragment in classes for fragment in NON_ARTICLE_CLASS_FRAGMENTS)
+def _is_ad_class(classes: str | None) -> bool:
+    """True for a ``class`` attribute that names an ad block (not article text, like the
+    ``NON_ARTICLE_TAGS``: scripts, frames, images)."""
+    if not classes:
+        return False
+    lowered = classes.lower()
+    return any(fragment in lowered for fragment in NON_ARTICLE_CLASS_FRAGMENTS)
 
 
 def body_paragraphs(body: etree._Element) -> list[str]:
@@ -36,7 +36,7 @@ def body_paragraphs(body: etree._Element) -> list[str]:
         if event == "start":
             if not tag:  # a comment or processing instruction: no text of its own
                 continue
-            if tag in skipped_tags or is_non_article(element):
+            if tag in skipped_tags or _is_ad_class(element.get("class")):
                 walker.skip_subtree()  # an ad, a script, an image: it separates two runs
                 if run:
                     paragraphs.append("".join(run))

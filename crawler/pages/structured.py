@@ -50,6 +50,8 @@ def _is_article(item: Mapping[str, Any]) -> bool:
 def _text(value: Any) -> str | None:
     """A plain value as text: a string, a number, the ``name``/``url`` of an object, the first
     of a list."""
+    if value is None:  # most values asked for: a plain check before the ABC's
+        return None
     if isinstance(value, list):
         return next((text for item in value if (text := _text(item))), None)
     if isinstance(value, Mapping):
