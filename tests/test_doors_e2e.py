@@ -18,7 +18,15 @@ from urllib.parse import parse_qs, urlsplit
 import brotli
 import pytest
 
-from tests.crawl import FRONTIER, PAST_LAST, REFUSED, run_crawl, run_state
+from tests.crawl import (
+    FRONTIER,
+    PAST_LAST,
+    REFUSED,
+    read_lines,
+    run_crawl,
+    run_reextract,
+    run_state,
+)
 from tests.hostile import HostileSite, article_page, listing_page
 
 if sys.version_info >= (3, 14):  # where Scrapy takes zstd from
@@ -341,3 +349,36 @@ def test_a_card_or_a_page_that_raises_costs_that_article_only(tmp_path: Path) ->
     ledger = result.summary["ledger"]["en"]
     assert (ledger["learned"], ledger["delivered"], ledger["rejected_by"]) == (
         4, 2, {"callback_error": 2})
+
+
+def test_a_re_extraction_ends_every_archived_article_as_the_crawl_did(tmp_path: Path) -> None:
+    """The archive of a crawl with a page, a 404 and an image: the re-extraction learns all
+    three (``run_reextract`` checks its ledger against the archive), delivers the page and
+    rejects the other two with the crawl's reasons."""
+    def route(path: str) -> Answer:
+        if path.startswith(LISTING):
+            cards = ["/en/post/fine", "/en/post/gone", "/en/post/picture"]
+            return 200, {}, listing_page(cards if page_number(path) == 1 else [])
+        slug = slug_of(path)
+        if slug == "gone":
+            return 404, {}, b"no such page"
+        if slug == "picture":
+            return 200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+        return 200, {}, article_page(slug)
+
+    with HostileSite(route) as site:
+        crawl = run_crawl(site.base_url, tmp_path, "lang=en", "mode=full", settings=LENIENT,
+                          endings=PAST_LAST)
+    reasons = sorted(reject["reason"] for reject in crawl.rejects)
+    assert reasons == ["fetch_http_404", "not_text"], crawl.log[-3000:]
+    redo = run_reextract("--all", *(option for name, value in LENIENT.items()
+                                    for option in ("-s", f"{name}={value}")), output_dir=tmp_path)
+    assert redo.returncode == 0, redo.stderr[-3000:]
+    summary = json.loads(max((tmp_path / "runs").glob("*.json")).read_text("utf-8"))
+    assert summary["source"] == "archive"
+    assert summary["ledger"]["en"] | {"learned_from": None} == {
+        "learned": 3, "delivered": 1, "known": 0, "rejected": 2, "excluded": 0,
+        "unaccounted": 0, "rejected_by": dict.fromkeys(reasons, 1), "excluded_by": {},
+        "learned_from": None}
+    redone = read_lines(tmp_path / "rejects")
+    assert sorted(reject["reason"] for reject in redone) == sorted(reasons * 2)
