@@ -56,6 +56,8 @@ CONCURRENT_ITEMS = 1
 # so it misses every time (5% of the CPU of a crawl, docs/benchmarks.md). The same check is
 # made once for every callback of the project's spiders in tests/test_layout.py.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Scrapy's in-memory stats without the shim it puts on every attribute read (crawler/stats.py).
+STATS_CLASS = "crawler.stats.CrawlStats"
 
 DOWNLOADER_MIDDLEWARES = {
     # Another host refused with an errback, dont_filter requests too (crawler.doors).
