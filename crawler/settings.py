@@ -65,6 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt as RFC 9309 says (a failed one disallows all) in place of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.SiteRobotsMiddleware": 100,
+    # Scrapy's meta refresh, without decoding a page that has none (crawler/metarefresh.py).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.metarefresh.PageMetaRefreshMiddleware": 580,
     # After RetryMiddleware (550) in the response path: sees 429/503 before the retry.
     "crawler.middlewares.SitePauseMiddleware": 560,
     # Next to the downloader: archives each answer as sent (compressed), before the
