@@ -13,8 +13,7 @@ learned. At the close, a URL without an outcome fails the run's ``accounting`` c
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
@@ -32,32 +31,44 @@ OUTCOMES = ("delivered", "known", "rejected", "excluded")
 UNACCOUNTED_SHOWN = 10
 
 
-@dataclass
-class Entry:
-    """One learned URL: its language, how it was learned, its outcome and why."""
+class Entry(NamedTuple):
+    """One learned URL: its language, how it was learned, its outcome and why, and the
+    outcome the page fetched under this URL got (``settled``; a later alias takes it)."""
 
     lang: str
     source: str
     outcome: str | None = None
     why: str | None = None
+    settled: tuple[str, str | None] | None = None
 
 
-@dataclass
 class Ledger:
-    """Learned URLs and their outcomes, for one run."""
+    """Learned URLs and their outcomes, for one run.
 
-    entries: dict[str, Entry] = field(default_factory=dict)
-    #: Fetched form -> the learned URLs it answers for (a redirect, the URL itself).
-    aliases: dict[str, set[str]] = field(default_factory=dict)
-    #: The outcome each fetched form got, for a URL aliased to it later.
-    settled: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    Kept small, for a run learns every article of the section: a URL is one slot of a dict,
+    pointing at an ``Entry`` shared by every URL in the same state (a few dozen different
+    ones in a run), instead of an object, a set and a tuple per URL (about 500 bytes of an
+    article's peak memory, docs/benchmarks.md). A URL answers for itself; ``aliases`` holds
+    only the other URLs a fetched form answers for (a redirect).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        #: Fetched form -> the other learned URLs it answers for (a redirect).
+        self.aliases: dict[str, set[str]] = {}
+        #: The outcome each fetched form that is no learned URL got, for a URL aliased to it
+        #: later (a learned URL keeps it in its ``Entry.settled``).
+        self.settled: dict[str, tuple[str, str | None]] = {}
+        self._shared: dict[Entry, Entry] = {}
+
+    def _put(self, url: str, entry: Entry) -> None:
+        self.entries[url] = self._shared.setdefault(entry, entry)
 
     def learn(self, url: str, lang: str, source: str) -> bool:
         """Note ``url`` as learned (from ``source``); False when it was already."""
         if url in self.entries:
             return False
-        self.entries[url] = Entry(lang, source)
-        self.aliases.setdefault(url, set()).add(url)
+        self._put(url, Entry(lang, source, settled=self.settled.pop(url, None)))
         return True
 
     def reask(self, url: str, source: str) -> bool:
@@ -67,8 +78,7 @@ class Ledger:
         entry = self.entries[url]
         if (entry.outcome, entry.why) not in (("known", "known"), ("excluded", "open_reject")):
             return False
-        entry.outcome, entry.why, entry.source = None, None, source
-        self.settled.pop(url, None)
+        self._put(url, Entry(entry.lang, source))
         return True
 
     def is_learned(self, url: str) -> bool:
@@ -76,15 +86,29 @@ class Ledger:
 
     def alias(self, form: str, url: str) -> None:
         """The page fetched for learned ``url`` answers under ``form`` (a redirect)."""
-        self.aliases.setdefault(form, set()).add(url)
-        if form in self.settled:
-            self.settle_learned(url, *self.settled[form])
+        if form != url:
+            self.aliases.setdefault(form, set()).add(url)
+        settled = self._settled(form)
+        if settled is not None:
+            self.settle_learned(url, *settled)
+
+    def _settled(self, form: str) -> tuple[str, str | None] | None:
+        entry = self.entries.get(form)
+        return entry.settled if entry is not None else self.settled.get(form)
 
     def settle(self, form: str, outcome: str, why: str | None = None) -> None:
         """The page fetched under ``form`` ended in ``outcome``: so did every URL learned for it
         that has none yet (the first outcome stays)."""
         assert outcome in OUTCOMES, outcome
-        self.settled.setdefault(form, (outcome, why))  # a reask takes it back
+        entry = self.entries.get(form)
+        if entry is None:
+            self.settled.setdefault(form, (outcome, why))  # a reask takes it back
+        else:
+            if entry.settled is None:
+                entry = entry._replace(settled=(outcome, why))
+            if entry.outcome is None:
+                entry = entry._replace(outcome=outcome, why=why)
+            self._put(form, entry)
         for url in self.aliases.get(form, ()):
             self.settle_learned(url, outcome, why)
 
@@ -92,15 +116,15 @@ class Ledger:
         """Learned ``url`` ended in ``outcome`` (unless it had one already)."""
         entry = self.entries.get(url)
         if entry is not None and entry.outcome is None:
-            entry.outcome, entry.why = outcome, why
+            self._put(url, entry._replace(outcome=outcome, why=why))
 
     def close(self, stopped: bool) -> list[str]:
         """At the close: a run that was stopped excludes what it did not reach
         (``run_stopped``); returns the URLs left without an outcome."""
         if stopped:
-            for entry in self.entries.values():
+            for url, entry in self.entries.items():
                 if entry.outcome is None:
-                    entry.outcome, entry.why = "excluded", "run_stopped"
+                    self._put(url, entry._replace(outcome="excluded", why="run_stopped"))
         return [url for url, entry in self.entries.items() if entry.outcome is None]
 
     def summary(self) -> dict[str, Any]:
