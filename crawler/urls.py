@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from functools import lru_cache
 from string import Formatter
 from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
@@ -190,7 +191,9 @@ def _public_parts(href: str, page_url: str, base_url: str) -> tuple[str, str, st
 
 
 def _canonicalized(parts: tuple[str, str, str]) -> str:
-    return canonicalize_url(urlunsplit((*parts, "", "")))
+    """Interned: the run's bookkeeping (ledger, claims, the spider's sets) names an article
+    by this URL in several places, one string for them all (docs/benchmarks.md)."""
+    return sys.intern(canonicalize_url(urlunsplit((*parts, "", ""))))
 
 
 @lru_cache(maxsize=1024)  # pure; a listing's card and its reject line ask for the same URL
@@ -210,6 +213,11 @@ def canonical_pair(href: str, fetched_url: str, base_url: str) -> tuple[str, str
     fetched = _public_parts(fetched_url, fetched_url, base_url)
     first = _canonicalized(canonical)
     return first, first if fetched == canonical else _canonicalized(fetched)
+
+
+def url_fingerprint(url: str) -> bytes:
+    """A URL as a set keeps it when only its presence matters: 16 bytes of BLAKE2b."""
+    return hashlib.blake2b(url.encode("utf-8"), digest_size=16).digest()
 
 
 def article_id(canonical: str) -> str:
