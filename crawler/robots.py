@@ -59,7 +59,9 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
         maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         #: The cap of a robots.txt once decompressed (0: none, as DOWNLOAD_MAXSIZE=0 says).
         self.decompressed_maxsize = 0 if maxsize == 0 else max(maxsize, ROBOTS_MIN_BYTES)
-        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+        #: ``bytes_received`` is listened to only while a robots.txt is on its way: Scrapy
+        #: sends it for every chunk of every answer, 12 us each with a receiver.
+        self.listening = False
 
     async def process_request(self, request: Request) -> None:  # type: ignore[override]
         if request.meta.get("dont_obey_robotstxt"):
@@ -68,8 +70,21 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
                 # (``bytes_received``) and what came is parsed, as RFC 9309 allows.
                 request.meta[ROBOTS_REQUEST] = True
                 request.meta["download_maxsize"] = 0
+                self.listen(True)
             return
         await super().process_request(request)
+
+    def listen(self, on: bool) -> None:
+        """Receive ``bytes_received`` (or no longer)."""
+        if on != self.listening:
+            change = self.crawler.signals.connect if on else self.crawler.signals.disconnect
+            change(self.bytes_received, signal=signals.bytes_received)
+            self.listening = on
+
+    def robots_settled(self) -> None:
+        """A robots.txt was parsed or given up: stop listening unless another is pending."""
+        if not any(isinstance(parser, Deferred) for parser in self._parsers.values()):
+            self.listen(False)
 
     def bytes_received(self, data: bytes, request: Request) -> None:
         """Past ``ROBOTS_MIN_BYTES`` of robots.txt, the rest is not downloaded."""
@@ -99,6 +114,7 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
         status = response.status
         if 200 <= status < 300:
             await super()._parse_robots(response, netloc, request)
+            self.robots_settled()
             return
         self._stats.inc_value("robotstxt/response_count")
         self._stats.inc_value(f"robotstxt/response_status_count/{status}")
@@ -134,5 +150,6 @@ class SiteRobotsMiddleware(RobotsTxtMiddleware):
     def _resolve(self, netloc: str, parser: RobotParser | None) -> None:
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
+        self.robots_settled()
         if isinstance(waiting, Deferred):
             waiting.callback(parser)
