@@ -212,3 +212,17 @@ def test_a_reextraction_fsyncs_lines_only_when_asked(given: str | None, expected
         settings.set("ANALYTICS_FSYNC", given, priority="cmdline")
     ReextractSpider.update_settings(settings)
     assert settings.getbool("ANALYTICS_FSYNC") is expected
+
+
+@pytest.mark.parametrize("level", [1, 2, 6, 9])
+def test_each_record_is_one_plain_gzip_member_at_every_level(level: int) -> None:
+    records = WarcEncoder().exchange(exchange(PAGE * 20, {}))
+    data = gzip_members(records, level)
+    members = []
+    while data:
+        reader = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        members.append(reader.decompress(data))
+        assert reader.eof
+        data = reader.unused_data
+    assert members == records
+    assert gzip.decompress(gzip_members(records, level)) == b"".join(records)
