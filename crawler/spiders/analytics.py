@@ -288,13 +288,10 @@ class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
             self.crawler.stats.inc_value(statkeys.cards_skipped("fetched_this_run"))
         elif canonical in self.fetched_canonical:  # another URL of a page fetched
             self.exclude(canonical, lang, "same_article")
-        elif (earlier := self.seen_before(canonical)) is not None:
+        elif self.arguments.mode != "full" and (earlier := self.seen_before(canonical)):
             tally.reached_known = True  # an earlier walk passed here, reject or not
-            if self.arguments.mode == "full":
-                yield from self.ask_article(url, lang, "card")
-            else:
-                self.exclude(canonical, lang, earlier)
-        else:
+            self.exclude(canonical, lang, earlier)
+        else:  # full: asked for whatever the state knows (two lookups a card spared)
             yield from self.ask_article(url, lang, "card")
 
     def seen_before(self, canonical: str) -> str | None:
