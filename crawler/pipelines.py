@@ -174,9 +174,11 @@ class StatePipeline(_CrawlerComponent):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             state = self.state
-            if state.record_delivery(item.record, self.run_id):
+            with state.transaction():  # one commit an item, not three
+                changed = state.record_delivery(item.record, self.run_id, commit=False)
+                if item.fetched_form:
+                    state.remember_url_form(item.fetched_form, item.url)
+                    state.close_reject(item.fetched_form, item.scraped_at, self.run_id)
+            if changed:
                 self.stats.inc_value(statkeys.ARTICLES_CHANGED)
-            if item.fetched_form:
-                state.remember_url_form(item.fetched_form, item.url)
-                state.close_reject(item.fetched_form, item.scraped_at, self.run_id)
         return item
