@@ -84,7 +84,10 @@ def parse_site_date(text: str) -> datetime:
 def _baku_moment(naive: datetime, text: str) -> datetime:
     """A Baku wall-clock time as an aware datetime; one that never happened is an error."""
     local = naive.replace(tzinfo=_site_zone())
-    round_trip = local.astimezone(UTC).astimezone(_site_zone())
+    try:
+        round_trip = local.astimezone(UTC).astimezone(_site_zone())
+    except OverflowError:  # 1 January 0001 00:01 (a CMS's empty date) is before any instant
+        raise _no_instant(text) from None
     if round_trip.replace(tzinfo=None) != naive:
         raise FieldError("date_nonexistent", f"{text!r} never happened in {TIMEZONE}")
     return local
@@ -109,7 +112,15 @@ def parse_iso_date(text: str) -> datetime:
         raise FieldError("date_unreadable", f"no ISO 8601 date and time in {text!r}") from None
     if moment.tzinfo is None:
         return _baku_moment(moment, text)
-    return moment.astimezone(_site_zone())
+    try:
+        return moment.astimezone(_site_zone())
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before any instant in Baku
+        raise _no_instant(text) from None
+
+
+def _no_instant(text: str) -> FieldError:
+    """A date at the very edge of the calendar that names no instant in Baku: unreadable."""
+    return FieldError("date_unreadable", f"{text!r} is outside the range of instants")
 
 
 def read_date(text: str, layer: str) -> datetime:

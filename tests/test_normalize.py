@@ -15,6 +15,7 @@ from crawler.normalize import (
     collapse_whitespace,
     format_date,
     join_paragraphs,
+    parse_iso_date,
     parse_site_date,
     parse_views,
 )
@@ -78,6 +79,56 @@ def test_any_shown_date_reads_back_with_the_zone_offset(
         assert parsed.utcoffset() == instant.utcoffset()
         assert parsed.astimezone(UTC) == instant.astimezone(UTC)
     assert format_date(parsed)[:19] == instant.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@pytest.mark.parametrize("shown", ["1 January 0001 00:01", "01 January 0001 - 00:00"])
+def test_a_cms_empty_date_is_unreadable(shown: str) -> None:
+    """The year-1 date a CMS shows for no date names no instant (its UTC is in year 0)."""
+    with pytest.raises(FieldError) as caught:
+        parse_site_date(shown)
+    assert caught.value.reason == "date_unreadable"
+
+
+@given(
+    moment=st.datetimes(min_value=datetime.min, max_value=datetime.max),
+    lang=st.sampled_from(sorted(MONTH_NAMES)),
+)
+def test_a_shown_date_of_any_year_reads_as_itself_or_is_an_error(
+    moment: datetime, lang: str
+) -> None:
+    """Years 1 to 9999: the wall-clock time shown, in Baku, or a ``FieldError``, never
+    another exception (the edges of the calendar name no instant in UTC)."""
+    shown = (f"{moment.day} {MONTH_NAMES[lang][moment.month - 1]} {moment.year:04d} "
+             f"{moment:%H:%M}")
+    try:
+        parsed = parse_site_date(shown)
+    except FieldError as error:
+        assert error.reason in ("date_unreadable", "date_nonexistent")
+        return
+    assert parsed.replace(tzinfo=None) == moment.replace(second=0, microsecond=0)
+    assert parsed.tzinfo is not None and parsed.astimezone(UTC)  # an instant
+
+
+@given(
+    moment=st.datetimes(min_value=datetime.min, max_value=datetime.max),
+    offset=st.none() | st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_a_structured_date_of_any_year_is_an_instant_or_an_error(
+    moment: datetime, offset: int | None
+) -> None:
+    """Any ISO 8601 moment of years 1 to 9999, with or without an offset: the same instant
+    in Baku, or a ``FieldError`` (none such in Baku), never another exception."""
+    zone = None if offset is None else timezone(timedelta(minutes=offset))
+    given_moment = moment.replace(tzinfo=zone)
+    try:
+        parsed = parse_iso_date(given_moment.isoformat())
+    except FieldError as error:
+        assert error.reason in ("date_unreadable", "date_nonexistent")
+        return
+    if zone is None:
+        assert parsed.replace(tzinfo=None) == moment
+    else:
+        assert parsed == given_moment
 
 
 def test_format_utc() -> None:
