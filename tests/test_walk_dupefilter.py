@@ -29,19 +29,27 @@ class Engine:
         self.asked.append(request)
 
 
-@pytest.fixture
-def crawled(tmp_path: Path) -> tuple[AnalyticsSpider, Engine, MemoryStatsCollector]:
-    """The spider outside a run, its English walk past page 1, with a recording engine."""
+def spider_outside_a_run(tmp_path: Path, **arguments: str
+                         ) -> tuple[AnalyticsSpider, Engine, MemoryStatsCollector]:
+    """The spider (English, ``arguments``) outside a run, with a recording engine."""
     settings = Settings()
     settings.setmodule("crawler.settings")
     settings.update({"ANALYTICS_OUTPUT_DIR": str(tmp_path),
                      "ANALYTICS_STATE_PATH": str(tmp_path / "state.sqlite3")})
     crawler = Crawler(AnalyticsSpider, settings)
-    spider: AnalyticsSpider = AnalyticsSpider.from_crawler(crawler, base_url=BASE, lang="en")
+    spider: AnalyticsSpider = AnalyticsSpider.from_crawler(crawler, base_url=BASE, lang="en",
+                                                           **arguments)
     engine, stats = Engine(), MemoryStatsCollector(crawler)
     stats.open_spider()
     crawler.spider, crawler.stats = spider, stats
     crawler.engine = engine  # type: ignore[assignment]
+    return spider, engine, stats
+
+
+@pytest.fixture
+def crawled(tmp_path: Path) -> tuple[AnalyticsSpider, Engine, MemoryStatsCollector]:
+    """The spider outside a run, its English walk past page 1, with a recording engine."""
+    spider, engine, stats = spider_outside_a_run(tmp_path)
     walk = spider.walks["en"] = ListingWalk("en", spider.site, BASE, 100)
     walk.first()
     return spider, engine, stats
