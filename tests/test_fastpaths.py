@@ -122,3 +122,25 @@ def test_fast_check_never_accepts_what_jsonschema_refuses(changes: dict[str, Any
     if fast(record):
         assert valid
     assert fast(VALID)
+
+
+ATTRIBUTE_MARKUP = """<html><head><link rel="stylesheet" href="/s.css"><link rel="canonical">
+<link rel="canonical" href="/first"><link rel="canonical" href="/second">
+<meta property="og:url" content=""><meta property="og:url" content="/og">
+<meta name="og:url" content="/by-name"></head><body>
+<div rel="canonical" class="post_title">div</div><a REL="Canonical" href="/upper">u</a>
+<p data-x="a b">ab</p><p data-x="">empty</p></body></html>"""
+
+
+@pytest.mark.parametrize("css", [
+    "link[rel=canonical]::attr(href)", "link[rel='canonical']", "meta[property='og:url']",
+    "meta[property='og:url']::attr(content)", "meta[name='og:url']::attr(content)",
+    "[rel=canonical]", "*[rel=canonical]::attr(class)", "a[rel=Canonical]", "A[REL=canonical]",
+    "p[data-x='a b']", "p[data-x='']", "p[data-x=a]", "link[rel~=canonical]", "link[href]",
+    "link[rel=canonical]::attr(missing)", "div.post_title, link[rel=canonical]",
+])
+def test_one_pass_equals_parsel_on_attribute_selectors(css: str) -> None:
+    selector = Selector(text=ATTRIBUTE_MARKUP)
+    found = SelectorPlan.of([("k", css), ("t", ".post_title")]).first_matches(selector.root)
+    assert element_text(found.get("k")) == reference_first(selector, css)
+    assert element_text(found.get("t")) == "div"

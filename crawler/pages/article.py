@@ -46,19 +46,19 @@ class ArticlePage:
 
     response: TextResponse
     site: SiteProfile
-    #: The first match of each selector of the profile asked for: the class selectors' in
-    #: one pass at the first question, any other's when it is asked (the title's fallback
-    #: only where the page has no title block).
+    #: The first match of each selector of the profile asked for: the class and
+    #: ``tag[name=value]`` selectors' in one pass at the first question, any other's when it
+    #: is asked (the title's fallback only where the page has no title block).
     _found: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _prepared(self) -> dict[str, Any]:
-        """The found matches, the class selectors' worked out (and the tree parsed) once."""
+        """The found matches, the one pass's worked out (and the tree parsed) once."""
         found = self._found
         if not found:
             selectors = self.site.selectors
             found[_PLAN] = selector_plan(tuple((key, selectors[key]) for key in ARTICLE_KEYS))
             found[_ROOT] = self._root()
-            found.update(found[_PLAN].class_matches(found[_ROOT]))
+            found.update(found[_PLAN].walked_matches(found[_ROOT]))
         return found
 
     def _match(self, key: str) -> Any:

@@ -4,27 +4,31 @@ Each CSS class selector costs libxml2 a full walk with string functions on every
 attribute (``contains(concat(' ', normalize-space(@class), ' '), ...)``), about 0.13 ms
 on a replica page, and an article page asks for nine of them. Here every selector of the
 simple forms ``.a``, ``tag.a.b``, ``.a, .b``, each optionally ending in ``::attr(name)``,
-is answered by one walk over the elements that have a ``class`` attribute; any other
-selector (attributes, combinators, pseudo-classes) by its compiled XPath, as parsel would.
-The answer is the same: the first match in document order, as ``response.css(sel)[0]``.
+and every selector of the form ``tag[name=value]`` (the canonical link, og:url), each
+optionally ending in ``::attr(name)``, is answered by one walk over the page's elements;
+any other selector (other attribute tests, combinators, pseudo-classes) by its compiled
+XPath, as parsel would. The answer is the same: the first match in document order, as
+``response.css(sel)[0]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cssselect import SelectorError, parse
-from cssselect.parser import Class, Element, FunctionalPseudoElement
+from cssselect.parser import Attrib, Class, Element, FunctionalPseudoElement
+from cssselect.parser import Selector as Css
 from lxml import etree
 from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
 #: One alternative of a simple class selector: tag (None: any), classes, attribute wanted.
 _Simple = tuple[str | None, frozenset[str], str | None]
+#: A selector ``tag[name=value]``: tag (None: any), attribute name, its value, attribute wanted.
+_Equal = tuple[str | None, str, str, str | None]
 
-_ALL_WITH_CLASS = etree.XPath("//*[@class]")
 _CLASS_SPACE = str.maketrans("\t\n\r\f", "    ")  # XPath normalize-space's whitespace
 
 
@@ -36,13 +40,8 @@ def _simple_alternatives(css: str) -> list[_Simple] | None:
         return None
     alternatives: list[_Simple] = []
     for selector in selectors:
-        attribute = None
-        pseudo = selector.pseudo_element
-        if isinstance(pseudo, FunctionalPseudoElement):
-            if pseudo.name != "attr" or len(pseudo.arguments) != 1:
-                return None
-            attribute = pseudo.arguments[0].value
-        elif pseudo is not None:
+        simple, attribute = _wanted_attribute(selector)
+        if not simple:
             return None
         classes: set[str] = set()
         tree = selector.parsed_tree
@@ -54,6 +53,38 @@ def _simple_alternatives(css: str) -> list[_Simple] | None:
         tag = tree.element.lower() if tree.element not in (None, "*") else None
         alternatives.append((tag, frozenset(classes), attribute))
     return alternatives
+
+
+def _wanted_attribute(selector: Css) -> tuple[bool, str | None]:
+    """(whether the selector's pseudo-element, if any, is a simple ``::attr(name)``, the
+    attribute it asks for: None without one)."""
+    pseudo = selector.pseudo_element
+    if isinstance(pseudo, FunctionalPseudoElement):
+        if pseudo.name != "attr" or len(pseudo.arguments) != 1:
+            return False, None
+        return True, str(pseudo.arguments[0].value)
+    return pseudo is None, None
+
+
+def _attribute_equal(css: str) -> _Equal | None:
+    """A selector ``tag[name=value]`` (one alternative, optionally ``::attr(x)``); None for
+    any other. Names are lower-cased as parsel's HTML translator does; the value is not."""
+    try:
+        selectors = parse(css)
+    except SelectorError:
+        return None
+    if len(selectors) != 1:
+        return None
+    simple, attribute = _wanted_attribute(selectors[0])
+    tree = selectors[0].parsed_tree
+    if (not simple or not isinstance(tree, Attrib)
+            or tree.operator != "=" or tree.namespace is not None or tree.value is None):
+        return None
+    element = tree.selector
+    if not isinstance(element, Element) or element.namespace is not None:
+        return None
+    tag = element.element.lower() if element.element not in (None, "*") else None
+    return tag, tree.attrib.lower(), str(tree.value.value), attribute
 
 
 @lru_cache(maxsize=256)
@@ -76,25 +107,31 @@ class SelectorPlan:
     others: Mapping[str, str]
     #: the class names of ``by_class``, for a quick test of each ``class`` attribute.
     class_names: frozenset[str] = frozenset()
+    #: tag (None: any) -> (key, ``tag[name=value]`` selector) answered in the same pass.
+    by_tag: Mapping[str | None, tuple[tuple[str, _Equal], ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, selectors: Iterable[tuple[str, str]]) -> SelectorPlan:
         by_class: dict[str, list[tuple[str, _Simple]]] = {}
+        by_tag: dict[str | None, list[tuple[str, _Equal]]] = {}
         others: dict[str, str] = {}
         for key, css in selectors:
             alternatives = _simple_alternatives(css)
             if alternatives is None:
-                others[key] = css
+                if (equal := _attribute_equal(css)) is not None:
+                    by_tag.setdefault(equal[0], []).append((key, equal))
+                else:
+                    others[key] = css
                 continue
             for alternative in alternatives:
                 first_class = min(alternative[1])
                 by_class.setdefault(first_class, []).append((key, alternative))
         return cls({name: tuple(wanted) for name, wanted in by_class.items()}, others,
-                   frozenset(by_class))
+                   frozenset(by_class), {tag: tuple(wanted) for tag, wanted in by_tag.items()})
 
     def first_matches(self, root: etree._Element) -> dict[str, object]:
         """key -> the first matching element (or attribute value); absent keys: no match."""
-        found = self.class_matches(root)
+        found = self.walked_matches(root)
         for key in self.others:
             match = self.first_match(root, key)
             if match is not None:
@@ -106,18 +143,19 @@ class SelectorPlan:
         matches = compiled_css(self.others[key])(root)
         return matches[0] if matches else None
 
-    def class_matches(self, root: etree._Element) -> dict[str, object]:
-        """``first_matches`` of the class selectors alone, in their one walk."""
+    def walked_matches(self, root: etree._Element) -> dict[str, object]:
+        """``first_matches`` of the class and ``tag[name=value]`` selectors, in their one walk."""
         found: dict[str, object] = {}
-        if self.by_class:
-            # One walk: the elements with a class (a second walk for their class strings
-            # alone cost more than reading the attribute of each, a few dozen a page).
-            by_class, names = self.by_class, self.class_names
-            for element in _ALL_WITH_CLASS(root):
-                value = element.get("class")
-                # str.split() is a superset filter; the exact tokens are XPath's whitespace.
-                if names.isdisjoint(value.split()):
-                    continue
+        if not (self.by_class or self.by_tag):
+            return found
+        by_class, names, by_tag = self.by_class, self.class_names, self.by_tag
+        any_tag = by_tag.get(None, ())
+        # One walk over the elements (reading each one's class attribute costs less than a
+        # second walk, or an XPath one, for the few dozen that have one).
+        for element in root.iter(etree.Element):
+            value = element.get("class")
+            # str.split() is a superset filter; the exact tokens are XPath's whitespace.
+            if value is not None and not names.isdisjoint(value.split()):
                 tokens = set(value.translate(_CLASS_SPACE).split(" "))
                 for name in tokens:
                     for key, (tag, classes, attribute) in by_class.get(name, ()):
@@ -125,11 +163,22 @@ class SelectorPlan:
                             continue
                         if tag and element.tag != tag:
                             continue
-                        if attribute is None:
-                            found[key] = element
-                        elif element.get(attribute) is not None:
-                            found[key] = element.get(attribute)
+                        _found_at(found, key, element, attribute)
+            if by_tag:
+                for wanted in (by_tag.get(element.tag, ()), any_tag):
+                    for key, (_, name, expected, attribute) in wanted:
+                        if key not in found and element.get(name) == expected:
+                            _found_at(found, key, element, attribute)
         return found
+
+
+def _found_at(found: dict[str, object], key: str, element: etree._Element,
+              attribute: str | None) -> None:
+    """Keeps the element as ``key``'s match (or its ``attribute``, where it has one)."""
+    if attribute is None:
+        found[key] = element
+    elif (value := element.get(attribute)) is not None:
+        found[key] = value
 
 
 @lru_cache(maxsize=32)
