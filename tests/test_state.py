@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.runs.paths import RunPaths
+from crawler.state.delivered import delivered_at
 from crawler.state.identity import APPLICATION_ID, StateUnusable
 from crawler.state.retries import RetrySchedule, found_hash, is_permanent
 from crawler.state.store import (
@@ -295,3 +296,27 @@ def test_permanent_rejects_and_the_hash_of_what_a_page_showed() -> None:
     again = {**page, "views_text": "Views: 12", "scraped_at": "2026-11-02T00:00:00Z",
              "fetched_url": "https://caliber.az/post/t", "base_url": "https://caliber.az"}
     assert found_hash(page) == found_hash(again) != found_hash({**page, "title": "U"})
+
+
+def test_a_page_naming_a_known_article_is_it_by_title_and_date(tmp_path: Path) -> None:
+    """What the state delivered at a URL (any of its forms) against a page naming it: the
+    same title and date is the article, edited or not; a delivery from before titles were
+    kept is compared by its edit hash, and one from before that by its content hash."""
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.record_delivery(record(), "run1")
+    store.remember_url_form("https://caliber.az/en/post/125546/", record()["url"])
+    delivered = delivered_at(store, "https://caliber.az/en/post/125546/")
+    assert delivered is not None and delivered.title == record()["title"]
+    assert delivered.shows(record(body="A corrected paragraph.", title=f" {record()['title']}"))
+    assert not delivered.shows(record(title="An impostor"))
+    assert not delivered.shows(record(date="2026-11-28T10:00:00+04:00"))
+    store.db.execute("UPDATE articles SET title = NULL")  # delivered before schema 6
+    untitled = delivered_at(store, record()["url"])
+    assert untitled is not None and untitled.shows(record(views=5))
+    assert not untitled.shows(record(body="A corrected paragraph."))
+    store.db.execute("UPDATE articles SET edit_hash = NULL")  # and before schema 5
+    unhashed = delivered_at(store, record()["url"])
+    assert unhashed is not None and unhashed.shows(record(views=5))
+    assert not unhashed.shows(record(body="A corrected paragraph."))
+    assert delivered_at(store, "https://caliber.az/en/post/never") is None
+    store.close()

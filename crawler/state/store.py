@@ -100,6 +100,8 @@ MIGRATIONS: dict[int, str] = {
         last_seen TEXT NOT NULL
     );
     """,
+    # The title delivered: a later run's page naming the article is it by title and date.
+    6: "ALTER TABLE articles ADD COLUMN title TEXT",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 #: The schema as ``StateSchema`` checks a file against it; marked from migration 4 on, and
@@ -260,13 +262,14 @@ class StateStore:
                                   (record["id"],)).fetchone()
             self.db.execute(
                 """INSERT INTO articles VALUES (:id, :url, :lang, :date, :seen, :seen, :views,
-                                                :hash, :run, :edit)
+                                                :hash, :run, :edit, :title)
                    ON CONFLICT (id) DO UPDATE SET url = :url, date = :date, last_seen = :seen,
                        views = :views, content_hash = :hash, delivered_run = :run,
-                       edit_hash = :edit""",
+                       edit_hash = :edit, title = :title""",
                 {"id": record["id"], "url": record["url"], "lang": record["lang"],
                  "date": record["date"], "seen": record["scraped_at"], "views": record["views"],
-                 "hash": content_hash(record), "run": run_id, "edit": digest},
+                 "hash": content_hash(record), "run": run_id, "edit": digest,
+                 "title": record.get("title")},
             )
             self.db.execute("INSERT OR IGNORE INTO url_forms VALUES (?, ?)",
                             (record["url"], record["id"]))
