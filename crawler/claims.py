@@ -17,6 +17,11 @@ article URL is taken at its word only as far as the page fetched at that URL agr
 
 So each decision depends on which pages the run fetched, never on the order they came in, and
 a page fetched at its canonical URL always owns it: no page can take it, before or after.
+
+In an incremental run, a page naming an article an earlier run delivered, whose page this run
+did not fetch, is compared with what the state kept of that delivery
+(``crawler.state.delivered``: the same title and date): the same article, its URL (known);
+else its own fetched URL, ``claimed``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import json
 import pickle
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from crawler.items import RawArticle
@@ -90,10 +96,12 @@ class CanonicalClaims:
     #: URL named -> the pages naming it that wait for the page at it.
     waiting: dict[str, list[Waiting]] = field(default_factory=dict)
 
-    def claim(self, raw: RawArticle, may_wait: bool = True) -> Verdict:
+    def claim(self, raw: RawArticle, may_wait: bool = True,
+              earlier: Callable[[RawArticle], bool] | None = None) -> Verdict:
         """Decide ``raw``, and the pages that waited for it. ``may_wait`` False (a page no walk
-        asked for: ``scrapy parse``; a URL named that is known from an earlier run) takes
-        the URL named at once when its page has not been seen."""
+        asked for: ``scrapy parse``) takes the URL named at once when its page has not been
+        seen. ``earlier``: the URL named is an article an earlier run delivered (an
+        incremental run), and says whether ``raw`` shows it, where this run did not fetch it."""
         form, digest = fetched_form(raw), page_digest(raw)
         problem = canonical_problem(raw)
         if problem is not None:
@@ -106,6 +114,10 @@ class CanonicalClaims:
             return Verdict(Decision(raw, (problem,) if problem else ()), released)
         if named in self.shown:
             return Verdict(judged(raw, digest, self.shown[named]), released)
+        if earlier is not None:
+            same = earlier(raw)
+            return Verdict(Decision(raw) if same else Decision(own_url(raw), ("claimed",)),
+                           released)
         if not may_wait:
             return Verdict(Decision(raw), released)
         self.waiting.setdefault(named, []).append(Waiting.of(raw, digest))

@@ -48,11 +48,12 @@ REFUSED = NoEnding("refused before its first request")
 KILLED = NoEnding("killed before its close")
 
 
-def read_lines(directory: Path) -> list[dict[str, Any]]:
-    """Every JSON line of every file in ``directory`` (each line must parse whole)."""
+def read_lines(directory: Path, files: str = "*.jsonl") -> list[dict[str, Any]]:
+    """Every JSON line of every file in ``directory`` (or of those ``files`` names; each
+    line must parse whole)."""
     if not directory.exists():
         return []
-    return [json.loads(line) for path in sorted(directory.glob("*.jsonl"))
+    return [json.loads(line) for path in sorted(directory.glob(files))
             for line in path.read_text("utf-8").splitlines()]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawl import PAST_LAST, run_crawl
+from tests.crawl import FRONTIER, PAST_LAST, read_lines, run_crawl
 from tests.hostile import HostileSite, article_page, listing_page
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +61,43 @@ def test_the_owner_keeps_its_url_in_either_order(tmp_path: Path, real_first: boo
     ledger = summary["ledger"]["en"]
     assert (ledger["learned"], ledger["delivered"], ledger["excluded_by"]) == (
         3, 2, {"same_article": 1})
+
+
+def test_an_incremental_run_takes_a_page_naming_a_known_article_only_if_it_is_it(
+        tmp_path: Path) -> None:
+    """Day 1 delivers ``real`` and ``other``. Day 2 lists two new URLs naming ``real``: an
+    impostor (a new article, its own title) is delivered under its own URL (``claimed``),
+    and ``real``'s page under another URL, edited since (a paragraph corrected), is ``real``
+    (known): the same title and date as the state's delivery."""
+    day = {"cards": ["/en/post/real", "/en/post/other"]}
+    edited = article_page("real").replace(b"faster than most forecasts expected",
+                                          b"faster than any forecast expected")
+    pages = {"real": article_page("real"), "other": article_page("other"), "alias": edited,
+             "impostor": article_page("impostor", canonical=OWNER)}
+
+    def route(path: str) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith(LISTING):
+            return 200, {}, listing_page(day["cards"] if "page=" not in path else [])
+        return 200, {}, pages[path.rsplit("/", 1)[-1]]
+
+    with HostileSite(route) as server:
+        first = run_crawl(server.base_url, tmp_path, "lang=en", "mode=full", endings=PAST_LAST)
+        assert first.returncode == 0, first.log[-3000:]
+        day["cards"] = ["/en/post/impostor", "/en/post/alias", *day["cards"]]
+        asked_before = len(server.requested)
+        second = run_crawl(server.base_url, tmp_path, "lang=en", "refresh_days=0",
+                           endings=FRONTIER)
+        asked = server.requested[asked_before:]
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(path for path in asked if "/post/" in path) == [
+        "/en/post/alias", "/en/post/impostor"]  # real's page is not fetched on day 2
+    summary = second.summary
+    assert summary["status"] == "ok" and summary["url_forms"] == {
+        "https://caliber.az/en/post/alias": OWNER}  # the alias: known, another URL of real
+    day2 = read_lines(tmp_path / "articles", f"{summary['run_id']}.jsonl")
+    assert [(record["url"], record["title"]) for record in day2] == [
+        ("https://caliber.az/en/post/impostor", "Story impostor")]
+    assert summary["canonical_conflicts"] == {"claimed": 1}
+    ledger = summary["ledger"]["en"]
+    assert (ledger["learned"], ledger["delivered"], ledger["known"], ledger["rejected"],
+            ledger["excluded"]) == (4, 1, 3, 0, 0)

@@ -18,7 +18,8 @@ from crawler.arguments import CrawlArguments
 from crawler.claims import CanonicalClaims, Decision
 from crawler.items import RawArticle
 from crawler.ledger import Ledger
-from crawler.normalize import article_url, fetched_form
+from crawler.normalize import FieldError, article_url, fetched_form, normalize_article
+from crawler.state.delivered import delivered_at
 from crawler.state.keeper import CrawlState
 
 
@@ -37,16 +38,28 @@ class ClaimingSpider:
         """The pages ``raw``'s arrival decided: itself (unless it waits, or is an article an
         earlier run delivered, in an incremental run), then those that waited for it."""
         known = self.arguments.mode == "incremental" and not again
-        verdict = self.claims.claim(raw, may_wait=learned is not None and not (
-            known and CrawlState.of(self.crawler).store.is_known(article_url(raw))))
+        earlier = known and CrawlState.of(self.crawler).store.is_known(article_url(raw))
+        verdict = self.claims.claim(raw, may_wait=learned is not None,
+                                    earlier=self.shows_delivered if earlier else None)
         if verdict.now is not None:
             yield from self.decided(verdict.now, known)
         for decision in verdict.released:
             yield from self.decided(decision, known=False)
 
+    def shows_delivered(self, raw: RawArticle) -> bool:
+        """Whether ``raw``, naming an article an earlier run delivered, is that article
+        (``Delivered.shows``): made a record as the pipelines make it; a page that is no
+        record (a ``FieldError``) is not it, and its own URL's reject says why."""
+        delivered = delivered_at(CrawlState.of(self.crawler).store, article_url(raw))
+        try:
+            article, _ = normalize_article(raw)
+        except FieldError:
+            return False
+        return delivered is not None and delivered.shows(article.record)
+
     def decided(self, decision: Decision, known: bool) -> Iterator[RawArticle]:
         """A decided page for the pipelines, its conflicts counted; none where ``known`` and
-        the state knows its URL (a known article under another URL)."""
+        the state knows its URL (a known article under another URL, or at its own)."""
         raw = decision.raw
         for why in decision.conflicts:
             self.crawler.stats.inc_value(statkeys.canonical_conflict(why))
