@@ -30,17 +30,18 @@ import hashlib
 import json
 import pickle
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from crawler.items import RawArticle
 from crawler.normalize import article_url, canonical_problem, fetched_form
 
 
-def page_digest(raw: RawArticle) -> str:
-    """Digest of what makes the page this article: title, date and text as shown."""
+def page_digest(raw: RawArticle) -> bytes:
+    """Digest of what makes the page this article: title, date and text as shown (16 bytes:
+    one is kept for every page of the run)."""
     shown = json.dumps([raw.title, raw.date_text, raw.body_paragraphs], ensure_ascii=False)
-    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
+    return hashlib.blake2b(shown.encode("utf-8"), digest_size=16).digest()
 
 
 def own_url(raw: RawArticle) -> RawArticle:
@@ -70,11 +71,11 @@ class Verdict:
 class Waiting:
     """A page waiting for the page at the URL it names: its digest, and itself, packed."""
 
-    digest: str
+    digest: bytes
     packed: bytes
 
     @classmethod
-    def of(cls, raw: RawArticle, digest: str) -> Waiting:
+    def of(cls, raw: RawArticle, digest: bytes) -> Waiting:
         return cls(digest, zlib.compress(pickle.dumps(raw, pickle.HIGHEST_PROTOCOL), 1))
 
     def raw(self) -> RawArticle:
@@ -82,7 +83,7 @@ class Waiting:
         return raw
 
 
-def judged(raw: RawArticle, digest: str, there: str) -> Decision:
+def judged(raw: RawArticle, digest: bytes, there: bytes) -> Decision:
     """``raw`` (naming another URL) against the digest of the page fetched ``there``."""
     return Decision(raw) if digest == there else Decision(own_url(raw), ("claimed",))
 
@@ -92,7 +93,7 @@ class CanonicalClaims:
     """The pages of one run: what each fetched URL showed, and the pages waiting for one."""
 
     #: Fetched form -> digest of the page fetched there (the first, for a URL fetched twice).
-    shown: dict[str, str] = field(default_factory=dict)
+    shown: dict[str, bytes] = field(default_factory=dict)
     #: URL named -> the pages naming it that wait for the page at it.
     waiting: dict[str, list[Waiting]] = field(default_factory=dict)
 
@@ -123,13 +124,18 @@ class CanonicalClaims:
         self.waiting.setdefault(named, []).append(Waiting.of(raw, digest))
         return Verdict(None, released)
 
-    def release(self) -> list[Decision]:
+    def release(self) -> Iterator[Decision]:
         """The run has nothing left to fetch: every waiting page decided by the others naming
-        the same URL (all alike: that URL; else each its own, ``claimed``)."""
-        decisions = []
-        for _named, pages in sorted(self.waiting.items()):
-            agreed = len({page.digest for page in pages}) == 1
-            decisions += [Decision(page.raw()) if agreed
-                          else Decision(own_url(page.raw()), ("claimed",)) for page in pages]
+        the same URL (all alike: that URL; else each its own, ``claimed``). Lazily, a page
+        unpacked as it is taken, so a run's waiting pages are never all in memory at once."""
+        groups = sorted(self.waiting.items())
         self.waiting.clear()
-        return decisions
+        return (decision for _named, pages in groups for decision in alike(pages))
+
+
+def alike(pages: list[Waiting]) -> Iterator[Decision]:
+    """The pages naming one URL that no page fetched at it answered: that URL where they all
+    show the same article, else each its own fetched URL (``claimed``)."""
+    agreed = len({page.digest for page in pages}) == 1
+    for page in pages:
+        yield Decision(page.raw()) if agreed else Decision(own_url(page.raw()), ("claimed",))

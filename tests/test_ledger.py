@@ -182,7 +182,7 @@ def test_a_page_naming_another_url_waits_for_the_page_fetched_there() -> None:
     assert owner.now == Decision(OWNER) and len(owner.released) == 1
     assert owner.released[0].conflicts == ("claimed",)
     assert fetched_form(owner.released[0].raw) == article_url(owner.released[0].raw)
-    assert claims.release() == []
+    assert list(claims.release()) == []
 
 
 def test_pages_waiting_for_a_url_never_fetched_take_it_only_if_they_agree() -> None:

@@ -6,6 +6,7 @@ A mixin of the spider, kept apart so the spider stays about walking."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -22,6 +23,9 @@ from crawler.normalize import FieldError, article_url, fetched_form, normalize_a
 from crawler.state.delivered import delivered_at
 from crawler.state.keeper import CrawlState
 
+#: Waiting pages sent through the pipelines at once when the run goes idle.
+RELEASE_BATCH = 8
+
 
 class ClaimingSpider:
     """Pages decided by ``CanonicalClaims`` (``AnalyticsSpider`` has these attributes)."""
@@ -33,6 +37,8 @@ class ClaimingSpider:
     #: Canonical URLs of the pages fetched at them: a card of one is the same article.
     fetched_canonical: set[str]
     url_forms_seen: dict[str, str]
+    #: The waiting pages being sent on at the run's idle, a batch at a time.
+    releasing: Iterator[Decision] | None = None
 
     def claimed(self, raw: RawArticle, learned: str | None, again: bool) -> Iterator[RawArticle]:
         """The pages ``raw``'s arrival decided: itself (unless it waits, or is an article an
@@ -78,12 +84,19 @@ class ClaimingSpider:
 
     def release_waiting(self) -> None:
         """``spider_idle``: no page will come for the URLs the waiting pages name, so they are
-        decided and sent through the pipelines; the engine looks for the end of the run again
-        once they are through (else only at its next heartbeat, 5 s on)."""
-        items: list[Any] = [item for decision in self.claims.release()
-                            for item in self.decided(decision, known=False)]
-        if not items:
-            return
+        decided and sent through the pipelines, ``RELEASE_BATCH`` at a time (the next batch at
+        the next idle), so that the run's peak memory does not grow with their number; the
+        engine looks for the end of the run again once a batch is through (else only at its
+        next heartbeat, 5 s on)."""
+        if self.releasing is None:
+            self.releasing = self.claims.release()
+        items: list[Any] = []
+        while not items:
+            batch = list(islice(self.releasing, RELEASE_BATCH))
+            if not batch:
+                self.releasing = None
+                return
+            items = [item for decision in batch for item in self.decided(decision, known=False)]
         engine = self.crawler.engine
         assert engine is not None
         through = DeferredList([deferred_from_coro(engine.scraper.start_itemproc_async(
