@@ -94,6 +94,8 @@ class ListingPage:
     site: SiteProfile
     _cards: list[tuple[str | None, list[Card]]] = field(default_factory=list, init=False,
                                                         repr=False, compare=False)
+    _controls: dict[str, list[Control]] = field(default_factory=dict, init=False,
+                                                repr=False, compare=False)
 
     def cards(self) -> list[Card]:
         """The listing's cards in page order (menus, sidebars and switchers are not cards):
@@ -161,8 +163,11 @@ class ListingPage:
         return None
 
     def controls(self, base_url: str) -> list[Control]:
-        """Every "more" control outside the cards, in document order (``more_controls``)."""
-        return more_controls(self.response, self.site, base_url)
+        """Every "more" control outside the cards, in document order (``more_controls``),
+        found once: ``next_link`` and ``unfollowed_control`` both ask for them."""
+        if base_url not in self._controls:
+            self._controls[base_url] = more_controls(self.response, self.site, base_url)
+        return self._controls[base_url]
 
     def unfollowed_control(self, base_url: str) -> Control | None:
         """The first "more" control that carries no URL the walk can follow, if any."""
