@@ -2,6 +2,7 @@
 
 - ``crawler.pages.select``: one pass for class selectors == ``response.css(sel)[0]``;
 - ``ListingPage.cards``: compiled XPaths on lxml == parsel ``block.css``;
+- ``may_match``: a selector it skips matches nothing on the page;
 - ``fast_record_check``: True only for records jsonschema accepts.
 """
 
@@ -18,7 +19,14 @@ from scrapy.http import HtmlResponse
 
 from crawler.pages import ArticlePage, ListingPage
 from crawler.pages.article import ARTICLE_KEYS
-from crawler.pages.select import SelectorPlan, element_text, first_text
+from crawler.pages.select import (
+    SelectorPlan,
+    element_text,
+    first_text,
+    may_match,
+    needed_classes,
+    page_classes,
+)
 from crawler.site import SiteProfile
 from crawler.validation import article_schema, fast_record_check
 from tests.replica.generator import build_site
@@ -70,6 +78,32 @@ def test_one_pass_equals_parsel_on_edge_cases(css: str) -> None:
     selector = Selector(text=MARKUP)
     found = SelectorPlan.of([("k", css)]).first_matches(selector.root)
     assert element_text(found.get("k")) == reference_first(selector, css)
+
+
+GATED = [
+    ".post_title", ".a.b", ".a .b", ".a > .zz", "div.missing", ".missing, .z", ":not(.missing)",
+    "section:has(.missing)", ".A", ".a\tb", "span.b::text", "[class~=missing]", "*",
+    "div.post_title\xa0z", ".post_cover[data-x]", ".missing[data-x]", "p + .post_category",
+]
+
+
+@pytest.mark.parametrize("css", GATED)
+def test_class_gate_skips_only_what_matches_nothing(css: str) -> None:
+    selector = Selector(text=MARKUP)
+    matches = selector.css(css)
+    assert may_match(css, page_classes(selector.root)) or not matches, css
+
+
+def test_class_gate_reads_every_alternative_and_ancestor() -> None:
+    assert needed_classes(".a .b, div.c > p.d.e") == (frozenset("ab"), frozenset("cde"))
+    assert needed_classes(":not(.x), section:has(.y)") == (frozenset(), frozenset())
+    classes = page_classes(Selector(text=MARKUP).root)
+    assert {"a", "b", "c", "post_title", "post_title\xa0z"} <= classes and "a\tb" not in classes
+    assert not may_match(".a .missing", classes) and may_match(".missing, .a .b", classes)
+    listing = HtmlResponse("http://127.0.0.1/l", body=render_listing(SITE, "en", 1) or b"",
+                           encoding="utf-8")
+    for key, css in PROFILE.selectors.items():  # the site's own selectors on its own page
+        assert may_match(css, page_classes(listing.selector.root)) or not listing.css(css), key
 
 
 @pytest.mark.parametrize("page", [1, 2])

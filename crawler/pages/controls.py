@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from scrapy.http import TextResponse
 
-from crawler.pages.select import compiled_css, element_text
+from crawler.pages.select import compiled_css, element_text, may_match, page_classes
 from crawler.site import (
     ASSET_SUFFIXES,
     LANGUAGE_PREFIXES,
@@ -98,17 +98,19 @@ def _script_urls(element: Any) -> Iterator[str]:
             yield value.strip()
 
 
-def more_controls(response: TextResponse, site: SiteProfile, base_url: str) -> list[Control]:
+def more_controls(response: TextResponse, site: SiteProfile, base_url: str,
+                  classes: frozenset[str] | None = None) -> list[Control]:
     """Every "more" control outside the cards of a listing page, in document order: the known
     markup (``load_more``), the elements labelled "more"/"next", the elements carrying a
-    listing URL."""
+    listing URL. ``classes``: the page's class names (``page_classes``), if known."""
     root = response.selector.root
+    classes = page_classes(root) if classes is None else classes
     # Ids of lxml proxies are stable only while they live: the lists keep them alive.
-    card_nodes = [node for block in compiled_css(site.selectors["card"])(root)
+    card_nodes = [node for block in _selected(site.selectors["card"], root, classes)
                   if isinstance(block, etree._Element) for node in block.iter()]
     in_cards = {id(node) for node in card_nodes}
     found: dict[int, tuple[etree._Element, bool]] = {}
-    for element in compiled_css(site.selectors["load_more"])(root):
+    for element in _selected(site.selectors["load_more"], root, classes):
         if isinstance(element, etree._Element):
             found[id(element)] = (element, True)
     for text in _LABEL_TEXTS(root):
@@ -125,10 +127,17 @@ def more_controls(response: TextResponse, site: SiteProfile, base_url: str) -> l
     for element in _URL_CARRIERS(root):
         if any(_listing_url(url, response.url, base_url) for url in _script_urls(element)):
             found.setdefault(id(element), (element, False))
-    kept = [found[id(node)] for node in root.iter()
-            if id(node) in found and id(node) not in in_cards]
+    # In document order (a walk of the page, needed only to order two or more).
+    ordered = ([found[id(node)] for node in root.iter() if id(node) in found]
+               if len(found) > 1 else list(found.values()))
+    kept = [(element, known) for element, known in ordered if id(element) not in in_cards]
     return [_control(element, known, response.url, base_url) for element, known in kept
             if element.tag not in NOT_CONTROL_TAGS]
+
+
+def _selected(css: str, root: etree._Element, classes: frozenset[str]) -> list[Any]:
+    """The matches of ``css`` in the page, without its walk where it needs a missing class."""
+    return compiled_css(css)(root) if may_match(css, classes) else []
 
 
 def _control(element: etree._Element, known: bool, page_url: str, base_url: str) -> Control:

@@ -33,7 +33,7 @@ from crawler.pages.controls import (
     way_on,
 )
 from crawler.pages.finder import SiteRules
-from crawler.pages.select import compiled_css, element_text
+from crawler.pages.select import compiled_css, element_text, may_match, page_classes
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
     SiteProfile,
@@ -166,8 +166,14 @@ class ListingPage:
         """Every "more" control outside the cards, in document order (``more_controls``),
         found once: ``next_link`` and ``unfollowed_control`` both ask for them."""
         if base_url not in self._controls:
-            self._controls[base_url] = more_controls(self.response, self.site, base_url)
+            self._controls[base_url] = more_controls(self.response, self.site, base_url,
+                                                     self.classes)
         return self._controls[base_url]
+
+    @cached_property
+    def classes(self) -> frozenset[str]:
+        """The page's class names: a selector that needs one it lacks is not evaluated."""
+        return page_classes(self.response.selector.root)
 
     def unfollowed_control(self, base_url: str) -> Control | None:
         """The first "more" control that carries no URL the walk can follow, if any."""
@@ -183,7 +189,10 @@ class ListingPage:
         return None
 
     def _select(self, key: str, root: Any = None) -> list[Any]:
-        found: list[Any] = compiled_css(self.site.selectors[key])(
+        css = self.site.selectors[key]
+        if not may_match(css, self.classes):
+            return []
+        found: list[Any] = compiled_css(css)(
             self.response.selector.root if root is None else root)
         return found
 

@@ -13,12 +13,12 @@ XPath, as parsel would. The answer is the same: the first match in document orde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cssselect import SelectorError, parse
-from cssselect.parser import Attrib, Class, Element, FunctionalPseudoElement
+from cssselect.parser import Attrib, Class, CombinedSelector, Element, FunctionalPseudoElement
 from cssselect.parser import Selector as Css
 from lxml import etree
 from parsel import Selector, SelectorList
@@ -30,6 +30,8 @@ _Simple = tuple[str | None, frozenset[str], str | None]
 _Equal = tuple[str | None, str, str, str | None]
 
 _CLASS_SPACE = str.maketrans("\t\n\r\f", "    ")  # XPath normalize-space's whitespace
+_XPATH_SPACE = str.maketrans("\t\n\r", "   ")  # exactly XPath's: a class test's tokens
+_CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
 
 
 def _simple_alternatives(css: str) -> list[_Simple] | None:
@@ -95,6 +97,40 @@ def compiled_css(css: str) -> etree.XPath:
     starts with ``descendant-or-self::``.
     """
     return etree.XPath(HTMLTranslator().css_to_xpath(css), smart_strings=False)
+
+
+@lru_cache(maxsize=256)
+def needed_classes(css: str) -> tuple[frozenset[str], ...]:
+    """Per alternative of ``css``, the class names it cannot match without: each must be
+    carried by some element of the page (an empty set: none is needed, or unreadable)."""
+    try:
+        return tuple(frozenset(_classes_in(selector.parsed_tree)) for selector in parse(css))
+    except SelectorError:
+        return (frozenset(),)
+
+
+def _classes_in(tree: object) -> Iterator[str]:
+    """The class tests of a selector's compound parts and of the parts it descends from
+    (not those inside ``:not()``, ``:is()`` or ``:has()``, which need no class)."""
+    while tree is not None:
+        if isinstance(tree, Class):
+            yield tree.class_name
+        elif isinstance(tree, CombinedSelector):
+            yield from _classes_in(tree.subselector)
+        tree = getattr(tree, "selector", None)
+
+
+def page_classes(root: etree._Element) -> frozenset[str]:
+    """Every class name an element of the page carries, as a CSS class test reads them."""
+    return frozenset(name for value in _CLASS_VALUES(root)
+                     for name in value.translate(_XPATH_SPACE).split(" ") if name)
+
+
+def may_match(css: str, classes: frozenset[str]) -> bool:
+    """False when each alternative of ``css`` needs a class no element of the page carries:
+    it matches nothing there, and its walk of the page (XPath's string test on every
+    ``class`` attribute, 0.5 ms for the pager's six classes on a listing page) is skipped."""
+    return any(needed <= classes for needed in needed_classes(css))
 
 
 @dataclass(frozen=True)
