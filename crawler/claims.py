@@ -9,8 +9,8 @@ article URL is taken at its word only as far as the page fetched at that URL agr
   name of it, and names its record by that URL (the pipelines then keep one record of the two);
 - it shows other content: the page is not that article; its own fetched URL names its record,
   and the conflict is counted (``claimed``);
-- it has not been seen yet: the page waits for it (compressed, 1 KB or so), and is decided
-  when it comes; when the run has nothing left to fetch, every page still waiting is decided
+- it has not been seen yet: the page waits for it (compressed, in a temporary file), and is
+  decided when it comes; when the run has nothing left to fetch, every page still waiting is decided
   by what names the same URL: if those pages agree, the URL named (the numeric URL of an
   article naming its slug, whose slug page the run never fetched); if they differ, none of
   them is that article and each keeps its own URL (``claimed``).
@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import IO
 
 from crawler.items import RawArticle
 from crawler.normalize import article_url, canonical_problem, fetched_form
@@ -67,19 +70,47 @@ class Verdict:
     released: tuple[Decision, ...] = ()
 
 
-@dataclass(frozen=True)
+class Spool:
+    """Where the waiting pages are kept: an anonymous temporary file (gone with the process,
+    even a killed one), so that each costs memory only for its place in it, not ~0.5 KB
+    for its compressed bytes (a fifth of a replica's pages wait until the run's idle)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+
+    def put(self, data: bytes) -> int:
+        """Keep ``data``; its offset in the spool."""
+        if self._file is None:
+            # Open for the run: the pages wait in it until their page or the idle comes.
+            self._file = tempfile.TemporaryFile(prefix="claims-")  # noqa: SIM115
+        offset, self._end = self._end, self._end + len(data)
+        self._file.write(data)  # buffered: read back through the same file object
+        return offset
+
+    def get(self, offset: int, size: int) -> bytes:
+        """The ``size`` bytes kept at ``offset``."""
+        assert self._file is not None
+        self._file.flush()
+        return os.pread(self._file.fileno(), size, offset)
+
+
+@dataclass(frozen=True, slots=True)
 class Waiting:
-    """A page waiting for the page at the URL it names: its digest, and itself, packed."""
+    """A page waiting for the page at the URL it names: its digest, and where it is packed."""
 
     digest: bytes
-    packed: bytes
+    offset: int
+    size: int
 
     @classmethod
-    def of(cls, raw: RawArticle, digest: bytes) -> Waiting:
-        return cls(digest, zlib.compress(pickle.dumps(raw, pickle.HIGHEST_PROTOCOL), 1))
+    def of(cls, raw: RawArticle, digest: bytes, spool: Spool) -> Waiting:
+        packed = zlib.compress(pickle.dumps(raw, pickle.HIGHEST_PROTOCOL), 1)
+        return cls(digest, spool.put(packed), len(packed))
 
-    def raw(self) -> RawArticle:
-        raw: RawArticle = pickle.loads(zlib.decompress(self.packed))  # our own bytes, from this run
+    def raw(self, spool: Spool) -> RawArticle:
+        # Our own bytes, written by this process in this run.
+        raw: RawArticle = pickle.loads(zlib.decompress(spool.get(self.offset, self.size)))
         return raw
 
 
@@ -96,6 +127,8 @@ class CanonicalClaims:
     shown: dict[str, bytes] = field(default_factory=dict)
     #: URL named -> the pages naming it that wait for the page at it.
     waiting: dict[str, list[Waiting]] = field(default_factory=dict)
+    #: Where the waiting pages are.
+    spool: Spool = field(default_factory=Spool)
 
     def claim(self, raw: RawArticle, may_wait: bool = True,
               earlier: Callable[[RawArticle], bool] | None = None) -> Verdict:
@@ -108,7 +141,7 @@ class CanonicalClaims:
         if problem is not None:
             raw = own_url(raw)
         there = self.shown.setdefault(form, digest)
-        released = tuple(judged(page.raw(), page.digest, there)
+        released = tuple(judged(page.raw(self.spool), page.digest, there)
                          for page in self.waiting.pop(form, ()))
         named = article_url(raw)
         if named == form:
@@ -121,7 +154,7 @@ class CanonicalClaims:
                            released)
         if not may_wait:
             return Verdict(Decision(raw), released)
-        self.waiting.setdefault(named, []).append(Waiting.of(raw, digest))
+        self.waiting.setdefault(named, []).append(Waiting.of(raw, digest, self.spool))
         return Verdict(None, released)
 
     def release(self) -> Iterator[Decision]:
@@ -130,12 +163,12 @@ class CanonicalClaims:
         unpacked as it is taken, so a run's waiting pages are never all in memory at once."""
         groups = sorted(self.waiting.items())
         self.waiting.clear()
-        return (decision for _named, pages in groups for decision in alike(pages))
+        return (decision for _named, pages in groups for decision in self.alike(pages))
 
-
-def alike(pages: list[Waiting]) -> Iterator[Decision]:
-    """The pages naming one URL that no page fetched at it answered: that URL where they all
-    show the same article, else each its own fetched URL (``claimed``)."""
-    agreed = len({page.digest for page in pages}) == 1
-    for page in pages:
-        yield Decision(page.raw()) if agreed else Decision(own_url(page.raw()), ("claimed",))
+    def alike(self, pages: list[Waiting]) -> Iterator[Decision]:
+        """The pages naming one URL that no page fetched at it answered: that URL where they
+        all show the same article, else each its own fetched URL (``claimed``)."""
+        agreed = len({page.digest for page in pages}) == 1
+        for page in pages:
+            raw = page.raw(self.spool)
+            yield Decision(raw) if agreed else Decision(own_url(raw), ("claimed",))
