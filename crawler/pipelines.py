@@ -83,7 +83,12 @@ class ValidatePipeline(_CrawlerComponent):
 
 
 class DeduplicatePipeline(_CrawlerComponent):
-    """Lets each article id through once per run (two URL forms, a card seen twice)."""
+    """Lets each article through once per run (two URL forms, a card seen twice).
+
+    Kept by canonical URL, which the id is a digest of: that string is the one the ledger and
+    the claims already hold (``urls.canonical_url`` interns it), so the set costs a slot an
+    article, not a 20-character id string besides (1.4 MB at 20,000 articles).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -91,10 +96,10 @@ class DeduplicatePipeline(_CrawlerComponent):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            if item.id in self.seen:
+            if item.url in self.seen:
                 self.stats.inc_value(statkeys.DUPLICATES)
                 raise Duplicate(f"already delivered in this run: {item.url}", log_level="DEBUG")
-            self.seen.add(item.id)
+            self.seen.add(item.url)
         return item
 
 
