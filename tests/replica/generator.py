@@ -235,6 +235,8 @@ class Site:
     _published: int = 0
     _round_robin: int = 0  # publications without a language: en, ru, hy, en...
     _by_path: dict[str, Article] = field(default_factory=dict)
+    #: Language -> (version, its listing): built again only after a change.
+    _listings: dict[str, tuple[int, list[Article]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for article in [*self.articles, *self.previews, *self.all_offsection()]:
@@ -256,9 +258,15 @@ class Site:
         return self._by_path.get(unquote(path))
 
     def listing(self, lang: str) -> list[Article]:
-        """The Analytics listing of a language, newest first."""
-        items = [a for a in self.articles if a.lang == lang and self.defect(a) != "removed"]
-        return sorted(items, key=lambda a: (a.published, a.key), reverse=True)
+        """The Analytics listing of a language, newest first (kept until the site changes:
+        built for every listing page asked, it cost 0.14 s a page at 20,000 articles)."""
+        cached = self._listings.get(lang)
+        if cached is None or cached[0] != self.version:
+            items = [a for a in self.articles if a.lang == lang and self.defect(a) != "removed"]
+            cached = (self.version, sorted(items, key=lambda a: (a.published, a.key),
+                                           reverse=True))
+            self._listings[lang] = cached
+        return list(cached[1])
 
     def listing_page(self, lang: str, page: int) -> list[Article]:
         """The cards of page `page` (1-based): empty past the end."""
