@@ -215,11 +215,6 @@ def canonical_pair(href: str, fetched_url: str, base_url: str) -> tuple[str, str
     return first, first if fetched == canonical else _canonicalized(fetched)
 
 
-def url_fingerprint(url: str) -> bytes:
-    """A URL as a set keeps it when only its presence matters: 16 bytes of BLAKE2b."""
-    return hashlib.blake2b(url.encode("utf-8"), digest_size=16).digest()
-
-
 def article_id(canonical: str) -> str:
     """Stable id of an article: a digest of its canonical URL (which includes the language)."""
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:20]

@@ -41,7 +41,7 @@ from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
-from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url, url_fingerprint
+from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
 from crawler.walk import BatchSeen, Ending, ListingWalk, Next
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -70,9 +70,9 @@ class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
         self.allowed_domains = allowed_domains(arguments.base_url, site.extra_hosts)
         self.fetched_canonical: set[str] = set()
         self.claims = CanonicalClaims()
-        #: Card URLs (``url_fingerprint``) seen on listing pages this run: a page of only seen
-        #: cards is a loop.
-        self.cards_seen: set[bytes] = set()
+        #: Articles (canonical URLs, the interned strings the ledger holds) of the cards seen
+        #: on listing pages this run: a page of only seen cards is a loop.
+        self.cards_seen: set[str] = set()
         self.walks: dict[str, ListingWalk] = {}
         #: How each walk ended (``crawler.walk.ENDINGS``), for the run summary and the state.
         self.endings: dict[str, Ending] = {}
@@ -278,8 +278,8 @@ class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
             self.exclude(canonical, lang, "not_an_article")
             return
         tally.article_cards += 1
-        tally.new_cards += (seen_key := url_fingerprint(url)) not in self.cards_seen
-        self.cards_seen.add(seen_key)
+        tally.new_cards += canonical not in self.cards_seen
+        self.cards_seen.add(canonical)
         verdict = self.arguments.card_verdict(date_text)
         tally.reached_older = tally.reached_older or verdict == "older"
         if verdict != "fetch":
