@@ -10,7 +10,7 @@ from lxml import etree
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from crawler.pages.article import page_tree
+from crawler.pages.tree import page_tree
 from tests.replica.generator import build_site
 from tests.replica.render import render_article
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from parsel.selector import create_root_node
 from scrapy.http import TextResponse
 
 from crawler.items import RawArticle
 from crawler.pages.body import body_paragraphs
 from crawler.pages.chain import FieldChain
 from crawler.pages.select import SelectorPlan, element_text, selector_plan
+from crawler.pages.tree import page_tree
 from crawler.site import SiteProfile
 
 #: Keys no selector has: the selectors' plan and the page's tree, once parsed.
@@ -21,23 +21,7 @@ _PLAN, _ROOT = "\0plan", "\0root"
 #: The selectors of ``SiteProfile.selectors`` an article page reads.
 ARTICLE_KEYS = ("canonical", "og_url", "title", "title_fallback", "subtitle", "category", "date",
                 "author", "cover", "views", "body")
-#: Bytes looked at for the markup at each end of a body (past as much whitespace, it is
-#: parsed from its text).
-_EDGE = 64
 _STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
-
-
-def page_tree(response: TextResponse) -> etree._Element:
-    """The tree parsel builds from ``response.text``, built from the body's bytes where they
-    are the very bytes that text gives lxml: UTF-8 decoded without a replacement, no NUL,
-    markup at both ends (so parsel's strip of the text is its strip of the bytes). Skipping
-    the text's strip and its encoding back to UTF-8 halves the parse (a sixth of a page's
-    extraction); any other page is parsed from its text, as before."""
-    text, body = response.text, response.body
-    if (response.encoding == "utf-8" and "\ufffd" not in text and b"\0" not in body
-            and body[:_EDGE].lstrip()[:1] == b"<" and body[-_EDGE:].rstrip()[-1:] == b">"):
-        return create_root_node("", etree.HTMLParser, body=body, encoding="utf-8")
-    return create_root_node(text, etree.HTMLParser)
 
 
 @dataclass(frozen=True)

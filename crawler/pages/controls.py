@@ -98,12 +98,11 @@ def _script_urls(element: Any) -> Iterator[str]:
             yield value.strip()
 
 
-def more_controls(response: TextResponse, site: SiteProfile, base_url: str,
-                  classes: frozenset[str] | None = None) -> list[Control]:
-    """Every "more" control outside the cards of a listing page, in document order: the known
-    markup (``load_more``), the elements labelled "more"/"next", the elements carrying a
-    listing URL. ``classes``: the page's class names (``page_classes``), if known."""
-    root = response.selector.root
+def more_controls(response: TextResponse, root: etree._Element, site: SiteProfile,
+                  base_url: str, classes: frozenset[str] | None = None) -> list[Control]:
+    """Every "more" control outside the cards of a listing page (its tree ``root``), in
+    document order: the known markup (``load_more``), the elements labelled "more"/"next",
+    the elements carrying a listing URL. ``classes``: the page's (``page_classes``), if known."""
     classes = page_classes(root) if classes is None else classes
     # Ids of lxml proxies are stable only while they live: the lists keep them alive.
     card_nodes = [node for block in _selected(site.selectors["card"], root, classes)

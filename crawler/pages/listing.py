@@ -34,6 +34,7 @@ from crawler.pages.controls import (
 )
 from crawler.pages.finder import SiteRules
 from crawler.pages.select import compiled_css, element_text, may_match, page_classes
+from crawler.pages.tree import page_tree
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
     SiteProfile,
@@ -112,7 +113,7 @@ class ListingPage:
             cards = self._selected_cards()
             layer: str | None = "selector" if cards else None
             if not cards and "finder" in self.site.layers:
-                rules = SiteRules(self.response.selector.root, self.response.url, self.site)
+                rules = SiteRules(self.root, self.response.url, self.site)
                 cards = [Card(href, title, date) for href, title, date
                          in rules.cards(self.response.urljoin)]
                 layer = "finder" if cards else None
@@ -128,7 +129,7 @@ class ListingPage:
         card_title = compiled_css(selectors["card_title"])
         card_time = compiled_css(selectors["card_time"])
         cards, base = [], get_base_url(self.response)
-        for block in compiled_css(selectors["card"])(self.response.selector.root):
+        for block in compiled_css(selectors["card"])(self.root):
             links = card_link(block)
             href = links[0].get("href") if links and not isinstance(links[0], str) else None
             if href and href.strip():
@@ -166,14 +167,19 @@ class ListingPage:
         """Every "more" control outside the cards, in document order (``more_controls``),
         found once: ``next_link`` and ``unfollowed_control`` both ask for them."""
         if base_url not in self._controls:
-            self._controls[base_url] = more_controls(self.response, self.site, base_url,
-                                                     self.classes)
+            self._controls[base_url] = more_controls(self.response, self.root, self.site,
+                                                     base_url, self.classes)
         return self._controls[base_url]
+
+    @cached_property
+    def root(self) -> etree._Element:
+        """The page's tree (``crawler.pages.tree``: not the response's selector)."""
+        return page_tree(self.response)
 
     @cached_property
     def classes(self) -> frozenset[str]:
         """The page's class names: a selector that needs one it lacks is not evaluated."""
-        return page_classes(self.response.selector.root)
+        return page_classes(self.root)
 
     def unfollowed_control(self, base_url: str) -> Control | None:
         """The first "more" control that carries no URL the walk can follow, if any."""
@@ -192,8 +198,7 @@ class ListingPage:
         css = self.site.selectors[key]
         if not may_match(css, self.classes):
             return []
-        found: list[Any] = compiled_css(css)(
-            self.response.selector.root if root is None else root)
+        found: list[Any] = compiled_css(css)(self.root if root is None else root)
         return found
 
     def _candidates(self, number: int) -> Iterator[tuple[str, str]]:
@@ -359,9 +364,11 @@ class BatchReading:
         return self.layer
 
 
-def describe_answer(response: TextResponse) -> str:
-    """``HTTP 200, title 'Analytics', 81234 bytes``: what a page was, for a message."""
-    title = " ".join(str(_TITLE(response.selector.root)).split()) if not is_json(response) else ""
+def describe_answer(response: TextResponse, root: etree._Element | None = None) -> str:
+    """``HTTP 200, title 'Analytics', 81234 bytes``: what a page was, for a message
+    (``root``: its tree, where it was parsed already)."""
+    title = "" if is_json(response) else " ".join(
+        str(_TITLE(page_tree(response) if root is None else root)).split())
     shown = f"title {title[:80]!r}" if title else "no title"
     return f"HTTP {response.status}, {shown}, {len(response.body)} bytes"
 
@@ -380,5 +387,7 @@ def read_listing(response: TextResponse, site: SiteProfile, base_url: str, numbe
     control = batch.unfollowed_control(base_url) if isinstance(batch, ListingPage) else None
     return BatchReading(cards, article_cards, batch.next_link(base_url, number),
                         batch.says_last(), batch.cursor(),
-                        control.describe() if control else None, describe_answer(response),
+                        control.describe() if control else None,
+                        describe_answer(response, batch.root
+                                        if isinstance(batch, ListingPage) else None),
                         batch.cards_layer())
