@@ -23,7 +23,7 @@ from crawler.runs.files import LineFile
 from crawler.runs.paths import RunPaths
 from crawler.runs.start import require_run
 from crawler.state.keeper import CrawlState
-from crawler.urls import canonical_url
+from crawler.urls import UrlSet, canonical_url
 from crawler.validation import RecordCheck, article_schema
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class DeduplicatePipeline(_CrawlerComponent):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.seen: set[str] = set()
+        self.seen = UrlSet()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):

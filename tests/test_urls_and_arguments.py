@@ -15,6 +15,7 @@ from w3lib.url import canonicalize_url
 from crawler.arguments import ArgumentError, CrawlArguments, is_loopback
 from crawler.site import is_article_path, language_of_path
 from crawler.urls import (
+    UrlSet,
     article_id,
     canonical_pair,
     canonical_url,
@@ -193,3 +194,12 @@ def test_canonical_forms_are_those_of_urljoin(href: str, fetched: str) -> None:
     assert canonical_url(href, page, BASE) == canonical_by_urljoin(href, page, BASE)
     assert canonical_pair(href, page, BASE) == (canonical_by_urljoin(href, page, BASE),
                                                 canonical_by_urljoin(page, page, BASE))
+
+
+def test_url_set_holds_what_was_added_and_only_that() -> None:
+    urls = UrlSet()
+    slug = "https://caliber.az/en/post/a"
+    assert slug not in urls and len(urls) == 0
+    urls.add(slug)
+    urls.add(slug)
+    assert slug in urls and "https://caliber.az/en/post/b" not in urls and len(urls) == 1

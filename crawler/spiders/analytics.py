@@ -41,7 +41,7 @@ from crawler.state.keeper import CrawlState
 from crawler.state.refresh import RefreshPlan, RefreshSchedule, utc_day_start
 from crawler.state.retries import RetrySchedule, is_permanent
 from crawler.state.store import StateStore
-from crawler.urls import allowed_domains, canonical_url, fetch_url, listing_url
+from crawler.urls import UrlSet, allowed_domains, canonical_url, fetch_url, listing_url
 from crawler.walk import BatchSeen, Ending, ListingWalk, Next
 
 #: Articles before the next listing page: the queue stays short and memory flat.
@@ -68,11 +68,11 @@ class AnalyticsSpider(LedgerSpider, ClaimingSpider, WalkSpider, Spider):
         #: ``URLLENGTH_LIMIT``: Scrapy's spider middleware would drop a longer URL silently.
         self.url_length_limit = url_length_limit
         self.allowed_domains = allowed_domains(arguments.base_url, site.extra_hosts)
-        self.fetched_canonical: set[str] = set()
+        self.fetched_canonical = UrlSet()
         self.claims = CanonicalClaims()
         #: Articles (canonical URLs, the interned strings the ledger holds) of the cards seen
         #: on listing pages this run: a page of only seen cards is a loop.
-        self.cards_seen: set[str] = set()
+        self.cards_seen = UrlSet()
         self.walks: dict[str, ListingWalk] = {}
         #: How each walk ended (``crawler.walk.ENDINGS``), for the run summary and the state.
         self.endings: dict[str, Ending] = {}

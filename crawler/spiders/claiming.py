@@ -22,6 +22,7 @@ from crawler.ledger import Ledger
 from crawler.normalize import FieldError, article_url, fetched_form, normalize_article
 from crawler.state.delivered import delivered_at
 from crawler.state.keeper import CrawlState
+from crawler.urls import UrlSet
 
 #: Waiting pages sent through the pipelines at once when the run goes idle.
 RELEASE_BATCH = 8
@@ -35,7 +36,7 @@ class ClaimingSpider:
     ledger: Ledger
     arguments: CrawlArguments
     #: Canonical URLs of the pages fetched at them: a card of one is the same article.
-    fetched_canonical: set[str]
+    fetched_canonical: UrlSet
     url_forms_seen: dict[str, str]
     #: The waiting pages being sent on at the run's idle, a batch at a time.
     releasing: Iterator[Decision] | None = None
