@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from scrapy.http import TextResponse
 
-from crawler.pages.select import compiled_css, element_text, may_match, page_classes
+from crawler.pages.select import element_text, selected
 from crawler.site import (
     ASSET_SUFFIXES,
     LANGUAGE_PREFIXES,
@@ -99,17 +99,17 @@ def _script_urls(element: Any) -> Iterator[str]:
 
 
 def more_controls(response: TextResponse, root: etree._Element, site: SiteProfile,
-                  base_url: str, classes: frozenset[str] | None = None) -> list[Control]:
-    """Every "more" control outside the cards of a listing page (its tree ``root``), in
-    document order: the known markup (``load_more``), the elements labelled "more"/"next",
-    the elements carrying a listing URL. ``classes``: the page's (``page_classes``), if known."""
-    classes = page_classes(root) if classes is None else classes
+                  base_url: str, classes: frozenset[str], card_blocks: list[Any]) -> list[Control]:
+    """Every "more" control outside the cards of a listing page, in document order: the known
+    markup (``load_more``), the elements labelled "more"/"next", the elements carrying a
+    listing URL. The page as its ``ListingPage`` read it: its tree ``root``, its class names
+    (``page_classes``) and the matches of its card selector."""
     # Ids of lxml proxies are stable only while they live: the lists keep them alive.
-    card_nodes = [node for block in _selected(site.selectors["card"], root, classes)
+    card_nodes = [node for block in card_blocks
                   if isinstance(block, etree._Element) for node in block.iter()]
     in_cards = {id(node) for node in card_nodes}
     found: dict[int, tuple[etree._Element, bool]] = {}
-    for element in _selected(site.selectors["load_more"], root, classes):
+    for element in selected(site.selectors["load_more"], root, classes):
         if isinstance(element, etree._Element):
             found[id(element)] = (element, True)
     for text in _LABEL_TEXTS(root):
@@ -132,11 +132,6 @@ def more_controls(response: TextResponse, root: etree._Element, site: SiteProfil
     kept = [(element, known) for element, known in ordered if id(element) not in in_cards]
     return [_control(element, known, response.url, base_url) for element, known in kept
             if element.tag not in NOT_CONTROL_TAGS]
-
-
-def _selected(css: str, root: etree._Element, classes: frozenset[str]) -> list[Any]:
-    """The matches of ``css`` in the page, without its walk where it needs a missing class."""
-    return compiled_css(css)(root) if may_match(css, classes) else []
 
 
 def _control(element: etree._Element, known: bool, page_url: str, base_url: str) -> Control:

@@ -33,7 +33,7 @@ from crawler.pages.controls import (
     way_on,
 )
 from crawler.pages.finder import SiteRules
-from crawler.pages.select import compiled_css, element_text, may_match, page_classes
+from crawler.pages.select import compiled_css, element_text, page_classes, selected
 from crawler.pages.tree import page_tree
 from crawler.site import (
     JSON_PAGES_LEFT_KEY,
@@ -129,7 +129,7 @@ class ListingPage:
         card_title = compiled_css(selectors["card_title"])
         card_time = compiled_css(selectors["card_time"])
         cards, base = [], get_base_url(self.response)
-        for block in compiled_css(selectors["card"])(self.root):
+        for block in self.card_blocks:
             links = card_link(block)
             href = links[0].get("href") if links and not isinstance(links[0], str) else None
             if href and href.strip():
@@ -168,7 +168,7 @@ class ListingPage:
         found once: ``next_link`` and ``unfollowed_control`` both ask for them."""
         if base_url not in self._controls:
             self._controls[base_url] = more_controls(self.response, self.root, self.site,
-                                                     base_url, self.classes)
+                                                     base_url, self.classes, self.card_blocks)
         return self._controls[base_url]
 
     @cached_property
@@ -180,6 +180,11 @@ class ListingPage:
     def classes(self) -> frozenset[str]:
         """The page's class names: a selector that needs one it lacks is not evaluated."""
         return page_classes(self.root)
+
+    @cached_property
+    def card_blocks(self) -> list[Any]:
+        """The matches of the card selector: the cards' blocks, read and skipped as controls."""
+        return self._select("card")
 
     def unfollowed_control(self, base_url: str) -> Control | None:
         """The first "more" control that carries no URL the walk can follow, if any."""
@@ -194,12 +199,8 @@ class ListingPage:
         """An HTML batch gives no cursor: the batch after page 1 is asked with an empty one."""
         return None
 
-    def _select(self, key: str, root: Any = None) -> list[Any]:
-        css = self.site.selectors[key]
-        if not may_match(css, self.classes):
-            return []
-        found: list[Any] = compiled_css(css)(self.root if root is None else root)
-        return found
+    def _select(self, key: str) -> list[Any]:
+        return selected(self.site.selectors[key], self.root, self.classes)
 
     def _candidates(self, number: int) -> Iterator[tuple[str, str]]:
         """(mechanism, href) of every next-batch link on the page, most trusted first."""

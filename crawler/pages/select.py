@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from cssselect import SelectorError, parse
 from cssselect.parser import Attrib, Class, CombinedSelector, Element, FunctionalPseudoElement
@@ -131,6 +132,13 @@ def may_match(css: str, classes: frozenset[str]) -> bool:
     it matches nothing there, and its walk of the page (XPath's string test on every
     ``class`` attribute, 0.5 ms for the pager's six classes on a listing page) is skipped."""
     return any(needed <= classes for needed in needed_classes(css))
+
+
+def selected(css: str, root: etree._Element, classes: frozenset[str]) -> list[Any]:
+    """Every match of ``css`` under ``root``, on a page carrying ``classes``
+    (``page_classes``): none, without its walk, where it needs a class the page lacks."""
+    found: list[Any] = compiled_css(css)(root) if may_match(css, classes) else []
+    return found
 
 
 @dataclass(frozen=True)
